@@ -1,0 +1,34 @@
+// Lint: typescript-eslint everywhere, plus n8n's community-node rules for nodes, credentials and package.json.
+import tseslint from 'typescript-eslint';
+import { n8nCommunityNodesPlugin } from '@n8n/eslint-plugin-community-nodes';
+
+const communityRules = {
+  ...n8nCommunityNodesPlugin.configs.recommended.rules,
+  // The package bundles its own session runtime (Baileys, Keyv, fastify), so it cannot avoid runtime
+  // dependencies; it is a self-hosted community package, not an n8n Cloud-verified one.
+  '@n8n/community-nodes/no-runtime-dependencies': 'off',
+};
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test-results/**', 'bench/results/**', 'data/**'] },
+  {
+    files: ['**/*.ts'],
+    extends: [tseslint.configs.recommended],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['nodes/**/*.ts', 'credentials/**/*.ts', 'package.json'],
+    plugins: { '@n8n/community-nodes': n8nCommunityNodesPlugin },
+    rules: communityRules,
+  },
+  {
+    files: ['package.json'],
+    languageOptions: { parser: tseslint.parser, parserOptions: { extraFileExtensions: ['.json'] } },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
+  },
+);

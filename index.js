@@ -1,0 +1,4 @@
+'use strict';
+// Package entry: the runtime as a library (`createRuntime(config)`). n8n itself loads the nodes through the
+// "n8n" field of package.json, not through this file.
+module.exports = require('./dist/src/runtime/index.js');

@@ -1,0 +1,77 @@
+/**
+ * The command line: `whatsapp-runtime [start]` runs the runtime until SIGTERM/SIGINT. Flags override the
+ * environment variables documented in the README.
+ */
+import { parseArgs } from 'node:util';
+import { configFromEnv, createRuntime, type RuntimeConfigInput } from './index';
+
+const USAGE = `Usage: whatsapp-runtime [start] [options]
+
+Options:
+  --host <host>         interface to listen on (WA_HOST, default 127.0.0.1)
+  --port <port>         port of the REST API (WA_PORT, default 3100)
+  --data-dir <dir>      where the embedded SQLite store lives (WA_DATA_DIR, default ./data)
+  --redis-url <url>     use Redis instead of SQLite (REDIS_URL)
+  --postgres-url <url>  use PostgreSQL instead of SQLite (POSTGRES_URL)
+  --log-level <level>   fatal|error|warn|info|debug|trace|silent (WA_LOG_LEVEL, default info)
+  -h, --help            show this help`;
+
+export async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'redis-url': { type: 'string' },
+      'postgres-url': { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const command = positionals[0] ?? 'start';
+  if (values.help || command !== 'start') {
+    process.stdout.write(`${USAGE}\n`);
+    process.exitCode = values.help ? 0 : 2;
+    return;
+  }
+  const fromEnv = configFromEnv();
+  const input: RuntimeConfigInput = {
+    ...fromEnv,
+    ...(values.host && { host: values.host }),
+    ...(values.port && { port: Number(values.port) }),
+    ...(values['data-dir'] && { dataDir: values['data-dir'] }),
+    ...(values['redis-url'] && { redisUrl: values['redis-url'] }),
+    ...(values['postgres-url'] && { postgresUrl: values['postgres-url'] }),
+    ...(values['log-level'] && { logLevel: values['log-level'] as RuntimeConfigInput['logLevel'] }),
+  };
+  const runtime = createRuntime(input);
+  await runtime.start();
+  const lines = [
+    `WhatsApp runtime listening on ${runtime.url}`,
+    `  REST API:  ${runtime.url}/api/v1`,
+    `  API docs:  ${runtime.url}/docs (OpenAPI: ${runtime.url}/openapi.json)`,
+    `  storage:   ${runtime.store.backend}${runtime.store.backend === 'sqlite' ? ` in ${runtime.config.dataDir}` : ''}`,
+    runtime.generatedAdminKey
+      ? `  admin API key (shown once, stored hashed): ${runtime.generatedAdminKey}`
+      : '  admin API key: already created (stored hashed); set WA_ADMIN_API_KEY to choose your own',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    runtime.logger.info({ signal }, 'shutting down');
+    runtime.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        runtime.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}

@@ -1,0 +1,94 @@
+/**
+ * http/: builds the fastify app: request ids, the error shape, API-key authentication on everything but
+ * `/health`, the OpenAPI document at `/openapi.json` and its docs page at `/docs`. Feature routes register
+ * themselves through `routes`, each a fastify plugin, so new API areas slot in without touching this file.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Logger } from 'pino';
+import type { ApiKeys } from '../auth/api-keys';
+import { ApiError, type ErrorBody } from './errors';
+
+export interface HttpDeps {
+  logger: Logger;
+  apiKeys: ApiKeys;
+  version: string;
+  routes: FastifyPluginAsync[];
+}
+
+const PUBLIC_PATHS = new Set(['/health']);
+
+export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    requestIdHeader: 'x-request-id',
+    bodyLimit: 64 * 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string; validation?: unknown }, request, reply) => {
+    if (error instanceof ApiError) {
+      return reply.status(error.statusCode).send(body(error.code, error.message, error.details));
+    }
+    if (error.validation) {
+      return reply.status(400).send(body('validation_failed', error.message, error.validation));
+    }
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'request failed');
+    return reply.status(status).send(body(status === 500 ? 'internal_error' : (error.code ?? 'bad_request'), status === 500 ? 'Internal error' : error.message));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send(body('not_found', `No route ${request.method} ${request.url.split('?')[0]}`));
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ method: request.method, url: request.routeOptions.url ?? request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'WhatsApp Runtime API', version: deps.version, description: 'The REST API of the WhatsApp session runtime.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+        },
+      },
+      security: [{ bearer: [] }, { apiKey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('onRequest', async (request) => {
+    const path = request.url.split('?')[0];
+    if (PUBLIC_PATHS.has(path) || path === '/docs' || path.startsWith('/docs/')) return;
+    const key = presentedKey(request.headers.authorization, request.headers['x-api-key']);
+    const record = await deps.apiKeys.verify(key);
+    if (!record) {
+      throw new ApiError(401, 'unauthorized', key ? 'The API key is not valid' : 'Missing API key: send "Authorization: Bearer <key>" or "X-Api-Key: <key>"');
+    }
+    request.apiKey = record;
+  });
+
+  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  for (const plugin of deps.routes) await app.register(plugin, { prefix: '/api/v1' });
+  return app;
+}
+
+function presentedKey(authorization: string | undefined, xApiKey: string | string[] | undefined): string | undefined {
+  if (authorization?.toLowerCase().startsWith('bearer ')) return authorization.slice(7).trim();
+  return Array.isArray(xApiKey) ? xApiKey[0] : xApiKey;
+}
+
+function body(code: string, message: string, details?: unknown): ErrorBody {
+  return { error: details === undefined ? { code, message } : { code, message, details } };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey?: import('../auth/api-keys').ApiKeyRecord;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * store/: owns persistence. Every namespace (auth state per session, messages, events, API keys, ...) is a Keyv
+ * instance on one backend: embedded SQLite by default, Redis when `redisUrl` is set, PostgreSQL when `postgresUrl` is.
+ * Values are serialised with Baileys' BufferJSON so that Buffers and Uint8Arrays survive a round trip.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Keyv from 'keyv';
+import KeyvRedis from '@keyv/redis';
+import KeyvPostgres from '@keyv/postgres';
+import { SqliteDatabase } from './sqlite-store';
+import { bufferJsonReplacer, bufferJsonReviver } from './buffer-json';
+
+export type StoreBackend = 'sqlite' | 'redis' | 'postgres';
+
+export interface StoreConfig {
+  dataDir: string;
+  redisUrl?: string;
+  postgresUrl?: string;
+}
+
+export interface Store {
+  readonly backend: StoreBackend;
+  /** A Keyv bound to `namespace`; the same namespace always returns the same instance. */
+  namespace<T = unknown>(namespace: string): Keyv<T>;
+  close(): Promise<void>;
+}
+
+export function createStore(config: StoreConfig): Store {
+  const backend: StoreBackend = config.redisUrl ? 'redis' : config.postgresUrl ? 'postgres' : 'sqlite';
+  let sqlite: SqliteDatabase | undefined;
+  if (backend === 'sqlite') {
+    mkdirSync(config.dataDir, { recursive: true });
+    sqlite = new SqliteDatabase(join(config.dataDir, 'runtime.sqlite'));
+  }
+  const instances = new Map<string, Keyv>();
+  const purgeTimer = sqlite ? setInterval(() => sqlite?.purgeExpired(), 60_000).unref() : undefined;
+
+  function makeAdapter() {
+    if (sqlite) return sqlite.adapter();
+    if (config.redisUrl) return new KeyvRedis(config.redisUrl);
+    return new KeyvPostgres({ uri: config.postgresUrl });
+  }
+
+  return {
+    backend,
+    namespace<T>(namespace: string): Keyv<T> {
+      let kv = instances.get(namespace);
+      if (!kv) {
+        kv = new Keyv({
+          store: makeAdapter(),
+          namespace,
+          serialize: (data) => JSON.stringify(data, bufferJsonReplacer),
+          deserialize: (text) => JSON.parse(text, bufferJsonReviver),
+          throwOnErrors: true,
+        });
+        instances.set(namespace, kv);
+      }
+      return kv as Keyv<T>;
+    },
+    async close() {
+      if (purgeTimer) clearInterval(purgeTimer);
+      await Promise.all([...instances.values()].map((kv) => kv.disconnect().catch(() => undefined)));
+      instances.clear();
+      sqlite?.close();
+    },
+  };
+}
