@@ -1,0 +1,591 @@
+/**
+ * sandbox/simulator: a loopback WhatsApp server that unmodified Baileys links to, logs in to, and exchanges
+ * Signal-encrypted messages with. It owns the WebSocket endpoint, the simulated users, pairing (QR and code),
+ * login, the IQs a client needs answered, message routing with receipts and offline queues, and forced
+ * disconnects. `control` methods are what tests, the runtime's sandbox mode and the dashboard drive.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { loadBaileys, type Baileys } from '../whatsapp/baileys';
+import { Connection, type ClientPayload } from './connection';
+import { makeCertChain, type KeyPair } from './noise';
+import { bundleNode, type BinaryNode, type ProtoMessage } from './phone';
+import { SimUser, textOf, type LinkedDevice, type ReceivedMessage } from './users';
+
+export interface SimulatorOptions {
+  host?: string;
+  port?: number;
+  /** How many QR codes a pairing attempt offers before the client gives up (each `ref` is one QR). */
+  qrRefs?: number;
+}
+
+export type DisconnectKind = 'restart' | 'logout' | 'replaced' | 'drop';
+
+interface PendingRegistration {
+  connection: Connection;
+  refs: string[];
+  /** Set by `requestPairingCode` on the client: the companion's wrapped ephemeral key and the number it claims. */
+  linkCode?: { phone: string; wrappedEphemeral: Buffer; primaryEphemeral?: KeyPair; companionEphemeral?: Uint8Array; ref: Buffer };
+}
+
+interface PairingInProgress {
+  user: SimUser;
+  deviceId: number;
+  identityKey: Uint8Array;
+}
+
+const S_WHATSAPP_NET = 's.whatsapp.net';
+
+export class Simulator {
+  readonly rootKey: KeyPair;
+  private readonly serverStatic: KeyPair;
+  private readonly certChain: Uint8Array;
+  private readonly wss: WebSocketServer;
+  private readonly usersByPn = new Map<string, SimUser>();
+  private readonly usersByLid = new Map<string, SimUser>();
+  private readonly pending = new Map<Connection, PendingRegistration>();
+  private readonly pairing = new Map<Connection, PairingInProgress>();
+  private nextLid = 100000000000001;
+  private url_ = '';
+
+  private constructor(
+    private readonly b: Baileys,
+    private readonly options: SimulatorOptions,
+  ) {
+    this.rootKey = b.Curve.generateKeyPair();
+    this.serverStatic = b.Curve.generateKeyPair();
+    this.certChain = makeCertChain(b, this.rootKey, this.serverStatic);
+    this.wss = new WebSocketServer({ host: options.host ?? '127.0.0.1', port: options.port ?? 0, path: '/ws/chat' });
+    this.wss.on('connection', (ws) => {
+      new Connection(b, ws, this.serverStatic, this.certChain, {
+        onPayload: (conn, payload) => this.onPayload(conn, payload),
+        onNode: (conn, node) => this.onNode(conn, node),
+        onClose: (conn) => this.onClose(conn),
+      });
+    });
+  }
+
+  static async start(options: SimulatorOptions = {}): Promise<Simulator> {
+    const simulator = new Simulator(await loadBaileys(), options);
+    await new Promise<void>((resolve, reject) => {
+      simulator.wss.once('listening', resolve);
+      simulator.wss.once('error', reject);
+    });
+    const { address, port } = simulator.wss.address() as AddressInfo;
+    simulator.url_ = `ws://${address.includes(':') ? `[${address}]` : address}:${port}/ws/chat`;
+    return simulator;
+  }
+
+  /** The WebSocket URL to give Baileys as `waWebSocketUrl`. */
+  get url(): string {
+    return this.url_;
+  }
+
+  /** The root public key (base64) the client must pin instead of WhatsApp's. */
+  get rootPublicKeyBase64(): string {
+    return Buffer.from(this.rootKey.public).toString('base64');
+  }
+
+  async stop(): Promise<void> {
+    for (const client of this.wss.clients) client.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  // ---- users -------------------------------------------------------------------------------------------------
+
+  /** Creates a simulated user (a contact, or the account a runtime session links to). */
+  createUser(input: { phone: string; name?: string; lid?: string }): SimUser {
+    const pn = normalisePhone(input.phone);
+    if (this.usersByPn.has(pn)) throw new Error(`user ${pn} already exists`);
+    const lid = input.lid ?? String(this.nextLid++);
+    const user = new SimUser(this.b, pn, lid, input.name ?? `Contact ${pn.slice(-4)}`);
+    this.usersByPn.set(pn, user);
+    this.usersByLid.set(lid, user);
+    return user;
+  }
+
+  user(phoneOrJid: string): SimUser {
+    const found = this.findUser(phoneOrJid);
+    if (!found) throw new Error(`no simulated user ${phoneOrJid}`);
+    return found;
+  }
+
+  users(): SimUser[] {
+    return [...this.usersByPn.values()];
+  }
+
+  private findUser(phoneOrJid: string): SimUser | undefined {
+    const decoded = phoneOrJid.includes('@') ? this.b.jidDecode(phoneOrJid) : undefined;
+    if (decoded?.server === 'lid') return this.usersByLid.get(decoded.user);
+    return this.usersByPn.get(normalisePhone(decoded?.user ?? phoneOrJid));
+  }
+
+  // ---- pairing -----------------------------------------------------------------------------------------------
+
+  /** Acts as the phone of `phone` scanning `qr`: links the waiting client as a new device of that user. */
+  scanQr(qr: string, phone: string, options: { corruptSignature?: boolean } = {}): void {
+    const parts = qr.split('#')[1]?.split(',');
+    if (!parts || parts.length < 4) throw new Error('not a WhatsApp linking QR code');
+    const [ref, noiseB64, identityB64, advB64] = parts;
+    const registration = [...this.pending.values()].find((p) => p.refs.includes(ref));
+    if (!registration) throw new Error('no client is showing this QR code (expired or already used)');
+    if (!Buffer.from(noiseB64, 'base64').equals(Buffer.from(registration.connection.clientStatic ?? []))) {
+      throw new Error('QR code does not match the waiting client');
+    }
+    const user = this.findUser(phone) ?? this.createUser({ phone });
+    this.sendPairSuccess(registration.connection, user, Buffer.from(identityB64, 'base64'), Buffer.from(advB64, 'base64'), options);
+  }
+
+  /** Acts as the phone of `phone` entering the 8-character code the client showed. */
+  enterPairingCode(phone: string, code: string): void {
+    const { b } = this;
+    const pn = normalisePhone(phone);
+    const registration = [...this.pending.values()].find((p) => p.linkCode?.phone === pn);
+    if (!registration?.linkCode) throw new Error(`no client is waiting for a pairing code for ${pn}`);
+    const user = this.findUser(pn) ?? this.createUser({ phone: pn });
+    const link = registration.linkCode;
+    void (async () => {
+      const wrapped = link.wrappedEphemeral;
+      const key = await b.derivePairingCodeKey(code.toUpperCase(), wrapped.subarray(0, 32));
+      link.companionEphemeral = b.aesDecryptCTR(wrapped.subarray(48, 80), key, wrapped.subarray(32, 48));
+      link.primaryEphemeral = b.Curve.generateKeyPair();
+      const salt = randomBytes(32);
+      const iv = randomBytes(16);
+      const primaryKey = await b.derivePairingCodeKey(code.toUpperCase(), salt);
+      const wrappedPrimary = Buffer.concat([salt, iv, b.aesEncryptCTR(link.primaryEphemeral.public, primaryKey, iv)]);
+      registration.connection.send({
+        tag: 'notification',
+        attrs: { from: S_WHATSAPP_NET, type: 'link_code_companion_reg', id: messageId(), t: now() },
+        content: [
+          {
+            tag: 'link_code_companion_reg',
+            attrs: { stage: 'primary_hello' },
+            content: [
+              { tag: 'link_code_pairing_ref', attrs: {}, content: link.ref },
+              { tag: 'primary_identity_pub', attrs: {}, content: user.phone.creds.signedIdentityKey.public },
+              { tag: 'link_code_pairing_wrapped_primary_ephemeral_pub', attrs: {}, content: wrappedPrimary },
+            ],
+          },
+        ],
+      });
+    })();
+  }
+
+  private onCompanionFinish(conn: Connection, node: BinaryNode, reg: BinaryNode): void {
+    const { b } = this;
+    const registration = this.pending.get(conn);
+    const link = registration?.linkCode;
+    if (!link?.primaryEphemeral || !link.companionEphemeral) {
+      conn.send(iqError(node, 400, 'bad-request'));
+      return;
+    }
+    const user = this.user(link.phone);
+    const bundle = childBuffer(b, reg, 'link_code_pairing_wrapped_key_bundle');
+    const companionIdentity = childBuffer(b, reg, 'companion_identity_public');
+    const companionShared = b.Curve.sharedKey(link.primaryEphemeral.private, link.companionEphemeral);
+    const bundleKey = b.hkdf(companionShared, 32, { salt: bundle.subarray(0, 32), info: 'link_code_pairing_key_bundle_encryption_key' });
+    const plain = b.aesDecryptGCM(bundle.subarray(44), bundleKey, bundle.subarray(32, 44), Buffer.alloc(0));
+    const random = plain.subarray(64, 96);
+    const identityShared = b.Curve.sharedKey(user.phone.creds.signedIdentityKey.private, companionIdentity);
+    const advSecret = b.hkdf(Buffer.concat([companionShared, identityShared, random]), 32, { info: 'adv_secret' });
+    conn.send({ tag: 'iq', attrs: { id: node.attrs.id, type: 'result', from: S_WHATSAPP_NET } });
+    this.sendPairSuccess(conn, user, companionIdentity, advSecret, {});
+  }
+
+  private sendPairSuccess(conn: Connection, user: SimUser, identityKey: Uint8Array, advSecret: Uint8Array, options: { corruptSignature?: boolean }): void {
+    const { b } = this;
+    const deviceId = user.allocateDeviceId();
+    const details = b.proto.ADVDeviceIdentity.encode({ rawId: randomBytes(4).readUInt32BE(), timestamp: Number(now()), keyIndex: deviceId }).finish();
+    const accountSignature = b.Curve.sign(user.accountKey.private, Buffer.concat([Buffer.from([6, 0]), details, identityKey]));
+    if (options.corruptSignature) accountSignature[0] ^= 0xff;
+    const signed = b.proto.ADVSignedDeviceIdentity.encode({ details, accountSignatureKey: user.accountKey.public, accountSignature }).finish();
+    const hmac = b.hmacSign(signed, Buffer.from(advSecret));
+    const wrapped = b.proto.ADVSignedDeviceIdentityHMAC.encode({ details: signed, hmac }).finish();
+    this.pairing.set(conn, { user, deviceId, identityKey });
+    conn.send({
+      tag: 'iq',
+      attrs: { from: S_WHATSAPP_NET, type: 'set', id: messageId(), xmlns: 'md' },
+      content: [
+        {
+          tag: 'pair-success',
+          attrs: {},
+          content: [
+            { tag: 'device-identity', attrs: {}, content: wrapped },
+            { tag: 'platform', attrs: { name: 'android' } },
+            { tag: 'device', attrs: { jid: `${user.pn}:${deviceId}@${S_WHATSAPP_NET}`, lid: `${user.lid}:${deviceId}@lid` } },
+          ],
+        },
+      ],
+    });
+  }
+
+  /** The client signed its device identity: the device is linked; restart the stream as WhatsApp does (515). */
+  private onPairDeviceSign(conn: Connection): void {
+    const pairing = this.pairing.get(conn);
+    if (!pairing || !conn.clientStatic) return;
+    this.pairing.delete(conn);
+    this.pending.delete(conn);
+    pairing.user.devices.set(pairing.deviceId, {
+      id: pairing.deviceId,
+      noiseKey: conn.clientStatic,
+      identityKey: pairing.identityKey,
+      preKeys: new Map(),
+      preKeyUploads: 0,
+      offlineQueue: [],
+    });
+    conn.end({ tag: 'stream:error', attrs: { code: '515' } });
+  }
+
+  // ---- connection lifecycle ----------------------------------------------------------------------------------
+
+  private onPayload(conn: Connection, payload: ClientPayload): void {
+    if (payload.devicePairingData) {
+      const refs = Array.from({ length: this.options.qrRefs ?? 6 }, () => randomBytes(16).toString('base64url'));
+      this.pending.set(conn, { connection: conn, refs });
+      conn.send({
+        tag: 'iq',
+        attrs: { from: S_WHATSAPP_NET, type: 'set', id: messageId(), xmlns: 'md' },
+        content: [{ tag: 'pair-device', attrs: {}, content: refs.map((ref) => ({ tag: 'ref', attrs: {}, content: Buffer.from(ref) })) }],
+      });
+      return;
+    }
+    const user = this.usersByPn.get(String(payload.username ?? ''));
+    const device = user?.devices.get(Number(payload.device ?? 0));
+    if (!user || !device || !conn.clientStatic || !Buffer.from(device.noiseKey).equals(Buffer.from(conn.clientStatic))) {
+      conn.end({ tag: 'failure', attrs: { reason: '401', location: 'sim' } });
+      return;
+    }
+    if (!user.online) {
+      conn.drop();
+      return;
+    }
+    device.connection?.end({ tag: 'stream:error', attrs: {}, content: [{ tag: 'conflict', attrs: { type: 'replaced' } }] });
+    device.connection = conn;
+    conn.deviceKey = `${user.pn}:${device.id}`;
+    conn.send({ tag: 'success', attrs: { t: now(), lid: `${user.lid}:${device.id}@lid`, props: '1', creation: now() } });
+    const queued = device.offlineQueue.splice(0);
+    for (const node of queued) conn.send(node);
+    conn.send({ tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: String(queued.length) } }] });
+  }
+
+  private onClose(conn: Connection): void {
+    this.pending.delete(conn);
+    this.pairing.delete(conn);
+    const device = this.deviceOf(conn);
+    if (device?.connection === conn) device.connection = undefined;
+  }
+
+  private deviceOf(conn: Connection): LinkedDevice | undefined {
+    if (!conn.deviceKey) return undefined;
+    const [pn, id] = conn.deviceKey.split(':');
+    return this.usersByPn.get(pn)?.devices.get(Number(id));
+  }
+
+  private userOf(conn: Connection): SimUser | undefined {
+    return conn.deviceKey ? this.usersByPn.get(conn.deviceKey.split(':')[0]) : undefined;
+  }
+
+  /** Forces the kind of disconnect WhatsApp produces on every connected device of `phone`. */
+  disconnect(phone: string, kind: DisconnectKind): void {
+    const user = this.user(phone);
+    for (const device of user.devices.values()) {
+      const conn = device.connection;
+      if (kind === 'logout') user.devices.delete(device.id);
+      if (!conn) continue;
+      if (kind === 'restart') conn.end({ tag: 'stream:error', attrs: { code: '515' } });
+      else if (kind === 'logout') conn.end({ tag: 'failure', attrs: { reason: '401', location: 'sim' } });
+      else if (kind === 'replaced') conn.end({ tag: 'stream:error', attrs: {}, content: [{ tag: 'conflict', attrs: { type: 'replaced' } }] });
+      else conn.drop();
+    }
+  }
+
+  /** Takes a user's linked devices off the network (their sockets drop and reconnects fail) or back on. */
+  setOnline(phone: string, online: boolean): void {
+    const user = this.user(phone);
+    user.online = online;
+    if (!online) this.disconnect(phone, 'drop');
+  }
+
+  // ---- nodes from clients ------------------------------------------------------------------------------------
+
+  private async onNode(conn: Connection, node: BinaryNode): Promise<void> {
+    switch (node.tag) {
+      case 'iq':
+        return this.onIq(conn, node);
+      case 'message':
+        return this.onMessage(conn, node);
+      default:
+        return undefined; // receipts, acks, presence and chatstates need no answer
+    }
+  }
+
+  private async onIq(conn: Connection, node: BinaryNode): Promise<void> {
+    const { b } = this;
+    const child = firstChild(node);
+    if (node.attrs.type === 'result' || node.attrs.type === 'error') {
+      if (child?.tag === 'pair-device-sign') this.onPairDeviceSign(conn);
+      return;
+    }
+    const result = (content?: BinaryNode[]): BinaryNode => ({
+      tag: 'iq',
+      attrs: { id: node.attrs.id, type: 'result', from: node.attrs.to ?? S_WHATSAPP_NET },
+      ...(content && { content }),
+    });
+    const xmlns = node.attrs.xmlns;
+    if (xmlns === 'md' && child?.tag === 'link_code_companion_reg') {
+      if (child.attrs.stage === 'companion_hello') {
+        const registration = this.pending.get(conn);
+        if (registration) {
+          registration.linkCode = {
+            phone: normalisePhone(b.jidDecode(child.attrs.jid)?.user ?? ''),
+            wrappedEphemeral: childBuffer(b, child, 'link_code_pairing_wrapped_companion_ephemeral_pub'),
+            ref: randomBytes(32),
+          };
+        }
+        conn.send(result([{ tag: 'link_code_companion_reg', attrs: {}, content: [{ tag: 'link_code_pairing_ref', attrs: {}, content: registration?.linkCode?.ref ?? Buffer.alloc(0) }] }]));
+      } else if (child.attrs.stage === 'companion_finish') {
+        this.onCompanionFinish(conn, node, child);
+      }
+      return;
+    }
+    if (xmlns === 'md' && child?.tag === 'remove-companion-device') {
+      const user = this.userOf(conn);
+      const device = this.deviceOf(conn);
+      conn.send(result());
+      if (user && device) user.devices.delete(device.id);
+      return;
+    }
+    if (xmlns === 'encrypt') return conn.send(this.onEncryptIq(conn, node, result));
+    if (xmlns === 'usync') return conn.send(result([this.onUsync(child)]));
+    if (xmlns === 'privacy') {
+      return conn.send(result([{ tag: 'privacy', attrs: {}, content: [{ tag: 'category', attrs: { name: 'readreceipts', value: 'all' } }] }]));
+    }
+    conn.send(result());
+  }
+
+  private onEncryptIq(conn: Connection, node: BinaryNode, result: (content?: BinaryNode[]) => BinaryNode): BinaryNode {
+    const { b } = this;
+    const device = this.deviceOf(conn);
+    const child = firstChild(node);
+    if (node.attrs.type === 'set' && device && childOf(node, 'registration')) {
+      device.registrationId = Buffer.from(childBuffer(b, node, 'registration')).readUInt32BE();
+      device.identityKey = childBuffer(b, node, 'identity');
+      device.signedPreKey = readSignedPreKey(b, childOf(node, 'skey'));
+      for (const key of b.getBinaryNodeChildren(childOf(node, 'list'), 'key')) {
+        device.preKeys.set(b.getBinaryNodeChildUInt(key, 'id', 3)!, childBuffer(b, key, 'value'));
+      }
+      device.preKeyUploads++;
+      return result();
+    }
+    if (node.attrs.type === 'set' && device && child?.tag === 'rotate') {
+      device.signedPreKey = readSignedPreKey(b, childOf(child, 'skey'));
+      return result();
+    }
+    if (child?.tag === 'count') return result([{ tag: 'count', attrs: { value: String(device?.preKeys.size ?? 0) } }]);
+    if (child?.tag === 'digest') return result([{ tag: 'digest', attrs: {} }]);
+    if (child?.tag === 'key') {
+      const users = b.getBinaryNodeChildren(child, 'user').flatMap((u) => {
+        const bundle = this.takeBundle(u.attrs.jid);
+        return bundle ? [bundleNode(b, u.attrs.jid, bundle)] : [];
+      });
+      return result([{ tag: 'list', attrs: {}, content: users }]);
+    }
+    return result();
+  }
+
+  /** A prekey bundle for `<user>:<device>@lid|s.whatsapp.net`; one-time prekeys are used up as on WhatsApp. */
+  private takeBundle(jid: string) {
+    const decoded = this.b.jidDecode(jid);
+    const user = decoded && this.findUser(jid);
+    if (!user || !decoded) return undefined;
+    if (!decoded.device) return user.phone.bundle();
+    const device = user.devices.get(decoded.device);
+    if (!device?.signedPreKey || device.registrationId === undefined) return undefined;
+    const next = device.preKeys.entries().next();
+    if (!next.done) device.preKeys.delete(next.value[0]);
+    return {
+      registrationId: device.registrationId,
+      identityKey: device.identityKey,
+      signedPreKey: device.signedPreKey,
+      preKey: next.done ? undefined : { keyId: next.value[0], publicKey: next.value[1] },
+    };
+  }
+
+  private onUsync(usync: BinaryNode | undefined): BinaryNode {
+    const query = childOf(usync, 'query');
+    const protocols = nodeChildren(query).map((p) => p.tag);
+    const list = nodeChildren(childOf(usync, 'list')).flatMap((userNode) => {
+      const contactNode = childOf(userNode, 'contact');
+      const asked = userNode.attrs.jid ?? (contactNode?.content ? Buffer.from(contactNode.content as Uint8Array).toString() : '');
+      const user = this.findUser(asked);
+      const jid = userNode.attrs.jid ?? `${normalisePhone(asked)}@${S_WHATSAPP_NET}`;
+      if (!user && userNode.attrs.jid) return [];
+      const content: BinaryNode[] = [];
+      for (const protocol of protocols) {
+        if (protocol === 'contact') content.push({ tag: 'contact', attrs: { type: user ? 'in' : 'out' } });
+        if (protocol === 'lid' && user) content.push({ tag: 'lid', attrs: { val: user.lidJid } });
+        if (protocol === 'devices' && user) {
+          const ids = [0, ...user.devices.keys()];
+          content.push({
+            tag: 'devices',
+            attrs: {},
+            content: [{ tag: 'device-list', attrs: {}, content: ids.map((id): BinaryNode => ({ tag: 'device', attrs: id ? { id: String(id), 'key-index': String(id) } : { id: '0' } })) }],
+          });
+        }
+        if (protocol === 'status' && user) content.push({ tag: 'status', attrs: { t: now() }, content: Buffer.from('Hey there! I am using WhatsApp.') });
+      }
+      return [{ tag: 'user', attrs: { jid }, content }];
+    });
+    return { tag: 'usync', attrs: { sid: usync?.attrs.sid ?? messageId() }, content: [{ tag: 'result', attrs: {} }, { tag: 'list', attrs: {}, content: list }] };
+  }
+
+  // ---- messages ----------------------------------------------------------------------------------------------
+
+  /** A message from a linked device: acknowledged, then each addressed device gets its copy. */
+  private async onMessage(conn: Connection, node: BinaryNode): Promise<void> {
+    const { b } = this;
+    const sender = this.userOf(conn);
+    const senderDevice = this.deviceOf(conn);
+    const to = node.attrs.to;
+    conn.send({ tag: 'ack', attrs: { class: 'message', id: node.attrs.id, from: to, t: now() } });
+    if (!sender || !senderDevice || !to) return;
+    const senderJid = `${sender.lid}:${senderDevice.id}@lid`;
+    const participants = nodeChildren(childOf(node, 'participants'));
+    const copies = participants.length
+      ? participants.map((p) => ({ jid: p.attrs.jid, enc: childOf(p, 'enc') }))
+      : [{ jid: to, enc: childOf(node, 'enc') }];
+    for (const { jid, enc } of copies) {
+      if (!enc?.content || !jid) continue;
+      const target = this.findUser(jid);
+      const device = b.jidDecode(jid)?.device ?? 0;
+      if (!target) continue;
+      if (device === 0) {
+        const message = await target.phone.decrypt(senderJid, enc.attrs.type as 'pkmsg' | 'msg', enc.content as Uint8Array);
+        if (target === sender) continue; // the copy for the sender's own phone (deviceSentMessage)
+        this.recordReceived(target, { id: node.attrs.id, from: sender.pnJid, chat: sender.pnJid, timestamp: Number(now()), message });
+        if (target.autoDeliveryReceipt) this.sendReceipt(sender, to, node.attrs.id);
+      } else if (target !== sender) {
+        this.deliver(target, device, {
+          tag: 'message',
+          attrs: { from: sender.pnJid, id: node.attrs.id, t: now(), type: node.attrs.type ?? 'text', notify: sender.name, sender_lid: sender.lidJid },
+          content: [enc],
+        });
+      }
+    }
+  }
+
+  private recordReceived(user: SimUser, entry: Omit<ReceivedMessage, 'text'>): void {
+    user.received.push({ ...entry, text: textOf(entry.message) });
+  }
+
+  /** Queues or sends a node to one linked device of `user`. */
+  private deliver(user: SimUser, deviceId: number, node: BinaryNode): void {
+    const device = user.devices.get(deviceId);
+    if (!device) return;
+    if (device.connection && !device.connection.closed) device.connection.send(node);
+    else device.offlineQueue.push(node);
+  }
+
+  private sendReceipt(toUser: SimUser, chatJid: string, id: string, type?: 'read' | 'played'): void {
+    for (const device of toUser.devices.values()) {
+      this.deliver(toUser, device.id, { tag: 'receipt', attrs: { from: chatJid, id, t: now(), ...(type && { type }) } });
+    }
+  }
+
+  // ---- control: what simulated contacts do -------------------------------------------------------------------
+
+  /** `from` sends `message` to every linked device of `to` (Signal-encrypted per device). Returns the message id. */
+  async sendMessage(from: string, to: string, message: ProtoMessage, options: { id?: string } = {}): Promise<string> {
+    const sender = this.user(from);
+    const target = this.user(to);
+    const id = options.id ?? messageId();
+    const type = message.reactionMessage ? 'reaction' : message.pollCreationMessageV3 || message.pollCreationMessage ? 'poll' : mediaKind(message) ? 'media' : 'text';
+    for (const device of target.devices.values()) {
+      const deviceJid = `${target.lid}:${device.id}@lid`;
+      const { type: encType, ciphertext } = await sender.phone.encrypt(deviceJid, message, () => this.takeBundle(deviceJid));
+      this.deliver(target, device.id, {
+        tag: 'message',
+        attrs: { from: sender.pnJid, id, t: now(), type, notify: sender.name, sender_lid: sender.lidJid },
+        content: [{ tag: 'enc', attrs: { v: '2', type: encType, ...(type === 'media' && { mediatype: mediaKind(message)! }) }, content: ciphertext }],
+      });
+    }
+    return id;
+  }
+
+  /** `from` tells `to` that it read (or played) the given messages that `to` sent it. */
+  markRead(from: string, to: string, ids: string[], type: 'read' | 'played' = 'read'): void {
+    const reader = this.user(from);
+    for (const id of ids) this.sendReceipt(this.user(to), reader.pnJid, id, type);
+  }
+
+  /** What `phone` received, decrypted, in arrival order. */
+  received(phone: string): ReceivedMessage[] {
+    return [...this.user(phone).received];
+  }
+
+  /** Resolves with the first received message of `phone` matching `predicate`, or rejects after `timeoutMs`. */
+  async waitForReceived(phone: string, predicate: (m: ReceivedMessage) => boolean, timeoutMs = 5000): Promise<ReceivedMessage> {
+    const user = this.user(phone);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = user.received.find(predicate);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`${phone} received no matching message within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}
+
+function normalisePhone(phone: string): string {
+  return phone.replace(/\D/g, '');
+}
+
+function now(): string {
+  return String(Math.floor(Date.now() / 1000));
+}
+
+function messageId(): string {
+  return `3EB0${randomBytes(8).toString('hex').toUpperCase()}`;
+}
+
+function nodeChildren(node: BinaryNode | undefined): BinaryNode[] {
+  return Array.isArray(node?.content) ? node.content : [];
+}
+
+function firstChild(node: BinaryNode | undefined): BinaryNode | undefined {
+  return nodeChildren(node)[0];
+}
+
+function childOf(node: BinaryNode | undefined, tag: string): BinaryNode | undefined {
+  return nodeChildren(node).find((c) => c.tag === tag);
+}
+
+function childBuffer(b: Baileys, node: BinaryNode | undefined, tag: string): Buffer {
+  const content = b.getBinaryNodeChildBuffer(node, tag);
+  if (!content) throw new Error(`missing <${tag}>`);
+  return Buffer.from(content);
+}
+
+function readSignedPreKey(b: Baileys, skey: BinaryNode | undefined) {
+  return {
+    keyId: b.getBinaryNodeChildUInt(skey!, 'id', 3)!,
+    publicKey: childBuffer(b, skey, 'value'),
+    signature: childBuffer(b, skey, 'signature'),
+  };
+}
+
+function iqError(node: BinaryNode, code: number, text: string): BinaryNode {
+  return { tag: 'iq', attrs: { id: node.attrs.id, type: 'error', from: S_WHATSAPP_NET }, content: [{ tag: 'error', attrs: { code: String(code), text } }] };
+}
+
+function mediaKind(message: ProtoMessage): string | undefined {
+  if (message.imageMessage) return 'image';
+  if (message.videoMessage) return 'video';
+  if (message.audioMessage) return message.audioMessage.ptt ? 'ptt' : 'audio';
+  if (message.documentMessage) return 'document';
+  if (message.stickerMessage) return 'sticker';
+  if (message.locationMessage) return 'location';
+  if (message.contactMessage) return 'vcard';
+  return undefined;
+}

@@ -1,0 +1,84 @@
+/**
+ * sandbox/users: the simulated WhatsApp accounts. Every user has a phone number, a LID, a push name and a phone
+ * (device 0, a Signal endpoint). The account our runtime links to is a user like any other, with linked devices.
+ */
+import type { Baileys } from '../whatsapp/baileys';
+import type { Connection } from './connection';
+import type { KeyPair } from './noise';
+import { PhoneEndpoint, type BinaryNode, type PreKeyBundle, type ProtoMessage } from './phone';
+
+/** A device linked by QR or pairing code: a Baileys client. */
+export interface LinkedDevice {
+  id: number;
+  noiseKey: Uint8Array;
+  identityKey: Uint8Array;
+  registrationId?: number;
+  signedPreKey?: PreKeyBundle['signedPreKey'];
+  preKeys: Map<number, Uint8Array>;
+  /** How many prekey uploads the device made (the first login uploads, later ones must not). */
+  preKeyUploads: number;
+  connection?: Connection;
+  /** Nodes waiting for the device while it is offline; delivered at its next login. */
+  offlineQueue: BinaryNode[];
+}
+
+/** A message as a simulated user's phone received and decrypted it. */
+export interface ReceivedMessage {
+  id: string;
+  /** Phone-number JID of the sender. */
+  from: string;
+  /** The chat it arrived in: the sender for direct messages, the group for group messages. */
+  chat: string;
+  timestamp: number;
+  message: ProtoMessage;
+  /** The text of a text, caption or extended text message, when there is one. */
+  text?: string;
+}
+
+export class SimUser {
+  readonly phone: PhoneEndpoint;
+  /** The key the account signs its linked devices with (ADV account signature key). */
+  readonly accountKey: KeyPair;
+  readonly devices = new Map<number, LinkedDevice>();
+  readonly received: ReceivedMessage[] = [];
+  /** Whether this user's phone answers with a delivery receipt as soon as a message reaches it. */
+  autoDeliveryReceipt = true;
+  online = true;
+  private nextDeviceId = 1;
+
+  constructor(
+    b: Baileys,
+    readonly pn: string,
+    readonly lid: string,
+    public name: string,
+  ) {
+    this.phone = new PhoneEndpoint(b);
+    this.accountKey = b.Curve.generateKeyPair();
+  }
+
+  get pnJid(): string {
+    return `${this.pn}@s.whatsapp.net`;
+  }
+
+  get lidJid(): string {
+    return `${this.lid}@lid`;
+  }
+
+  allocateDeviceId(): number {
+    return this.nextDeviceId++;
+  }
+}
+
+/** Text carried by the common message kinds, for tests and the sandbox chat panel. */
+export function textOf(message: ProtoMessage | null | undefined): string | undefined {
+  if (!message) return undefined;
+  return (
+    message.conversation ??
+    message.extendedTextMessage?.text ??
+    message.imageMessage?.caption ??
+    message.videoMessage?.caption ??
+    message.documentMessage?.caption ??
+    message.ephemeralMessage?.message?.conversation ??
+    undefined
+  ) || undefined;
+}
