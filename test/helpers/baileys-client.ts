@@ -61,7 +61,7 @@ export class TestClient {
 
   static async create(sim: Simulator, auth?: MemoryAuth): Promise<TestClient> {
     const b = await loadBaileys();
-    b.WA_CERT_DETAILS.PUBLIC_KEY = sim.rootKey.public;
+    b.WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(sim.rootKey.public);
     const client = new TestClient(b, sim, auth ?? new MemoryAuth(b.initAuthCreds()));
     client.connect();
     return client;

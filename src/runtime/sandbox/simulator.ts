@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { loadBaileys, type Baileys } from '../whatsapp/baileys';
 import { Connection, type ClientPayload } from './connection';
-import { makeCertChain, type KeyPair } from './noise';
+import { makeCertChain, verifySignature, type KeyPair } from './noise';
 import { bundleNode, type BinaryNode, type ProtoMessage } from './phone';
 import { SimUser, textOf, type LinkedDevice, type ReceivedMessage } from './users';
 
@@ -124,7 +124,7 @@ export class Simulator {
   // ---- pairing -----------------------------------------------------------------------------------------------
 
   /** Acts as the phone of `phone` scanning `qr`: links the waiting client as a new device of that user. */
-  scanQr(qr: string, phone: string, options: { corruptSignature?: boolean } = {}): void {
+  scanQr(qr: string, phone: string, options: { corruptHmac?: boolean } = {}): void {
     const parts = qr.split('#')[1]?.split(',');
     if (!parts || parts.length < 4) throw new Error('not a WhatsApp linking QR code');
     const [ref, noiseB64, identityB64, advB64] = parts;
@@ -137,39 +137,49 @@ export class Simulator {
     this.sendPairSuccess(registration.connection, user, Buffer.from(identityB64, 'base64'), Buffer.from(advB64, 'base64'), options);
   }
 
-  /** Acts as the phone of `phone` entering the 8-character code the client showed. */
-  enterPairingCode(phone: string, code: string): void {
+  /**
+   * Acts as the phone of `phone` entering the 8-character code the client showed. Waits up to `timeoutMs` for the
+   * client's pairing-code request to arrive (the client may still be sending it).
+   */
+  async enterPairingCode(phone: string, code: string, timeoutMs = 5000): Promise<void> {
     const { b } = this;
     const pn = normalisePhone(phone);
-    const registration = [...this.pending.values()].find((p) => p.linkCode?.phone === pn);
-    if (!registration?.linkCode) throw new Error(`no client is waiting for a pairing code for ${pn}`);
+    const deadline = Date.now() + timeoutMs;
+    let registration = this.pendingLinkCode(pn);
+    while (!registration) {
+      if (Date.now() > deadline) throw new Error(`no client is waiting for a pairing code for ${pn}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      registration = this.pendingLinkCode(pn);
+    }
     const user = this.findUser(pn) ?? this.createUser({ phone: pn });
-    const link = registration.linkCode;
-    void (async () => {
-      const wrapped = link.wrappedEphemeral;
-      const key = await b.derivePairingCodeKey(code.toUpperCase(), wrapped.subarray(0, 32));
-      link.companionEphemeral = b.aesDecryptCTR(wrapped.subarray(48, 80), key, wrapped.subarray(32, 48));
-      link.primaryEphemeral = b.Curve.generateKeyPair();
-      const salt = randomBytes(32);
-      const iv = randomBytes(16);
-      const primaryKey = await b.derivePairingCodeKey(code.toUpperCase(), salt);
-      const wrappedPrimary = Buffer.concat([salt, iv, b.aesEncryptCTR(link.primaryEphemeral.public, primaryKey, iv)]);
-      registration.connection.send({
-        tag: 'notification',
-        attrs: { from: S_WHATSAPP_NET, type: 'link_code_companion_reg', id: messageId(), t: now() },
-        content: [
-          {
-            tag: 'link_code_companion_reg',
-            attrs: { stage: 'primary_hello' },
-            content: [
-              { tag: 'link_code_pairing_ref', attrs: {}, content: link.ref },
-              { tag: 'primary_identity_pub', attrs: {}, content: user.phone.creds.signedIdentityKey.public },
-              { tag: 'link_code_pairing_wrapped_primary_ephemeral_pub', attrs: {}, content: wrappedPrimary },
-            ],
-          },
-        ],
-      });
-    })();
+    const link = registration.linkCode!;
+    const wrapped = link.wrappedEphemeral;
+    const key = await b.derivePairingCodeKey(code.toUpperCase(), wrapped.subarray(0, 32));
+    link.companionEphemeral = b.aesDecryptCTR(wrapped.subarray(48, 80), key, wrapped.subarray(32, 48));
+    link.primaryEphemeral = b.Curve.generateKeyPair();
+    const salt = randomBytes(32);
+    const iv = randomBytes(16);
+    const primaryKey = await b.derivePairingCodeKey(code.toUpperCase(), salt);
+    const wrappedPrimary = Buffer.concat([salt, iv, b.aesEncryptCTR(link.primaryEphemeral.public, primaryKey, iv)]);
+    registration.connection.send({
+      tag: 'notification',
+      attrs: { from: S_WHATSAPP_NET, type: 'link_code_companion_reg', id: messageId(), t: now() },
+      content: [
+        {
+          tag: 'link_code_companion_reg',
+          attrs: { stage: 'primary_hello' },
+          content: [
+            { tag: 'link_code_pairing_ref', attrs: {}, content: link.ref },
+            { tag: 'primary_identity_pub', attrs: {}, content: user.phone.creds.signedIdentityKey.public },
+            { tag: 'link_code_pairing_wrapped_primary_ephemeral_pub', attrs: {}, content: wrappedPrimary },
+          ],
+        },
+      ],
+    });
+  }
+
+  private pendingLinkCode(pn: string): PendingRegistration | undefined {
+    return [...this.pending.values()].find((p) => p.linkCode?.phone === pn);
   }
 
   private onCompanionFinish(conn: Connection, node: BinaryNode, reg: BinaryNode): void {
@@ -193,14 +203,14 @@ export class Simulator {
     this.sendPairSuccess(conn, user, companionIdentity, advSecret, {});
   }
 
-  private sendPairSuccess(conn: Connection, user: SimUser, identityKey: Uint8Array, advSecret: Uint8Array, options: { corruptSignature?: boolean }): void {
+  private sendPairSuccess(conn: Connection, user: SimUser, identityKey: Uint8Array, advSecret: Uint8Array, options: { corruptHmac?: boolean }): void {
     const { b } = this;
     const deviceId = user.allocateDeviceId();
     const details = b.proto.ADVDeviceIdentity.encode({ rawId: randomBytes(4).readUInt32BE(), timestamp: Number(now()), keyIndex: deviceId }).finish();
     const accountSignature = b.Curve.sign(user.accountKey.private, Buffer.concat([Buffer.from([6, 0]), details, identityKey]));
-    if (options.corruptSignature) accountSignature[0] ^= 0xff;
     const signed = b.proto.ADVSignedDeviceIdentity.encode({ details, accountSignatureKey: user.accountKey.public, accountSignature }).finish();
     const hmac = b.hmacSign(signed, Buffer.from(advSecret));
+    if (options.corruptHmac) hmac[0] ^= 0xff;
     const wrapped = b.proto.ADVSignedDeviceIdentityHMAC.encode({ details: signed, hmac }).finish();
     this.pairing.set(conn, { user, deviceId, identityKey });
     conn.send({
@@ -220,12 +230,22 @@ export class Simulator {
     });
   }
 
-  /** The client signed its device identity: the device is linked; restart the stream as WhatsApp does (515). */
-  private onPairDeviceSign(conn: Connection): void {
+  /**
+   * The client signed its device identity: check that signature as the primary phone would, then the device is
+   * linked and the stream restarts as on WhatsApp (515).
+   */
+  private onPairDeviceSign(conn: Connection, sign: BinaryNode): void {
+    const { b } = this;
     const pairing = this.pairing.get(conn);
     if (!pairing || !conn.clientStatic) return;
     this.pairing.delete(conn);
     this.pending.delete(conn);
+    const account = b.proto.ADVSignedDeviceIdentity.decode(childBuffer(b, sign, 'device-identity'));
+    const signedMessage = Buffer.concat([Buffer.from([6, 1]), account.details!, pairing.identityKey, pairing.user.accountKey.public]);
+    if (!account.deviceSignature || !verifySignature(pairing.identityKey, signedMessage, account.deviceSignature)) {
+      conn.end({ tag: 'failure', attrs: { reason: '401', location: 'sim' } });
+      return;
+    }
     pairing.user.devices.set(pairing.deviceId, {
       id: pairing.deviceId,
       noiseKey: conn.clientStatic,
@@ -324,7 +344,7 @@ export class Simulator {
     const { b } = this;
     const child = firstChild(node);
     if (node.attrs.type === 'result' || node.attrs.type === 'error') {
-      if (child?.tag === 'pair-device-sign') this.onPairDeviceSign(conn);
+      if (child?.tag === 'pair-device-sign') this.onPairDeviceSign(conn, child);
       return;
     }
     const result = (content?: BinaryNode[]): BinaryNode => ({
