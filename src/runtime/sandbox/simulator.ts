@@ -285,7 +285,8 @@ export class Simulator {
     conn.deviceKey = `${user.pn}:${device.id}`;
     conn.send({ tag: 'success', attrs: { t: now(), lid: `${user.lid}:${device.id}@lid`, props: '1', creation: now() } });
     const queued = device.offlineQueue.splice(0);
-    for (const node of queued) conn.send(node);
+    // WhatsApp marks stanzas replayed from the offline queue with an `offline` attribute
+    for (const node of queued) conn.send({ ...node, attrs: { ...node.attrs, offline: '0' } });
     conn.send({ tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: String(queued.length) } }] });
   }
 
