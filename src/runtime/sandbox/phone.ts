@@ -92,6 +92,10 @@ export class PhoneEndpoint {
     return this.repo.encryptMessage({ jid: toJid, data: this.b.encodeWAMessage(message) });
   }
 
+  async encryptGroup(group: string, meId: string, message: ProtoMessage) {
+    return this.repo.encryptGroupMessage({ group, meId, data: this.b.encodeWAMessage(message) });
+  }
+
   async decryptGroup(group: string, authorJid: string, ciphertext: Uint8Array): Promise<ProtoMessage> {
     const plain = await this.repo.decryptGroupMessage({ group, authorJid, msg: ciphertext });
     return this.b.proto.Message.decode(this.b.unpadRandomMax16(plain));

@@ -11,6 +11,7 @@ import { loadBaileys, type Baileys } from '../whatsapp/baileys';
 import { Connection, type ClientPayload } from './connection';
 import { makeCertChain, verifySignature, type KeyPair } from './noise';
 import { bundleNode, type BinaryNode, type ProtoMessage } from './phone';
+import { GroupDirectory } from './groups';
 import { SimUser, textOf, type LinkedDevice, type ReceivedMessage } from './users';
 
 export interface SimulatorOptions {
@@ -46,6 +47,7 @@ export class Simulator {
   private readonly usersByLid = new Map<string, SimUser>();
   private readonly pending = new Map<Connection, PendingRegistration>();
   private readonly pairing = new Map<Connection, PairingInProgress>();
+  readonly groups: GroupDirectory;
   private nextLid = 100000000000001;
   private url_ = '';
 
@@ -56,6 +58,12 @@ export class Simulator {
     this.rootKey = b.Curve.generateKeyPair();
     this.serverStatic = b.Curve.generateKeyPair();
     this.certChain = makeCertChain(b, this.rootKey, this.serverStatic);
+    this.groups = new GroupDirectory({
+      findUser: (jid) => this.findUser(jid),
+      notify: (users, node) => {
+        for (const user of users) for (const device of user.devices.values()) this.deliver(user, device.id, node);
+      },
+    });
     this.wss = new WebSocketServer({ host: options.host ?? '127.0.0.1', port: options.port ?? 0, path: '/ws/chat' });
     this.wss.on('connection', (ws) => {
       new Connection(b, ws, this.serverStatic, this.certChain, {
@@ -378,6 +386,11 @@ export class Simulator {
       return;
     }
     if (xmlns === 'encrypt') return conn.send(this.onEncryptIq(conn, node, result));
+    if (xmlns === 'w:g2') {
+      const actor = this.userOf(conn);
+      const error = (code: number, text: string) => iqError(node, code, text);
+      return conn.send(actor ? this.groups.handleIq(actor, node, result, error) : error(401, 'not-authorized'));
+    }
     if (xmlns === 'usync') return conn.send(result([this.onUsync(child)]));
     if (xmlns === 'privacy') {
       return conn.send(result([{ tag: 'privacy', attrs: {}, content: [{ tag: 'category', attrs: { name: 'readreceipts', value: 'all' } }] }]));
@@ -472,6 +485,7 @@ export class Simulator {
     conn.send({ tag: 'ack', attrs: { class: 'message', id: node.attrs.id, from: to, t: now() } });
     if (!sender || !senderDevice || !to) return;
     const senderJid = `${sender.lid}:${senderDevice.id}@lid`;
+    if (to.endsWith('@g.us')) return this.onGroupMessage(sender, senderDevice, senderJid, node);
     const participants = nodeChildren(childOf(node, 'participants'));
     const copies = participants.length
       ? participants.map((p) => ({ jid: p.attrs.jid, enc: childOf(p, 'enc') }))
@@ -491,6 +505,43 @@ export class Simulator {
           tag: 'message',
           attrs: { from: sender.pnJid, id: node.attrs.id, t: now(), type: node.attrs.type ?? 'text', notify: sender.name, sender_lid: sender.lidJid },
           content: [enc],
+        });
+      }
+    }
+  }
+
+  /**
+   * A group message from a linked device: the sender-key distribution copies (one per device) are processed by
+   * each member's phone, then every member decrypts the one sender-key ciphertext; other linked devices get both.
+   */
+  private async onGroupMessage(sender: SimUser, senderDevice: LinkedDevice, senderJid: string, node: BinaryNode): Promise<void> {
+    const { b } = this;
+    const group = this.groups.get(node.attrs.to);
+    const skmsg = nodeChildren(node).find((c) => c.tag === 'enc' && c.attrs.type === 'skmsg');
+    if (!group || !skmsg?.content) return;
+    const author = `${sender.pn}:${senderDevice.id}@${S_WHATSAPP_NET}`;
+    const copies = new Map<string, BinaryNode>();
+    for (const to of nodeChildren(childOf(node, 'participants'))) {
+      const enc = childOf(to, 'enc');
+      const target = this.findUser(to.attrs.jid);
+      if (!enc?.content || !target) continue;
+      if ((b.jidDecode(to.attrs.jid)?.device ?? 0) === 0) {
+        const distribution = await target.phone.decrypt(senderJid, enc.attrs.type as 'pkmsg' | 'msg', enc.content as Uint8Array);
+        if (distribution.senderKeyDistributionMessage) await target.phone.processSenderKey(author, distribution.senderKeyDistributionMessage);
+      } else {
+        copies.set(to.attrs.jid, enc);
+      }
+    }
+    for (const member of group.participants.keys()) {
+      if (member === sender) continue;
+      const message = await member.phone.decryptGroup(`${group.id}@g.us`, author, skmsg.content as Uint8Array);
+      this.recordReceived(member, { id: node.attrs.id, from: sender.pnJid, chat: `${group.id}@g.us`, timestamp: Number(now()), message });
+      for (const device of member.devices.values()) {
+        const copy = copies.get(`${member.lid}:${device.id}@lid`) ?? copies.get(`${member.pn}:${device.id}@${S_WHATSAPP_NET}`);
+        this.deliver(member, device.id, {
+          tag: 'message',
+          attrs: { from: `${group.id}@g.us`, participant: author, id: node.attrs.id, t: now(), type: node.attrs.type ?? 'text', notify: sender.name, addressing_mode: 'pn' },
+          content: [...(copy ? [copy] : []), skmsg],
         });
       }
     }
@@ -521,7 +572,7 @@ export class Simulator {
     const sender = this.user(from);
     const target = this.user(to);
     const id = options.id ?? messageId();
-    const type = message.reactionMessage ? 'reaction' : message.pollCreationMessageV3 || message.pollCreationMessage ? 'poll' : mediaKind(message) ? 'media' : 'text';
+    const type = messageType(message);
     for (const device of target.devices.values()) {
       const deviceJid = `${target.lid}:${device.id}@lid`;
       const { type: encType, ciphertext } = await sender.phone.encrypt(deviceJid, message, () => this.takeBundle(deviceJid));
@@ -530,6 +581,36 @@ export class Simulator {
         attrs: { from: sender.pnJid, id, t: now(), type, notify: sender.name, sender_lid: sender.lidJid },
         content: [{ tag: 'enc', attrs: { v: '2', type: encType, ...(type === 'media' && { mediatype: mediaKind(message)! }) }, content: ciphertext }],
       });
+    }
+    return id;
+  }
+
+  /** `from` (a simulated member) sends `message` to a group: sender-key encrypted, with the key distributed per device. */
+  async sendGroupMessage(from: string, groupJid: string, message: ProtoMessage, options: { id?: string } = {}): Promise<string> {
+    const sender = this.user(from);
+    const group = this.groups.get(groupJid);
+    if (!group) throw new Error(`no simulated group ${groupJid}`);
+    if (!group.participants.has(sender)) throw new Error(`${sender.pn} is not a member of ${groupJid}`);
+    const id = options.id ?? messageId();
+    const jid = `${group.id}@g.us`;
+    const { ciphertext, senderKeyDistributionMessage } = await sender.phone.encryptGroup(jid, sender.pnJid, message);
+    const distribution: ProtoMessage = { senderKeyDistributionMessage: { groupId: jid, axolotlSenderKeyDistributionMessage: senderKeyDistributionMessage } };
+    const type = messageType(message);
+    for (const member of group.participants.keys()) {
+      if (member === sender) continue;
+      this.recordReceived(member, { id, from: sender.pnJid, chat: jid, timestamp: Number(now()), message });
+      for (const device of member.devices.values()) {
+        const deviceJid = `${member.lid}:${device.id}@lid`;
+        const enc = await sender.phone.encrypt(deviceJid, distribution, () => this.takeBundle(deviceJid));
+        this.deliver(member, device.id, {
+          tag: 'message',
+          attrs: { from: jid, participant: sender.pnJid, id, t: now(), type, notify: sender.name, addressing_mode: 'pn' },
+          content: [
+            { tag: 'enc', attrs: { v: '2', type: enc.type }, content: enc.ciphertext },
+            { tag: 'enc', attrs: { v: '2', type: 'skmsg' }, content: ciphertext },
+          ],
+        });
+      }
     }
     return id;
   }
@@ -598,6 +679,12 @@ function readSignedPreKey(b: Baileys, skey: BinaryNode | undefined) {
 
 function iqError(node: BinaryNode, code: number, text: string): BinaryNode {
   return { tag: 'iq', attrs: { id: node.attrs.id, type: 'error', from: S_WHATSAPP_NET }, content: [{ tag: 'error', attrs: { code: String(code), text } }] };
+}
+
+function messageType(message: ProtoMessage): string {
+  if (message.reactionMessage) return 'reaction';
+  if (message.pollCreationMessageV3 || message.pollCreationMessage) return 'poll';
+  return mediaKind(message) ? 'media' : 'text';
 }
 
 function mediaKind(message: ProtoMessage): string | undefined {
