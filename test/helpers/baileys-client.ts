@@ -81,6 +81,7 @@ export class TestClient {
       shouldSyncHistoryMessage: () => false,
       fireInitQueries: false,
       connectTimeoutMs: 10_000,
+      fetchAgent: this.sim.media.agent,
     });
     const sock = this.sock;
     sock.ev.on('creds.update', (update) => Object.assign(this.auth.creds, update));

@@ -5,6 +5,7 @@
  * disconnects. `control` methods are what tests, the runtime's sandbox mode and the dashboard drive.
  */
 import { randomBytes } from 'node:crypto';
+import { readFile, unlink } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { loadBaileys, type Baileys } from '../whatsapp/baileys';
@@ -12,6 +13,7 @@ import { Connection, type ClientPayload } from './connection';
 import { makeCertChain, verifySignature, type KeyPair } from './noise';
 import { bundleNode, type BinaryNode, type ProtoMessage } from './phone';
 import { GroupDirectory } from './groups';
+import { MediaHost } from './media';
 import { SimUser, textOf, type LinkedDevice, type ReceivedMessage } from './users';
 
 export interface SimulatorOptions {
@@ -20,6 +22,8 @@ export interface SimulatorOptions {
   /** How many QR codes a pairing attempt offers before the client gives up (each `ref` is one QR). */
   qrRefs?: number;
 }
+
+export type MediaKind = 'image' | 'video' | 'audio' | 'voice' | 'document' | 'sticker';
 
 export type DisconnectKind = 'restart' | 'logout' | 'replaced' | 'drop';
 
@@ -54,6 +58,8 @@ export class Simulator {
   private constructor(
     private readonly b: Baileys,
     private readonly options: SimulatorOptions,
+    /** The HTTPS host media is uploaded to and downloaded from. */
+    readonly media: MediaHost,
   ) {
     this.rootKey = b.Curve.generateKeyPair();
     this.serverStatic = b.Curve.generateKeyPair();
@@ -75,7 +81,7 @@ export class Simulator {
   }
 
   static async start(options: SimulatorOptions = {}): Promise<Simulator> {
-    const simulator = new Simulator(await loadBaileys(), options);
+    const simulator = new Simulator(await loadBaileys(), options, await MediaHost.start(options.host ?? '127.0.0.1'));
     await new Promise<void>((resolve, reject) => {
       simulator.wss.once('listening', resolve);
       simulator.wss.once('error', reject);
@@ -98,6 +104,7 @@ export class Simulator {
   async stop(): Promise<void> {
     for (const client of this.wss.clients) client.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.media.stop();
   }
 
   // ---- users -------------------------------------------------------------------------------------------------
@@ -392,6 +399,9 @@ export class Simulator {
       return conn.send(actor ? this.groups.handleIq(actor, node, result, error) : error(401, 'not-authorized'));
     }
     if (xmlns === 'usync') return conn.send(result([this.onUsync(child)]));
+    if (xmlns === 'w:m' && child?.tag === 'media_conn') {
+      return conn.send(result([{ tag: 'media_conn', attrs: { auth: this.media.auth, ttl: '3600', auth_ttl: '3600', max_buckets: '4' }, content: [{ tag: 'host', attrs: { hostname: this.media.hostname, maxContentLengthBytes: String(64 * 1024 * 1024) } }] }]));
+    }
     if (xmlns === 'privacy') {
       return conn.send(result([{ tag: 'privacy', attrs: {}, content: [{ tag: 'category', attrs: { name: 'readreceipts', value: 'all' } }] }]));
     }
@@ -613,6 +623,45 @@ export class Simulator {
       }
     }
     return id;
+  }
+
+  /**
+   * Encrypts and uploads `data` as `from`'s phone would, and returns the media message to send with
+   * `sendMessage`/`sendGroupMessage`.
+   */
+  async uploadMedia(input: { kind: MediaKind; data: Buffer; mimetype: string; caption?: string; fileName?: string; ptt?: boolean; seconds?: number }): Promise<ProtoMessage> {
+    const { b } = this;
+    const mediaType = input.kind === 'voice' ? 'audio' : input.kind;
+    const encrypted = await b.encryptedStream(input.data, mediaType);
+    try {
+      const { url, directPath } = this.media.put(await readFile(encrypted.encFilePath));
+      const fields = {
+        url,
+        directPath,
+        mediaKey: encrypted.mediaKey,
+        fileEncSha256: encrypted.fileEncSha256,
+        fileSha256: encrypted.fileSha256,
+        fileLength: encrypted.fileLength,
+        mimetype: input.mimetype,
+        mediaKeyTimestamp: Number(now()),
+        ...(input.caption !== undefined && { caption: input.caption }),
+        ...(input.fileName !== undefined && { fileName: input.fileName, title: input.fileName }),
+        ...(input.kind === 'voice' && { ptt: true }),
+        ...(input.seconds !== undefined && { seconds: input.seconds }),
+      };
+      return { [`${mediaType}Message`]: fields } as ProtoMessage;
+    } finally {
+      await unlink(encrypted.encFilePath).catch(() => undefined);
+    }
+  }
+
+  /** Downloads and decrypts the media of a message a simulated user received. */
+  async downloadMedia(message: ProtoMessage): Promise<Buffer> {
+    const { b } = this;
+    const kind = (['imageMessage', 'videoMessage', 'audioMessage', 'documentMessage', 'stickerMessage'] as const).find((k) => message[k]);
+    if (!kind) throw new Error('message has no media');
+    const stream = await b.downloadContentFromMessage(message[kind]!, kind.replace('Message', '') as 'image', { options: { dispatcher: this.media.dispatcher } as never });
+    return b.toBuffer(stream);
   }
 
   /** `from` tells `to` that it read (or played) the given messages that `to` sent it. */
