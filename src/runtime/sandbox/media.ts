@@ -39,15 +39,15 @@ export class MediaHost {
         { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] },
       ],
     });
-    let mediaHost: MediaHost | undefined;
-    const server = createServer({ key: pems.private, cert: pems.cert }, (req, res) => mediaHost!.handle(req, res));
+    const started: { host?: MediaHost } = {};
+    const server = createServer({ key: pems.private, cert: pems.cert }, (req, res) => started.host?.handle(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, host, () => resolve());
     });
     const { port } = server.address() as AddressInfo;
-    mediaHost = new MediaHost(server, pems.cert, `${host}:${port}`);
-    return mediaHost;
+    started.host = new MediaHost(server, pems.cert, `${host}:${port}`);
+    return started.host;
   }
 
   /** Stores encrypted media as an upload would; returns what a media message carries. */

@@ -1,0 +1,38 @@
+import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import { router } from './actions/router';
+import * as session from './actions/session';
+import { searchSessions } from './methods/listSearch';
+
+export class WhatsApp implements INodeType {
+  description: INodeTypeDescription = {
+    displayName: 'WhatsApp Runtime',
+    name: 'whatsApp',
+    icon: { light: 'file:../../icons/whatsapp-runtime.svg', dark: 'file:../../icons/whatsapp-runtime.dark.svg' },
+    group: ['output'],
+    version: 1,
+    subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+    description: 'Link WhatsApp numbers and send messages through your own WhatsApp runtime',
+    defaults: { name: 'WhatsApp Runtime' },
+    usableAsTool: true,
+    inputs: [NodeConnectionTypes.Main],
+    outputs: [NodeConnectionTypes.Main],
+    credentials: [{ name: 'whatsAppRuntimeApi', required: true }],
+    properties: [
+      {
+        displayName: 'Resource',
+        name: 'resource',
+        type: 'options',
+        noDataExpression: true,
+        options: [{ name: 'Session', value: 'session', description: 'A linked WhatsApp number' }],
+        default: 'session',
+      },
+      ...session.description,
+    ],
+  };
+
+  methods = { listSearch: { searchSessions } };
+
+  async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+    return router.call(this);
+  }
+}

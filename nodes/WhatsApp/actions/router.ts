@@ -1,0 +1,31 @@
+import { NodeApiError, NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import * as session from './session';
+
+type Operation = { execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> };
+
+const resources: Record<string, Record<string, Operation>> = {
+  session: session.operations,
+};
+
+/** Runs the chosen operation once per input item; a failed item becomes an error item when "Continue On Fail" is on. */
+export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+  const items = this.getInputData();
+  const output: INodeExecutionData[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const resource = this.getNodeParameter('resource', i) as string;
+    const operation = this.getNodeParameter('operation', i) as string;
+    const handler = resources[resource]?.[operation];
+    try {
+      if (!handler) throw new NodeOperationError(this.getNode(), `The operation "${operation}" of "${resource}" is not supported`, { itemIndex: i });
+      output.push(...(await handler.execute.call(this, i)));
+    } catch (error) {
+      if (this.continueOnFail()) {
+        output.push({ json: { error: (error as Error).message }, pairedItem: { item: i } });
+        continue;
+      }
+      const nodeError = error instanceof NodeApiError || error instanceof NodeOperationError ? error : new NodeOperationError(this.getNode(), error as Error, { itemIndex: i });
+      throw nodeError;
+    }
+  }
+  return [output];
+}

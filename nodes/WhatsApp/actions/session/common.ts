@@ -1,0 +1,19 @@
+import { NodeOperationError, type IExecuteFunctions } from 'n8n-workflow';
+
+const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The session id from the `session` resource locator, validated before any request is made. */
+export function sessionId(context: IExecuteFunctions, itemIndex: number): string {
+  const value = String(context.getNodeParameter('session', itemIndex, '', { extractValue: true }) ?? '').trim();
+  if (!value) {
+    throw new NodeOperationError(context.getNode(), 'No session given: pick a session or connect this node after a WhatsApp Trigger', { itemIndex });
+  }
+  if (!SESSION_ID.test(value)) {
+    throw new NodeOperationError(context.getNode(), `"${value}" is not a valid session ID: use letters, digits, "-" and "_"`, { itemIndex });
+  }
+  return value;
+}
+
+export function sessionPath(context: IExecuteFunctions, itemIndex: number): string {
+  return `/sessions/${encodeURIComponent(sessionId(context, itemIndex))}`;
+}
