@@ -3,6 +3,7 @@
  * flags (flags win). Library users pass the same shape to `createRuntime`.
  */
 import { z } from 'zod';
+import { isLoopbackUrl } from '../whatsapp/target';
 
 export const runtimeConfigSchema = z.object({
   host: z.string().default('127.0.0.1'),
@@ -15,6 +16,32 @@ export const runtimeConfigSchema = z.object({
   quiet: z.boolean().default(false),
   /** Fixed admin key (for tests and automated deployments); stored hashed like a generated one. */
   adminApiKey: z.string().min(24, 'adminApiKey must be at least 24 characters').optional(),
+  /** Run an in-process WhatsApp simulator and connect every session to it (no phone, no real WhatsApp). */
+  sandbox: z.boolean().default(false),
+  /** Connect to a simulator running elsewhere on loopback instead (needs `sandboxRootKey`). */
+  sandboxUrl: z.string().url().optional(),
+  /** Base64 Curve25519 root public key of that simulator. */
+  sandboxRootKey: z.string().optional(),
+  /** PEM certificate of that simulator's media host, so media uploads and downloads trust it. */
+  sandboxMediaCa: z.string().optional(),
+  /** Label shown under Linked Devices on the phone. */
+  browserName: z.string().min(1).max(40).default('n8n WhatsApp Runtime'),
+  reconnectBaseDelayMs: z.coerce.number().int().min(0).default(1000),
+  reconnectMaxDelayMs: z.coerce.number().int().min(0).default(60_000),
+  /** Pause between two sessions restored at boot, so many sessions do not reconnect at once. */
+  restoreStaggerMs: z.coerce.number().int().min(0).default(250),
+  /** How long messages are kept in the store (for retries, quotes, polls and history). */
+  messageRetentionDays: z.coerce.number().min(0.001).default(30),
+  mediaMaxBytes: z.coerce.number().int().min(1).default(16 * 1024 * 1024),
+  /** Allow media URLs on loopback and private networks (refused by default: SSRF). */
+  mediaAllowPrivateNetworks: z.boolean().default(false),
+  /** Print QR codes to the terminal when the runtime runs in one. */
+  printQr: z.boolean().default(false),
+}).superRefine((config, ctx) => {
+  if (config.sandboxUrl && !config.sandboxRootKey) ctx.addIssue({ code: 'custom', path: ['sandboxRootKey'], message: 'sandboxUrl needs sandboxRootKey (the simulator prints it)' });
+  if (config.sandboxRootKey && !config.sandboxUrl) ctx.addIssue({ code: 'custom', path: ['sandboxUrl'], message: 'sandboxRootKey is only used with sandboxUrl' });
+  if (config.sandbox && config.sandboxUrl) ctx.addIssue({ code: 'custom', path: ['sandbox'], message: 'use either sandbox (in-process) or sandboxUrl, not both' });
+  if (config.sandboxUrl && !isLoopbackUrl(config.sandboxUrl)) ctx.addIssue({ code: 'custom', path: ['sandboxUrl'], message: 'a sandbox URL must point at loopback (127.0.0.1, ::1 or localhost)' });
 });
 
 export type RuntimeConfigInput = z.input<typeof runtimeConfigSchema>;
@@ -40,5 +67,17 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     postgresUrl: pick('POSTGRES_URL'),
     logLevel: pick('WA_LOG_LEVEL') as RuntimeConfig['logLevel'] | undefined,
     adminApiKey: pick('WA_ADMIN_API_KEY'),
+    sandbox: flag(pick('WA_SANDBOX')),
+    sandboxUrl: pick('WA_SANDBOX_URL'),
+    sandboxRootKey: pick('WA_SANDBOX_ROOT_KEY'),
+    sandboxMediaCa: pick('WA_SANDBOX_MEDIA_CA'),
+    browserName: pick('WA_BROWSER_NAME'),
+    messageRetentionDays: pick('WA_MESSAGE_RETENTION_DAYS') as unknown as number | undefined,
+    mediaMaxBytes: pick('WA_MEDIA_MAX_BYTES') as unknown as number | undefined,
+    mediaAllowPrivateNetworks: flag(pick('WA_MEDIA_ALLOW_PRIVATE_NETWORKS')),
   };
+}
+
+function flag(value: string | undefined): boolean | undefined {
+  return value === undefined ? undefined : ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
 }

@@ -58,13 +58,14 @@ export class SqliteDatabase {
 }
 
 export class SqliteKeyvStore extends EventEmitter implements KeyvStoreAdapter {
-  readonly opts: { path: string };
+  /** `url` and `dialect` are what Keyv inspects to decide that this adapter can iterate. */
+  readonly opts: { path: string; url: string; dialect: 'sqlite' };
   namespace?: string;
   private readonly stmts: SqliteDatabase['stmts'];
 
   constructor(private readonly db: SqliteDatabase) {
     super();
-    this.opts = { path: db.path };
+    this.opts = { path: db.path, url: `sqlite://${db.path}`, dialect: 'sqlite' };
     this.stmts = db.stmts;
   }
 

@@ -1,0 +1,76 @@
+/**
+ * events/: the one event schema the runtime produces (for webhooks, the stream and the n8n trigger alike) and the
+ * in-process bus it travels on. See docs/events.md for every type and its `data`.
+ */
+export const EVENT_TYPES = [
+  'message.received',
+  'message.sent',
+  'message.status',
+  'message.reaction',
+  'message.edited',
+  'message.deleted',
+  'poll.vote',
+  'session.status',
+  'session.qr',
+  'group.joined',
+  'group.participants',
+  'group.updated',
+  'presence.update',
+  'call.received',
+  'contact.updated',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface RuntimeEvent<T = Record<string, unknown>> {
+  /** Unique per event; stable for the same WhatsApp fact, so subscribers can de-duplicate on it. */
+  id: string;
+  type: EventType;
+  /** The session (linked number) the event belongs to. */
+  session: string;
+  /** ISO 8601 time the runtime produced the event. */
+  timestamp: string;
+  data: T;
+}
+
+export type MessageKind =
+  | 'text'
+  | 'image'
+  | 'video'
+  | 'audio'
+  | 'voice'
+  | 'document'
+  | 'sticker'
+  | 'location'
+  | 'contact'
+  | 'poll'
+  | 'unknown';
+
+/** `data` of message.received and message.sent. */
+export interface MessageEventData {
+  messageId: string;
+  /** The chat: a phone-number JID, a LID or a group JID. */
+  chatId: string;
+  chatType: 'direct' | 'group' | 'broadcast' | 'newsletter';
+  fromMe: boolean;
+  /** Sender as a phone-number JID when known (for groups: the participant). */
+  from?: string;
+  /** Sender's phone number digits, when known. */
+  fromPhoneNumber?: string;
+  /** Sender as a LID JID when known. */
+  fromLid?: string;
+  pushName?: string;
+  kind: MessageKind;
+  text?: string;
+  /** Media details for image, video, audio, voice, document and sticker messages. */
+  media?: { mimetype?: string; fileName?: string; fileLength?: number; seconds?: number; caption?: string };
+  location?: { latitude: number; longitude: number; name?: string; address?: string };
+  contacts?: { displayName?: string; vcard?: string }[];
+  poll?: { name: string; options: string[]; selectableCount: number };
+  quoted?: { messageId: string; participant?: string; text?: string };
+  mentions?: string[];
+  /** Unix seconds of the WhatsApp message. */
+  messageTimestamp: number;
+  /** True when the message was queued by WhatsApp while the session was offline. */
+  offline: boolean;
+}

@@ -1,0 +1,96 @@
+/**
+ * messages/media-input: media given to a send, as base64, an http(s) URL or a multipart upload, checked against
+ * the size and type limits. URLs on loopback or private networks are refused unless configuration allows them.
+ */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { ApiError } from '../http/errors';
+
+export interface MediaLimits {
+  maxBytes: number;
+  allowPrivateNetworks: boolean;
+}
+
+export interface MediaInput {
+  data: Buffer;
+  mimetype: string;
+}
+
+export const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
+
+export function fromBase64(base64: string, mimetype: string | undefined, allowed: string[], limits: MediaLimits, field: string): MediaInput {
+  const match = /^data:([^;]+);base64,(.*)$/s.exec(base64);
+  const type = (match?.[1] ?? mimetype ?? '').toLowerCase();
+  const payload = (match?.[2] ?? base64).replace(/\s/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(payload) || payload.length === 0) throw new ApiError(400, 'invalid_media', 'The media is not valid base64', { field });
+  const data = Buffer.from(payload, 'base64');
+  return checked({ data, mimetype: type }, allowed, limits, field);
+}
+
+export async function fromUrl(url: string, allowed: string[], limits: MediaLimits, field: string): Promise<MediaInput> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ApiError(400, 'invalid_media_url', `"${url}" is not a URL`, { field });
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ApiError(400, 'invalid_media_url', 'Only http and https media URLs are supported', { field });
+  if (!limits.allowPrivateNetworks && (await isPrivateHost(parsed.hostname))) {
+    throw new ApiError(400, 'media_url_not_allowed', 'Media URLs on loopback or private networks are not allowed (set WA_MEDIA_ALLOW_PRIVATE_NETWORKS=true to allow them)', { field });
+  }
+  let response: Response;
+  try {
+    response = await fetch(parsed, { redirect: 'error', signal: AbortSignal.timeout(30_000) });
+  } catch (error) {
+    throw new ApiError(422, 'media_download_failed', `Could not download the media: ${(error as Error).message}`, { field });
+  }
+  if (!response.ok) throw new ApiError(422, 'media_download_failed', `Downloading the media returned HTTP ${response.status}`, { field });
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > limits.maxBytes) throw tooLarge(limits, field);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body ?? []) {
+    size += (chunk as Uint8Array).length;
+    if (size > limits.maxBytes) throw tooLarge(limits, field);
+    chunks.push(Buffer.from(chunk as Uint8Array));
+  }
+  const mimetype = (response.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  return checked({ data: Buffer.concat(chunks), mimetype }, allowed, limits, field);
+}
+
+export function checked(input: MediaInput, allowed: string[], limits: MediaLimits, field: string): MediaInput {
+  if (input.data.length === 0) throw new ApiError(400, 'invalid_media', 'The media is empty', { field });
+  if (input.data.length > limits.maxBytes) throw tooLarge(limits, field);
+  const mimetype = input.mimetype || sniff(input.data) || '';
+  if (!allowed.includes(mimetype)) {
+    throw new ApiError(415, 'unsupported_media_type', `Media type "${mimetype || 'unknown'}" is not supported here; use one of ${allowed.join(', ')}`, { field });
+  }
+  return { data: input.data, mimetype };
+}
+
+function sniff(data: Buffer): string | undefined {
+  if (data[0] === 0xff && data[1] === 0xd8) return 'image/jpeg';
+  if (data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
+  if (data.subarray(0, 4).toString() === 'RIFF' && data.subarray(8, 12).toString() === 'WEBP') return 'image/webp';
+  return undefined;
+}
+
+function tooLarge(limits: MediaLimits, field: string): ApiError {
+  return new ApiError(413, 'media_too_large', `The media is larger than the limit of ${limits.maxBytes} bytes`, { field });
+}
+
+async function isPrivateHost(hostname: string): Promise<boolean> {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  const addresses = isIP(host) ? [host] : (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
+  return addresses.length === 0 || addresses.some(isPrivateAddress);
+}
+
+export function isPrivateAddress(address: string): boolean {
+  if (address.includes(':')) {
+    const lower = address.toLowerCase();
+    if (lower.startsWith('::ffff:')) return isPrivateAddress(lower.slice(7));
+    return lower === '::1' || lower === '::' || lower.startsWith('fc') || lower.startsWith('fd') || lower.startsWith('fe80');
+  }
+  const [a, b] = address.split('.').map(Number);
+  return a === 10 || a === 127 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+}

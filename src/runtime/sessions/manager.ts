@@ -1,0 +1,118 @@
+/**
+ * sessions/: the sessions of the runtime. The manager keeps the registry (persisted), creates Session objects
+ * with their stores, restores the sessions that were running at the last shutdown (staggered), and stops them all
+ * on shutdown.
+ */
+import type Keyv from 'keyv';
+import type { Logger } from 'pino';
+import type { EventBus } from '../events/bus';
+import type { WAMessage } from '../events/normalize';
+import type { Store } from '../store';
+import type { Baileys } from '../whatsapp/baileys';
+import type { WhatsAppTarget } from '../whatsapp/target';
+import { ApiError } from '../http/errors';
+import type { ReconnectPolicy } from './policy';
+import { Session, type SessionMe } from './session';
+
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+interface SessionRecord {
+  id: string;
+  createdAt: string;
+  desired: 'running' | 'stopped';
+  me?: SessionMe;
+}
+
+export interface SessionManagerDeps {
+  b: Baileys;
+  store: Store;
+  bus: EventBus;
+  logger: Logger;
+  target: WhatsAppTarget;
+  policy: ReconnectPolicy;
+  browserName: string;
+  messageRetentionMs: number;
+  restoreStaggerMs: number;
+  onQr?(session: string, qr: string): void;
+}
+
+export class SessionManager {
+  private readonly sessions = new Map<string, Session>();
+  private readonly registry: Keyv<SessionRecord>;
+
+  constructor(private readonly deps: SessionManagerDeps) {
+    this.registry = deps.store.namespace<SessionRecord>('sessions');
+  }
+
+  /** Loads the registry and restarts, one after the other, the sessions that were running. */
+  async restore(): Promise<void> {
+    const records: SessionRecord[] = [];
+    for await (const [, record] of this.registry.iterator!(this.registry.namespace)) records.push(record as SessionRecord);
+    records.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    for (const record of records) this.sessions.set(record.id, this.build(record));
+    const toStart = records.filter((r) => r.desired === 'running');
+    for (const [index, record] of toStart.entries()) {
+      if (index > 0 && this.deps.restoreStaggerMs > 0) await new Promise((resolve) => setTimeout(resolve, this.deps.restoreStaggerMs));
+      await this.sessions.get(record.id)?.start().catch((error: unknown) => this.deps.logger.error({ err: error, session: record.id }, 'restore failed'));
+    }
+  }
+
+  list(): Session[] {
+    return [...this.sessions.values()];
+  }
+
+  get(id: string): Session {
+    const session = this.sessions.get(id);
+    if (!session) throw new ApiError(404, 'session_not_found', `Session "${id}" does not exist`);
+    return session;
+  }
+
+  async create(id: string): Promise<{ session: Session; created: boolean }> {
+    if (!SESSION_ID_PATTERN.test(id)) {
+      throw new ApiError(400, 'invalid_session_id', 'Session id must be 1-64 letters, digits, "-" or "_"', { field: 'id' });
+    }
+    const existing = this.sessions.get(id);
+    if (existing) return { session: existing, created: false };
+    const record: SessionRecord = { id, createdAt: new Date().toISOString(), desired: 'stopped' };
+    await this.registry.set(id, record);
+    const session = this.build(record);
+    this.sessions.set(id, session);
+    return { session, created: true };
+  }
+
+  async delete(id: string): Promise<void> {
+    const session = this.get(id);
+    await session.destroy();
+    this.sessions.delete(id);
+    await this.registry.delete(id);
+  }
+
+  /** Ends every socket, keeping each session's desired state for the next boot. */
+  async shutdown(): Promise<void> {
+    await Promise.all(this.list().map((s) => s.shutdown()));
+  }
+
+  private build(record: SessionRecord): Session {
+    const { store } = this.deps;
+    return new Session(record.id, record.createdAt, {
+      b: this.deps.b,
+      bus: this.deps.bus,
+      logger: this.deps.logger,
+      target: this.deps.target,
+      policy: this.deps.policy,
+      browser: ['Ubuntu', this.deps.browserName, '24.04'],
+      authKv: store.namespace(`auth:${record.id}`),
+      messages: store.namespace<WAMessage>(`messages:${record.id}`),
+      seen: store.namespace<number>(`seen:${record.id}`),
+      messageRetentionMs: this.deps.messageRetentionMs,
+      onQr: this.deps.onQr,
+      persist: async (update) => {
+        const current = (await this.registry.get(record.id)) ?? record;
+        const next: SessionRecord = { ...current, ...(update.desired && { desired: update.desired }) };
+        if (update.me === null) delete next.me;
+        else if (update.me) next.me = update.me;
+        await this.registry.set(record.id, next);
+      },
+    }, record.me);
+  }
+}

@@ -1,0 +1,344 @@
+/**
+ * sessions/session: one linked number: its Baileys socket (never more than one at a time), its state machine,
+ * QR and pairing-code login, the reconnect policy, and the translation of its events onto the bus.
+ *
+ * States: stopped → starting → qr | pairing_code → connected → reconnecting → connected; terminal: logged_out,
+ * conflict, failed. Every change records a reason and emits `session.status`.
+ */
+import NodeCache from '@cacheable/node-cache';
+import type Keyv from 'keyv';
+import type { Logger } from 'pino';
+import type { EventBus } from '../events/bus';
+import type { WAMessage } from '../events/normalize';
+import { EventTranslator } from '../events/translate';
+import { keyvAuthState, type KeyvAuthState } from '../whatsapp/auth-state';
+import type { Baileys } from '../whatsapp/baileys';
+import type { WhatsAppTarget } from '../whatsapp/target';
+import { decideOnClose, type ReconnectPolicy } from './policy';
+
+export type SessionStatus = 'stopped' | 'starting' | 'qr' | 'pairing_code' | 'connected' | 'reconnecting' | 'logged_out' | 'conflict' | 'failed';
+
+type WASocket = ReturnType<Baileys['makeWASocket']>;
+type GroupMetadata = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).GroupMetadata;
+
+export interface SessionReason {
+  code?: number;
+  message: string;
+}
+
+export interface SessionMe {
+  id: string;
+  lid?: string;
+  phoneNumber: string;
+  name?: string;
+}
+
+export interface SessionView {
+  id: string;
+  status: SessionStatus;
+  reason?: SessionReason;
+  me?: SessionMe;
+  hasQr: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SessionDeps {
+  b: Baileys;
+  bus: EventBus;
+  logger: Logger;
+  target: WhatsAppTarget;
+  policy: ReconnectPolicy;
+  browser: [string, string, string];
+  authKv: Keyv;
+  messages: Keyv<WAMessage>;
+  seen: Keyv<number>;
+  messageRetentionMs: number;
+  /** Persists the session's desired state and last known identity. */
+  persist(update: { desired?: 'running' | 'stopped'; me?: SessionMe | null }): Promise<void>;
+  /** Called with every new QR string (the CLI prints it to a terminal). */
+  onQr?(session: string, qr: string): void;
+}
+
+const TERMINAL: SessionStatus[] = ['logged_out', 'conflict', 'failed'];
+
+export class Session {
+  status: SessionStatus = 'stopped';
+  reason?: SessionReason;
+  qr?: string;
+  me?: SessionMe;
+  updatedAt = new Date().toISOString();
+  private sock?: WASocket;
+  private auth?: KeyvAuthState;
+  private generation = 0;
+  private attempt = 0;
+  private reconnectTimer?: NodeJS.Timeout;
+  private pairingPhone?: string;
+  private readonly retryCounter = new NodeCache({ stdTTL: 3600, useClones: false });
+  private readonly groupCache = new Map<string, GroupMetadata>();
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    readonly id: string,
+    readonly createdAt: string,
+    private readonly deps: SessionDeps,
+    me?: SessionMe,
+  ) {
+    this.me = me;
+  }
+
+  view(): SessionView {
+    return {
+      id: this.id,
+      status: this.status,
+      ...(this.reason && { reason: this.reason }),
+      ...(this.me && { me: this.me }),
+      hasQr: !!this.qr,
+      createdAt: this.createdAt,
+      updatedAt: this.updatedAt,
+    };
+  }
+
+  get socket(): WASocket | undefined {
+    return this.status === 'connected' ? this.sock : undefined;
+  }
+
+  get isRunning(): boolean {
+    return !!this.sock || !!this.reconnectTimer;
+  }
+
+  async start(): Promise<void> {
+    if (this.isRunning) return;
+    this.attempt = 0;
+    await this.deps.persist({ desired: 'running' });
+    await this.open('starting', { message: 'started' });
+  }
+
+  async stop(reason: SessionReason = { message: 'stopped by request' }): Promise<void> {
+    await this.deps.persist({ desired: 'stopped' });
+    await this.closeSocket();
+    this.setStatus('stopped', reason);
+  }
+
+  async restart(): Promise<void> {
+    await this.closeSocket();
+    this.attempt = 0;
+    await this.deps.persist({ desired: 'running' });
+    await this.open('starting', { message: 'restarted by request' });
+  }
+
+  /** Unlinks the device on WhatsApp, then wipes credentials and keys. */
+  async logout(): Promise<void> {
+    const sock = this.sock;
+    if (sock && this.status === 'connected') {
+      await sock.logout().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'logout request failed'));
+    }
+    await this.closeSocket();
+    await this.wipe({ code: 401, message: 'logged out by request' });
+  }
+
+  /** Stops the session and deletes everything stored for it. */
+  async destroy(): Promise<void> {
+    await this.closeSocket();
+    await this.deps.authKv.clear();
+    await this.deps.messages.clear();
+    await this.deps.seen.clear();
+    this.retryCounter.flushAll();
+    this.status = 'stopped';
+  }
+
+  /** Ends the socket without changing the desired state (runtime shutdown). */
+  async shutdown(): Promise<void> {
+    await this.closeSocket();
+  }
+
+  /** Waits until the session shows a QR code or gets connected, for at most `timeoutMs`. */
+  async waitForQr(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.qr && (this.status === 'starting' || this.status === 'reconnecting') && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        this.waiters.add(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Asks WhatsApp for an 8-character code to type on the phone of `phoneDigits`. */
+  async requestPairingCode(phoneDigits: string): Promise<string> {
+    if (!this.sock) await this.start();
+    await this.waitForQr(20_000);
+    const sock = this.sock;
+    if (!sock || this.me || this.auth?.state.creds.me?.id) throw new Error('the session is already linked or not running');
+    await sock.waitForSocketOpen();
+    this.pairingPhone = phoneDigits;
+    const code = await sock.requestPairingCode(phoneDigits);
+    this.qr = undefined;
+    this.setStatus('pairing_code', { message: `pairing code requested for +${phoneDigits}` });
+    return code;
+  }
+
+  async storedMessage(key: string): Promise<WAMessage | undefined> {
+    return this.deps.messages.get(key);
+  }
+
+  /** Group metadata for sends: cached, refreshed by group events, fetched once on a miss (avoids 429s). */
+  async cachedGroupMetadata(jid: string): Promise<GroupMetadata | undefined> {
+    const cached = this.groupCache.get(jid);
+    if (cached || !this.sock) return cached;
+    const fetched = await this.sock.groupMetadata(jid);
+    this.groupCache.set(jid, fetched);
+    return fetched;
+  }
+
+  private async open(status: 'starting' | 'reconnecting', reason: SessionReason): Promise<void> {
+    const { b, deps } = { b: this.deps.b, deps: this.deps };
+    this.reconnectTimer = undefined;
+    this.auth ??= await keyvAuthState(b, deps.authKv);
+    const generation = ++this.generation;
+    this.qr = undefined;
+    this.setStatus(status, reason);
+    const logger = deps.logger.child({ session: this.id });
+    const sock = b.makeWASocket({
+      auth: { creds: this.auth.state.creds, keys: b.makeCacheableSignalKeyStore(this.auth.state.keys as never, logger as never) },
+      logger: logger as never,
+      browser: deps.browser,
+      markOnlineOnConnect: false,
+      syncFullHistory: false,
+      ...(deps.target.url && { waWebSocketUrl: deps.target.url }),
+      ...(deps.target.uploadAgent && { fetchAgent: deps.target.uploadAgent }),
+      msgRetryCounterCache: this.retryCounter as never,
+      getMessage: async (key) => (key.remoteJid && key.id ? (await deps.messages.get(messageKey(key.remoteJid, key.id)))?.message ?? undefined : undefined),
+      cachedGroupMetadata: (jid) => this.cachedGroupMetadata(jid),
+    });
+    this.sock = sock;
+    const translator = new EventTranslator(
+      { b, bus: deps.bus, session: this.id, logger, seen: deps.seen, saveMessage: (m) => this.saveMessage(m) },
+      sock,
+    );
+    sock.ev.process(async (events) => {
+      if (generation !== this.generation) return;
+      if (events['creds.update']) await this.auth?.saveCreds();
+      if (events['connection.update']) await this.onConnectionUpdate(generation, events['connection.update']);
+      this.updateGroupCache(events);
+      try {
+        await translator.handle(events);
+      } catch (error) {
+        logger.error({ err: error }, 'failed to translate events');
+      }
+    });
+  }
+
+  private async onConnectionUpdate(generation: number, update: Partial<import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).ConnectionState>): Promise<void> {
+    const { b } = this.deps;
+    if (update.qr && this.status !== 'pairing_code') {
+      this.qr = update.qr;
+      this.setStatus('qr', { message: 'waiting for the QR code to be scanned' });
+      this.deps.bus.publish('session.qr', this.id, { qr: update.qr });
+      this.deps.onQr?.(this.id, update.qr);
+    }
+    if (update.connection === 'open') {
+      const creds = this.auth!.state.creds;
+      const id = b.jidNormalizedUser(creds.me!.id);
+      this.me = { id, lid: creds.me?.lid ? b.jidNormalizedUser(creds.me.lid) : undefined, phoneNumber: b.jidDecode(id)!.user, name: creds.me?.name ?? undefined };
+      this.attempt = 0;
+      this.qr = undefined;
+      this.pairingPhone = undefined;
+      await this.deps.persist({ desired: 'running', me: this.me });
+      this.setStatus('connected', { message: 'connected' });
+    }
+    if (update.connection === 'close') {
+      const error = update.lastDisconnect?.error as (Error & { output?: { statusCode?: number } }) | undefined;
+      const code = error?.output?.statusCode;
+      await this.onClose(generation, code, error?.message);
+    }
+  }
+
+  private async onClose(generation: number, code: number | undefined, message: string | undefined): Promise<void> {
+    if (generation !== this.generation) return;
+    this.sock = undefined;
+    const reason = { ...(code !== undefined && { code }), message: message ?? 'connection closed' };
+    const decision = decideOnClose(code, { registered: !!this.auth?.state.creds.me?.id && !this.pairingPhone, attempt: this.attempt, intentional: false }, this.deps.policy);
+    this.deps.logger.info({ session: this.id, code, decision }, 'socket closed');
+    switch (decision.action) {
+      case 'reconnect':
+        this.attempt++;
+        if (decision.delayMs === 0) await this.open(decision.status, reason);
+        else {
+          this.setStatus(decision.status, { ...reason, message: `${reason.message}; reconnecting in ${decision.delayMs} ms` });
+          this.reconnectTimer = setTimeout(() => void this.open(decision.status, reason), decision.delayMs);
+        }
+        return;
+      case 'logged_out':
+        await this.wipe(reason);
+        return;
+      case 'terminal':
+        await this.deps.persist({ desired: 'stopped' });
+        this.setStatus(decision.status, reason);
+        return;
+      case 'stop':
+        await this.deps.persist({ desired: 'stopped' });
+        this.setStatus('stopped', decision.reason === 'qr_expired' ? { code, message: 'the QR code expired before it was scanned; start the session again' } : reason);
+        return;
+    }
+  }
+
+  private async wipe(reason: SessionReason): Promise<void> {
+    await this.deps.authKv.clear();
+    this.auth = undefined;
+    this.me = undefined;
+    this.qr = undefined;
+    this.retryCounter.flushAll();
+    await this.deps.persist({ desired: 'stopped', me: null });
+    this.setStatus('logged_out', reason);
+  }
+
+  private async closeSocket(): Promise<void> {
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    const sock = this.sock;
+    this.sock = undefined;
+    this.generation++;
+    this.qr = undefined;
+    if (sock) {
+      sock.ev.removeAllListeners('connection.update');
+      sock.end(undefined);
+    }
+  }
+
+  private async saveMessage(message: WAMessage): Promise<void> {
+    if (!message.key.remoteJid || !message.key.id) return;
+    await this.deps.messages.set(messageKey(message.key.remoteJid, message.key.id), message, this.deps.messageRetentionMs);
+  }
+
+  private updateGroupCache(events: Partial<import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BaileysEventMap>): void {
+    for (const group of events['groups.upsert'] ?? []) this.groupCache.set(group.id, group);
+    for (const update of events['groups.update'] ?? []) {
+      const cached = update.id ? this.groupCache.get(update.id) : undefined;
+      if (cached) this.groupCache.set(cached.id, { ...cached, ...update } as GroupMetadata);
+    }
+    // membership changed: drop the cache entry so the next send fetches fresh metadata once
+    const participants = events['group-participants.update'];
+    if (participants) this.groupCache.delete(participants.id);
+  }
+
+  private setStatus(status: SessionStatus, reason: SessionReason): void {
+    const changed = status !== this.status || reason.message !== this.reason?.message;
+    this.status = status;
+    this.reason = reason;
+    this.updatedAt = new Date().toISOString();
+    for (const wake of this.waiters) wake();
+    this.waiters.clear();
+    if (changed) this.deps.bus.publish('session.status', this.id, { status, reason, ...(this.me && { me: this.me }) });
+  }
+
+  isTerminal(): boolean {
+    return TERMINAL.includes(this.status);
+  }
+}
+
+export function messageKey(remoteJid: string, id: string): string {
+  return `${remoteJid}|${id}`;
+}

@@ -1,0 +1,144 @@
+import { buildMessage } from '../../src/runtime/sandbox/messages';
+import { linkSession, startRuntime, type TestRuntime } from '../helpers/runtime';
+
+const ACCOUNT = '15550005000';
+const ALICE = '15550005001';
+
+describe('runtime against the simulator: sessions, sends, events', () => {
+  let t: TestRuntime;
+
+  beforeAll(async () => {
+    t = await startRuntime();
+    t.runtime.sandbox!.createUser({ phone: ALICE, name: 'Alice' });
+    await linkSession(t, 'sales', ACCOUNT);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  test('the linked session reports its number', async () => {
+    const { status, body } = await t.api('GET', '/api/v1/sessions/sales');
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ id: 'sales', status: 'connected', me: { phoneNumber: ACCOUNT } });
+    const qrEvents = t.events.filter((e) => e.type === 'session.qr');
+    expect(qrEvents.length).toBeGreaterThan(0);
+  });
+
+  test('send text by phone number in any format: the contact receives it; receipts become message.status', async () => {
+    const { status, body } = await t.api('POST', '/api/v1/sessions/sales/messages/text', { to: '+1 (555) 000-5001', text: 'hello alice' });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ to: `${ALICE}@s.whatsapp.net`, status: 'sent' });
+    const received = await t.runtime.sandbox!.waitForReceived(ALICE, (m) => m.id === body.id);
+    expect(received.text).toBe('hello alice');
+    await t.waitForEvent((e) => e.type === 'message.status' && (e.data as { messageId: string; status: string }).messageId === body.id && (e.data as { status: string }).status === 'delivered');
+    t.runtime.sandbox!.markRead(ALICE, ACCOUNT, [body.id]);
+    await t.waitForEvent((e) => e.type === 'message.status' && (e.data as { messageId: string }).messageId === body.id && (e.data as { status: string }).status === 'read');
+    const sentEvent = await t.waitForEvent((e) => e.type === 'message.sent' && (e.data as { messageId: string }).messageId === body.id);
+    expect(sentEvent.data).toMatchObject({ fromMe: true, text: 'hello alice', chatId: `${ALICE}@s.whatsapp.net` });
+  });
+
+  test('a contact message becomes exactly one message.received with phone number and LID', async () => {
+    const sim = t.runtime.sandbox!;
+    const id = await sim.sendMessage(ALICE, ACCOUNT, buildMessage.text('hi runtime'));
+    const event = await t.waitForEvent((e) => e.type === 'message.received' && (e.data as { messageId: string }).messageId === id);
+    expect(event.session).toBe('sales');
+    expect(event.data).toMatchObject({
+      text: 'hi runtime',
+      kind: 'text',
+      chatType: 'direct',
+      fromMe: false,
+      from: `${ALICE}@s.whatsapp.net`,
+      fromPhoneNumber: ALICE,
+      fromLid: sim.user(ALICE).lidJid,
+      pushName: 'Alice',
+      offline: false,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(t.events.filter((e) => e.type === 'message.received' && (e.data as { messageId: string }).messageId === id)).toHaveLength(1);
+  });
+
+  test('reply to a received message with quotedMessageId', async () => {
+    const sim = t.runtime.sandbox!;
+    const id = await sim.sendMessage(ALICE, ACCOUNT, buildMessage.text('question?'));
+    await t.waitForEvent((e) => e.type === 'message.received' && (e.data as { messageId: string }).messageId === id);
+    const { status, body } = await t.api('POST', '/api/v1/sessions/sales/messages/text', { to: `${ALICE}@s.whatsapp.net`, text: 'answer', quotedMessageId: id });
+    expect(status).toBe(200);
+    const received = await sim.waitForReceived(ALICE, (m) => m.id === body.id);
+    expect(received.message.extendedTextMessage?.contextInfo?.stanzaId).toBe(id);
+  });
+
+  test('send an image as base64 and as multipart: the contact downloads the same bytes', async () => {
+    const sim = t.runtime.sandbox!;
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 7)]);
+    const json = await t.api('POST', '/api/v1/sessions/sales/messages/image', { to: ALICE, caption: 'pic', image: { base64: png.toString('base64') } });
+    expect(json.status).toBe(200);
+    const got = await sim.waitForReceived(ALICE, (m) => m.id === json.body.id);
+    expect(got.message.imageMessage?.mimetype).toBe('image/png');
+    expect(await sim.downloadMedia(got.message)).toEqual(png);
+
+    const form = new FormData();
+    form.append('to', ALICE);
+    form.append('caption', 'uploaded');
+    form.append('file', new Blob([png], { type: 'image/png' }), 'pic.png');
+    const multipart = await t.api('POST', '/api/v1/sessions/sales/messages/image', form);
+    expect(multipart.status).toBe(200);
+    const got2 = await sim.waitForReceived(ALICE, (m) => m.id === multipart.body.id);
+    expect(got2.text).toBe('uploaded');
+    expect(await sim.downloadMedia(got2.message)).toEqual(png);
+  });
+
+  test('every message kind from a contact arrives as the right event', async () => {
+    const sim = t.runtime.sandbox!;
+    const chat = `${ACCOUNT}@s.whatsapp.net`;
+    const target = await sim.sendMessage(ALICE, ACCOUNT, buildMessage.text('target'));
+    const location = await sim.sendMessage(ALICE, ACCOUNT, buildMessage.location(1.5, 2.5, 'Here'));
+    const card = await sim.sendMessage(ALICE, ACCOUNT, buildMessage.contactCard('Bob', '+15550005002'));
+    const poll = await sim.sendMessage(ALICE, ACCOUNT, buildMessage.poll('Lunch?', ['Pizza', 'Sushi'], 1));
+    const image = await sim.sendMessage(ALICE, ACCOUNT, await sim.uploadMedia({ kind: 'image', data: Buffer.alloc(100, 1), mimetype: 'image/jpeg', caption: 'photo' }));
+    const voice = await sim.sendMessage(ALICE, ACCOUNT, await sim.uploadMedia({ kind: 'voice', data: Buffer.alloc(100, 2), mimetype: 'audio/ogg; codecs=opus', seconds: 3 }));
+    const doc = await sim.sendMessage(ALICE, ACCOUNT, await sim.uploadMedia({ kind: 'document', data: Buffer.alloc(100, 3), mimetype: 'application/pdf', fileName: 'a.pdf' }));
+    await sim.sendMessage(ALICE, ACCOUNT, buildMessage.reaction({ remoteJid: chat, id: target, fromMe: true }, '🔥'));
+    await sim.sendMessage(ALICE, ACCOUNT, buildMessage.edit({ remoteJid: chat, id: target, fromMe: true }, 'target (edited)'));
+    await sim.sendMessage(ALICE, ACCOUNT, buildMessage.revoke({ remoteJid: chat, id: location, fromMe: true }));
+
+    const byId = (id: string) => t.waitForEvent((e) => e.type === 'message.received' && (e.data as { messageId: string }).messageId === id);
+    expect((await byId(location)).data).toMatchObject({ kind: 'location', location: { latitude: 1.5, longitude: 2.5, name: 'Here' } });
+    expect((await byId(card)).data).toMatchObject({ kind: 'contact', contacts: [{ displayName: 'Bob' }] });
+    expect((await byId(poll)).data).toMatchObject({ kind: 'poll', poll: { name: 'Lunch?', options: ['Pizza', 'Sushi'], selectableCount: 1 } });
+    expect((await byId(image)).data).toMatchObject({ kind: 'image', text: 'photo', media: { mimetype: 'image/jpeg', caption: 'photo' } });
+    expect((await byId(voice)).data).toMatchObject({ kind: 'voice', media: { seconds: 3 } });
+    expect((await byId(doc)).data).toMatchObject({ kind: 'document', media: { fileName: 'a.pdf' } });
+    const reaction = await t.waitForEvent((e) => e.type === 'message.reaction' && (e.data as { messageId: string }).messageId === target);
+    expect(reaction.data).toMatchObject({ emoji: '🔥', from: `${ALICE}@s.whatsapp.net` });
+    const edit = await t.waitForEvent((e) => e.type === 'message.edited' && (e.data as { messageId: string }).messageId === target);
+    expect(edit.data).toMatchObject({ text: 'target (edited)' });
+    await t.waitForEvent((e) => e.type === 'message.deleted' && (e.data as { messageId: string }).messageId === location);
+    // carriers never show up as plain messages
+    expect(t.events.filter((e) => e.type === 'message.received' && (e.data as { kind: string }).kind === 'unknown')).toHaveLength(0);
+  });
+
+  test('malformed requests get a 4xx that names the problem, and nothing is sent', async () => {
+    const before = t.runtime.sandbox!.received(ALICE).length;
+    const cases: [string, string, unknown, number, string][] = [
+      ['POST', '/api/v1/sessions/sales/messages/text', { to: ALICE }, 400, 'validation_failed'],
+      ['POST', '/api/v1/sessions/sales/messages/text', { to: 'not a number', text: 'x' }, 400, 'invalid_recipient'],
+      ['POST', '/api/v1/sessions/sales/messages/text', { to: '+1 555 999 9999', text: 'x' }, 422, 'recipient_not_on_whatsapp'],
+      ['POST', '/api/v1/sessions/sales/messages/text', { to: ALICE, text: 'x', quotedMessageId: 'NOPE' }, 404, 'quoted_message_not_found'],
+      ['POST', '/api/v1/sessions/nope/messages/text', { to: ALICE, text: 'x' }, 404, 'session_not_found'],
+      ['POST', '/api/v1/sessions', { id: 'bad id!' }, 400, 'validation_failed'],
+      ['POST', '/api/v1/sessions/sales/messages/image', { to: ALICE, image: { base64: 'AAAA', mimetype: 'image/gif' } }, 415, 'unsupported_media_type'],
+      ['POST', '/api/v1/sessions/sales/messages/image', { to: ALICE, image: { url: 'http://127.0.0.1:1/x.png' } }, 400, 'media_url_not_allowed'],
+      ['POST', '/api/v1/sessions/sales/messages/image', { to: ALICE }, 400, 'validation_failed'],
+      ['POST', '/api/v1/sessions/sales/pairing-code', { phoneNumber: 'abc' }, 400, 'invalid_phone_number'],
+    ];
+    for (const [method, path, body, status, code] of cases) {
+      const response = await t.api(method, path, body);
+      expect({ path, body, status: response.status, code: response.body?.error?.code }).toEqual({ path, body, status, code });
+      expect(typeof response.body.error.message).toBe('string');
+    }
+    const unauthorized = await fetch(`${t.runtime.url}/api/v1/sessions`);
+    expect(unauthorized.status).toBe(401);
+    expect(t.runtime.sandbox!.received(ALICE)).toHaveLength(before);
+    expect((await t.api('GET', '/api/v1/sessions/sales')).body.status).toBe('connected');
+  });
+});
