@@ -22,7 +22,6 @@ const PUBLIC_PATHS = new Set(['/health']);
 export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
     requestIdHeader: 'x-request-id',
     bodyLimit: 64 * 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
@@ -41,9 +40,6 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   });
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send(body('not_found', `No route ${request.method} ${request.url.split('?')[0]}`));
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info({ method: request.method, url: request.routeOptions.url ?? request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
   await app.register(swagger, {
