@@ -34,7 +34,7 @@ export async function startRuntime(config: RuntimeConfigInput = {}, dataDir = mk
         body: isJson ? JSON.stringify(body) : (body as FormData | undefined),
       });
       const type = response.headers.get('content-type') ?? '';
-      const parsed = type.includes('json') ? await response.json() : type.startsWith('text/') ? await response.text() : Buffer.from(await response.arrayBuffer());
+      const parsed = type.includes('json') ? await response.json() : type.startsWith('text/') || type.includes('svg') ? await response.text() : Buffer.from(await response.arrayBuffer());
       return { status: response.status, body: parsed as never, headers: response.headers };
     },
     async waitForEvent(predicate, timeoutMs = 8000) {

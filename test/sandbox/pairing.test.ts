@@ -27,7 +27,7 @@ describe('sandbox: pairing and login through real Baileys', () => {
     expect(client.auth.creds.me?.id).toBe(`15550001001:1@s.whatsapp.net`);
     expect(client.auth.creds.me?.lid).toBe(`${account.lid}:1@lid`);
     expect(account.devices.get(1)?.preKeyUploads).toBe(1);
-    expect(account.devices.get(1)?.preKeys.size).toBe(812);
+    expect(account.devices.get(1)?.preKeysUploaded).toBe(812);
   });
 });
 

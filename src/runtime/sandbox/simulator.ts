@@ -6,9 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, unlink } from 'node:fs/promises';
+import { deflateSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import pino from 'pino';
 import { loadBaileys, type Baileys } from '../whatsapp/baileys';
+import { guardConsole } from '../whatsapp/console-guard';
 import { Connection, type ClientPayload } from './connection';
 import { makeCertChain, verifySignature, type KeyPair } from './noise';
 import { bundleNode, type BinaryNode, type ProtoMessage } from './phone';
@@ -55,6 +58,8 @@ export class Simulator {
   private nextLid = 100000000000001;
   private url_ = '';
 
+  private releaseConsole?: () => void;
+
   private constructor(
     private readonly b: Baileys,
     private readonly options: SimulatorOptions,
@@ -82,6 +87,8 @@ export class Simulator {
 
   static async start(options: SimulatorOptions = {}): Promise<Simulator> {
     const simulator = new Simulator(await loadBaileys(), options, await MediaHost.start(options.host ?? '127.0.0.1'));
+    // the simulated phones run libsignal, which prints session housekeeping straight to the console
+    simulator.releaseConsole = guardConsole(pino({ level: 'silent' }));
     await new Promise<void>((resolve, reject) => {
       simulator.wss.once('listening', resolve);
       simulator.wss.once('error', reject);
@@ -105,6 +112,7 @@ export class Simulator {
     for (const client of this.wss.clients) client.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     await this.media.stop();
+    this.releaseConsole?.();
   }
 
   // ---- users -------------------------------------------------------------------------------------------------
@@ -267,6 +275,7 @@ export class Simulator {
       identityKey: pairing.identityKey,
       preKeys: new Map(),
       preKeyUploads: 0,
+      preKeysUploaded: 0,
       offlineQueue: [],
     });
     conn.end({ tag: 'stream:error', attrs: { code: '515' } });
@@ -402,6 +411,11 @@ export class Simulator {
     if (xmlns === 'w:m' && child?.tag === 'media_conn') {
       return conn.send(result([{ tag: 'media_conn', attrs: { auth: this.media.auth, ttl: '3600', auth_ttl: '3600', max_buckets: '4' }, content: [{ tag: 'host', attrs: { hostname: this.media.hostname, maxContentLengthBytes: String(64 * 1024 * 1024) } }] }]));
     }
+    if (xmlns === 'w:sync:app:state') {
+      // no app-state patches are simulated: every requested collection is answered as up to date
+      const collections = nodeChildren(childOf(node, 'sync')).map((c): BinaryNode => ({ tag: 'collection', attrs: { name: c.attrs.name, version: c.attrs.version ?? '0' } }));
+      return conn.send(result([{ tag: 'sync', attrs: {}, content: collections }]));
+    }
     if (xmlns === 'privacy') {
       return conn.send(result([{ tag: 'privacy', attrs: {}, content: [{ tag: 'category', attrs: { name: 'readreceipts', value: 'all' } }] }]));
     }
@@ -418,8 +432,11 @@ export class Simulator {
       device.signedPreKey = readSignedPreKey(b, childOf(node, 'skey'));
       for (const key of b.getBinaryNodeChildren(childOf(node, 'list'), 'key')) {
         device.preKeys.set(b.getBinaryNodeChildUInt(key, 'id', 3)!, childBuffer(b, key, 'value'));
+        device.preKeysUploaded++;
       }
       device.preKeyUploads++;
+      const owner = this.userOf(conn);
+      if (device.preKeyUploads === 1 && owner) setImmediate(() => void this.sendInitialHistory(owner, device).catch(() => undefined));
       return result();
     }
     if (node.attrs.type === 'set' && device && child?.tag === 'rotate') {
@@ -555,6 +572,40 @@ export class Simulator {
         });
       }
     }
+  }
+
+  /**
+   * What the primary phone does after linking a device: a history sync notification (an empty initial bootstrap
+   * with the push names it knows, inline), so the client leaves its "awaiting initial sync" state at once.
+   */
+  private async sendInitialHistory(owner: SimUser, device: LinkedDevice): Promise<void> {
+    const { b } = this;
+    const { HistorySync } = b.proto;
+    const history = HistorySync.encode({
+      syncType: HistorySync.HistorySyncType.INITIAL_BOOTSTRAP,
+      conversations: [],
+      pushnames: this.users().filter((u) => u !== owner).map((u) => ({ id: u.pnJid, pushname: u.name })),
+      progress: 100,
+      chunkOrder: 0,
+    }).finish();
+    const notification: ProtoMessage = {
+      protocolMessage: {
+        type: b.proto.Message.ProtocolMessage.Type.HISTORY_SYNC_NOTIFICATION,
+        historySyncNotification: {
+          syncType: HistorySync.HistorySyncType.INITIAL_BOOTSTRAP,
+          initialHistBootstrapInlinePayload: deflateSync(history),
+          chunkOrder: 0,
+          progress: 100,
+        },
+      },
+    };
+    const deviceJid = `${owner.lid}:${device.id}@lid`;
+    const enc = await owner.phone.encrypt(deviceJid, notification, () => this.takeBundle(deviceJid));
+    this.deliver(owner, device.id, {
+      tag: 'message',
+      attrs: { from: owner.pnJid, id: messageId(), t: now(), type: 'text', category: 'peer' },
+      content: [{ tag: 'enc', attrs: { v: '2', type: enc.type }, content: enc.ciphertext }],
+    });
   }
 
   private recordReceived(user: SimUser, entry: Omit<ReceivedMessage, 'text'>): void {

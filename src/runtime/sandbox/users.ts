@@ -17,6 +17,8 @@ export interface LinkedDevice {
   preKeys: Map<number, Uint8Array>;
   /** How many prekey uploads the device made (the first login uploads, later ones must not). */
   preKeyUploads: number;
+  /** How many one-time prekeys the device uploaded in all. */
+  preKeysUploaded: number;
   connection?: Connection;
   /** Nodes waiting for the device while it is offline; delivered at its next login. */
   offlineQueue: BinaryNode[];

@@ -268,7 +268,7 @@ export class Session {
         if (decision.delayMs === 0) await this.open(decision.status, reason);
         else {
           this.setStatus(decision.status, { ...reason, message: `${reason.message}; reconnecting in ${decision.delayMs} ms` });
-          this.reconnectTimer = setTimeout(() => void this.open(decision.status, reason), decision.delayMs);
+          this.reconnectTimer = setTimeout(() => void this.open(decision.status, { ...reason, message: `${reason.message}; reconnect attempt ${this.attempt}` }), decision.delayMs);
         }
         return;
       case 'logged_out':
