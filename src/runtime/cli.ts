@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import QRCode from 'qrcode';
 import { configFromEnv, createRuntime, type RuntimeConfigInput } from './index';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { buildHttpServer } from './http/server';
+import { packageInfo } from './package-info';
+import { sandboxControlRoutes } from './sandbox/control-http';
 import { Simulator } from './sandbox/simulator';
+import { isLoopbackUrl } from './whatsapp/target';
 
 const USAGE = `Usage: whatsapp-runtime [start] [options]
        whatsapp-runtime sandbox [--host 127.0.0.1] [--port 0]   (a standalone WhatsApp simulator)
@@ -101,7 +107,16 @@ function printQr(session: string, qr: string): void {
 }
 
 async function runSimulator(host: string, port: number): Promise<void> {
+  if (!isLoopbackUrl(`ws://${host.includes(':') ? `[${host}]` : host}/`)) throw new Error('The simulator only listens on loopback');
   const simulator = await Simulator.start({ host, port });
+  const control = await buildHttpServer({
+    logger: pino({ level: 'warn' }),
+    apiKeys: 'none',
+    version: packageInfo().version,
+    routes: [async (instance) => instance.register(sandboxControlRoutes, { simulator })],
+  });
+  await control.listen({ host, port: 0 });
+  const controlAddress = control.server.address() as AddressInfo;
   const caPath = join(tmpdir(), `whatsapp-sandbox-media-${process.pid}.pem`);
   writeFileSync(caPath, simulator.media.certificatePem);
   process.stdout.write(
@@ -110,11 +125,12 @@ async function runSimulator(host: string, port: number): Promise<void> {
       `  WA_SANDBOX_URL=${simulator.url}`,
       `  WA_SANDBOX_ROOT_KEY=${simulator.rootPublicKeyBase64}`,
       `  WA_SANDBOX_MEDIA_CA="$(cat ${caPath})"`,
+      `Control API (no key, loopback only): http://${host}:${controlAddress.port}/api/v1/sandbox (docs: /docs)`,
       '',
     ].join('\n'),
   );
   const shutdown = () => {
-    simulator.stop().then(() => process.exit(0), () => process.exit(1));
+    Promise.all([control.close(), simulator.stop()]).then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);

@@ -17,6 +17,7 @@ import { meRoutes } from './http/routes/me';
 import { messageRoutes } from './http/routes/messages';
 import { sessionRoutes } from './http/routes/sessions';
 import { packageInfo } from './package-info';
+import { sandboxControlRoutes } from './sandbox/control-http';
 import { Simulator } from './sandbox/simulator';
 import { SessionManager } from './sessions/manager';
 import { loadBaileys } from './whatsapp/baileys';
@@ -131,6 +132,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
             await instance.register(meRoutes, { version });
             await instance.register(sessionRoutes, { sessions: manager });
             await instance.register(messageRoutes, { b, sessions: manager, mediaLimits });
+            if (sandbox) await instance.register(sandboxControlRoutes, { simulator: sandbox });
           },
         ],
       });

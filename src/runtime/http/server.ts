@@ -12,7 +12,8 @@ import { ApiError, type ErrorBody } from './errors';
 
 export interface HttpDeps {
   logger: Logger;
-  apiKeys: ApiKeys;
+  /** 'none' only for the standalone simulator, which listens on loopback. */
+  apiKeys: ApiKeys | 'none';
   version: string;
   routes: FastifyPluginAsync[];
 }
@@ -52,16 +53,17 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
           apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
         },
       },
-      security: [{ bearer: [] }, { apiKey: [] }],
+      security: deps.apiKeys === 'none' ? [] : [{ bearer: [] }, { apiKey: [] }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  app.addHook('onRequest', async (request) => {
+  const apiKeys = deps.apiKeys;
+  if (apiKeys !== 'none') app.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0];
     if (PUBLIC_PATHS.has(path) || path === '/docs' || path.startsWith('/docs/')) return;
     const key = presentedKey(request.headers.authorization, request.headers['x-api-key']);
-    const record = await deps.apiKeys.verify(key);
+    const record = await apiKeys.verify(key);
     if (!record) {
       throw new ApiError(401, 'unauthorized', key ? 'The API key is not valid' : 'Missing API key: send "Authorization: Bearer <key>" or "X-Api-Key: <key>"');
     }
