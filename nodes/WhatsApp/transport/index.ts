@@ -49,13 +49,13 @@ export async function runtimeRequest<T = IDataObject>(
 }
 
 function toNodeApiError(context: Context, error: unknown, itemIndex?: number): NodeApiError {
-  const raw = error as { response?: { data?: unknown; status?: number }; httpCode?: string; message?: string; code?: string };
+  const raw = error as { response?: { data?: unknown; status?: number }; httpCode?: string; message?: string; code?: string; cause?: { code?: string } };
   const body = parseBody(raw.response?.data);
   const runtimeError = body?.error;
   const status = raw.response?.status ?? (raw.httpCode ? Number(raw.httpCode) : undefined);
   let message = runtimeError?.message ?? raw.message ?? 'The WhatsApp runtime request failed';
   if (status === 401) message = 'The WhatsApp runtime rejected the API key: check the credential';
-  else if (!status && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT/.test(`${raw.code} ${raw.message}`)) {
+  else if (!status && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET/.test(`${raw.code} ${raw.cause?.code} ${raw.message}`)) {
     message = 'The WhatsApp runtime is not reachable: check the URL in the credential and that the runtime is running';
   }
   return new NodeApiError(context.getNode(), (body ?? { message }) as JsonObject, {

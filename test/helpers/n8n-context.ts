@@ -1,0 +1,63 @@
+/**
+ * A stand-in for n8n's IExecuteFunctions that runs a node's real `execute` against a real runtime: parameters per
+ * item, the credential, `httpRequestWithAuthentication` applying the credential's own `authenticate` definition,
+ * and binary data. Only what our nodes use is provided.
+ */
+import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, INode, INodeExecutionData } from 'n8n-workflow';
+import { WhatsAppRuntimeApi } from '../../credentials/WhatsAppRuntimeApi.credentials';
+
+export interface FakeContextOptions {
+  items?: INodeExecutionData[];
+  parameters: IDataObject | ((itemIndex: number) => IDataObject);
+  credentials: { baseUrl: string; apiKey: string };
+  continueOnFail?: boolean;
+}
+
+export function makeExecuteContext(options: FakeContextOptions): { context: IExecuteFunctions; requests: IHttpRequestOptions[] } {
+  const requests: IHttpRequestOptions[] = [];
+  const node: INode = { id: 'n1', name: 'WhatsApp Runtime', type: 'n8n-nodes-whatsapp-runtime.whatsApp', typeVersion: 1, position: [0, 0], parameters: {} };
+  const items = options.items ?? [{ json: {} }];
+  const credential = new WhatsAppRuntimeApi();
+  const paramsFor = (i: number) => (typeof options.parameters === 'function' ? options.parameters(i) : options.parameters);
+  const context = {
+    getInputData: () => items,
+    getNode: () => node,
+    continueOnFail: () => options.continueOnFail ?? false,
+    getCredentials: async () => options.credentials,
+    getNodeParameter(name: string, itemIndex: number, fallback?: unknown, extra?: { extractValue?: boolean }) {
+      const value = paramsFor(itemIndex)[name];
+      if (value === undefined) {
+        if (fallback !== undefined) return fallback;
+        throw new Error(`missing parameter ${name}`);
+      }
+      if (extra?.extractValue && value && typeof value === 'object' && 'value' in value) return (value as { value: unknown }).value;
+      return value;
+    },
+    helpers: {
+      async httpRequestWithAuthentication(this: unknown, _name: string, request: IHttpRequestOptions) {
+        requests.push(request);
+        const template = String(credential.authenticate.properties.headers!.Authorization);
+        const headers = { ...(request.headers as Record<string, string>), Authorization: template.replace('{{$credentials.apiKey}}', options.credentials.apiKey).replace(/^=/, '') };
+        const url = new URL(request.url);
+        for (const [key, value] of Object.entries(request.qs ?? {})) url.searchParams.set(key, String(value));
+        const response = await fetch(url, {
+          method: request.method,
+          headers: { ...headers, ...(request.body ? { 'content-type': 'application/json' } : {}) },
+          body: request.body ? JSON.stringify(request.body) : undefined,
+        });
+        const raw = Buffer.from(await response.arrayBuffer());
+        if (!response.ok) {
+          const error = new Error(`Request failed with status code ${response.status}`) as Error & { response: { status: number; data: unknown } };
+          error.response = { status: response.status, data: JSON.parse(raw.toString() || '{}') };
+          throw error;
+        }
+        if (request.encoding === 'arraybuffer') return raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length);
+        return raw.length ? JSON.parse(raw.toString()) : {};
+      },
+      async prepareBinaryData(data: Buffer, fileName: string, mimeType: string) {
+        return { data: data.toString('base64'), fileName, mimeType, fileSize: String(data.length) };
+      },
+    },
+  };
+  return { context: context as unknown as IExecuteFunctions, requests };
+}
