@@ -5,6 +5,7 @@
 import pino from 'pino';
 import { loadBaileys, type Baileys } from '../../src/runtime/whatsapp/baileys';
 import type { Simulator } from '../../src/runtime/sandbox/simulator';
+import { memoryKeyStore } from '../../src/runtime/sandbox/phone';
 
 type WASocket = ReturnType<Baileys['makeWASocket']>;
 type AuthenticationCreds = ReturnType<Baileys['initAuthCreds']>;
@@ -21,27 +22,7 @@ export class MemoryAuth {
   constructor(public creds: AuthenticationCreds) {}
 
   state() {
-    return {
-      creds: this.creds,
-      keys: {
-        get: async (type: string, ids: string[]) => {
-          const out: Record<string, unknown> = {};
-          for (const id of ids) {
-            const value = this.keys.get(`${type}:${id}`);
-            if (value !== undefined) out[id] = value;
-          }
-          return out;
-        },
-        set: async (data: Record<string, Record<string, unknown>>) => {
-          for (const [type, entries] of Object.entries(data)) {
-            for (const [id, value] of Object.entries(entries ?? {})) {
-              if (value === null || value === undefined) this.keys.delete(`${type}:${id}`);
-              else this.keys.set(`${type}:${id}`, value);
-            }
-          }
-        },
-      },
-    };
+    return { creds: this.creds, keys: memoryKeyStore(this.keys) };
   }
 
   count(type: string): number {

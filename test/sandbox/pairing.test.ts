@@ -1,7 +1,7 @@
 import { Simulator } from '../../src/runtime/sandbox/simulator';
 import { TestClient, linkByQr, statusCode } from '../helpers/baileys-client';
 
-describe('sandbox: pairing and login through real Baileys', () => {
+describe('sandbox: pairing, login and disconnects through real Baileys', () => {
   let sim: Simulator;
   const clients: TestClient[] = [];
 
@@ -28,19 +28,6 @@ describe('sandbox: pairing and login through real Baileys', () => {
     expect(client.auth.creds.me?.lid).toBe(`${account.lid}:1@lid`);
     expect(account.devices.get(1)?.preKeyUploads).toBe(1);
     expect(account.devices.get(1)?.preKeysUploaded).toBe(812);
-  });
-});
-
-describe('sandbox: pairing failures, pairing code, login and disconnects', () => {
-  let sim: Simulator;
-  const clients: TestClient[] = [];
-
-  beforeEach(async () => {
-    sim = await Simulator.start();
-  });
-  afterEach(async () => {
-    for (const c of clients.splice(0)) await c.end();
-    await sim.stop();
   });
 
   test('a pairing-success whose HMAC does not match the QR secret makes pairing fail on the client', async () => {

@@ -28,24 +28,7 @@ export class PhoneEndpoint {
 
   constructor(private readonly b: Baileys) {
     this.creds = b.initAuthCreds();
-    const store = {
-      get: async (type: string, ids: string[]) => {
-        const out: Record<string, unknown> = {};
-        for (const id of ids) {
-          const value = this.data.get(`${type}:${id}`);
-          if (value !== undefined) out[id] = value;
-        }
-        return out;
-      },
-      set: async (batch: Record<string, Record<string, unknown>>) => {
-        for (const [type, entries] of Object.entries(batch)) {
-          for (const [id, value] of Object.entries(entries ?? {})) {
-            if (value === null || value === undefined) this.data.delete(`${type}:${id}`);
-            else this.data.set(`${type}:${id}`, value);
-          }
-        }
-      },
-    };
+    const store = memoryKeyStore(this.data);
     const keys = b.addTransactionCapability(store as never, silent, { maxCommitRetries: 1, delayBetweenTriesMs: 1 });
     this.repo = b.DEFAULT_CONNECTION_CONFIG.makeSignalRepository({ creds: this.creds, keys }, silent, async () => []);
   }
@@ -131,5 +114,27 @@ export function bundleNode(b: Baileys, jid: string, bundle: PreKeyBundle): Binar
           ] }]
         : []),
     ],
+  };
+}
+
+/** A Signal key store in a Map (`<type>:<id>` keys); a null or undefined value deletes, as Baileys expects. */
+export function memoryKeyStore(data: Map<string, unknown>) {
+  return {
+    get: async (type: string, ids: string[]) => {
+      const out: Record<string, unknown> = {};
+      for (const id of ids) {
+        const value = data.get(`${type}:${id}`);
+        if (value !== undefined) out[id] = value;
+      }
+      return out;
+    },
+    set: async (batch: Record<string, Record<string, unknown> | undefined>) => {
+      for (const [type, entries] of Object.entries(batch)) {
+        for (const [id, value] of Object.entries(entries ?? {})) {
+          if (value === null || value === undefined) data.delete(`${type}:${id}`);
+          else data.set(`${type}:${id}`, value);
+        }
+      }
+    },
   };
 }

@@ -17,7 +17,8 @@ import { makeCertChain, verifySignature, type KeyPair } from './noise';
 import { bundleNode, type BinaryNode, type ProtoMessage } from './phone';
 import { GroupDirectory } from './groups';
 import { MediaHost } from './media';
-import { SimUser, textOf, type LinkedDevice, type ReceivedMessage } from './users';
+import { textOf } from '../events/normalize';
+import { SimUser, type LinkedDevice, type ReceivedMessage } from './users';
 
 export interface SimulatorOptions {
   host?: string;

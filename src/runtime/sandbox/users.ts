@@ -70,17 +70,3 @@ export class SimUser {
     return this.nextDeviceId++;
   }
 }
-
-/** Text carried by the common message kinds, for tests and the sandbox chat panel. */
-export function textOf(message: ProtoMessage | null | undefined): string | undefined {
-  if (!message) return undefined;
-  return (
-    message.conversation ??
-    message.extendedTextMessage?.text ??
-    message.imageMessage?.caption ??
-    message.videoMessage?.caption ??
-    message.documentMessage?.caption ??
-    message.ephemeralMessage?.message?.conversation ??
-    undefined
-  ) || undefined;
-}
