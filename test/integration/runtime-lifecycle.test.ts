@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { buildMessage } from '../../src/runtime/sandbox/messages';
 import { Simulator } from '../../src/runtime/sandbox/simulator';
 import { linkSession, startRuntime, type TestRuntime } from '../helpers/runtime';
@@ -92,54 +93,47 @@ describe('runtime session lifecycle against the simulator', () => {
 describe('runtime restart keeps sessions without re-pairing', () => {
   const backends: [string, Record<string, string>, boolean][] = [
     ['SQLite', {}, true],
-    ['Redis', { redisUrl: 'redis://127.0.0.1:6379' }, false],
+    ['Redis', { redisUrl: 'redis://127.0.0.1:6379' }, portOpenSync(6379)],
+    ['PostgreSQL', { postgresUrl: 'postgresql://postgres@127.0.0.1:5432/test' }, portOpenSync(5432)],
   ];
+  for (const [name, , available] of backends) {
+    if (!available) process.stdout.write(`${name} is not reachable on 127.0.0.1: its restart test is SKIPPED\n`);
+  }
 
-  beforeAll(async () => {
-    backends[1][2] = await redisAvailable();
-    if (!backends[1][2]) process.stdout.write('Redis is not reachable on 127.0.0.1:6379: the Redis restart test is skipped\n');
-  });
-
-  test.each(backends.map((b) => b[0]))('%s', async (name) => {
-    const [, extra, available] = backends.find((b) => b[0] === name)!;
-    if (!available) return;
-    const sim = await Simulator.start();
-    const prefix = `restart-${Date.now()}`;
-    const config = { sandbox: false, sandboxUrl: sim.url, sandboxRootKey: sim.rootPublicKeyBase64, sandboxMediaCa: sim.media.certificatePem, ...extra };
-    try {
-      const first = await startRuntime(config);
-      await first.api('POST', '/api/v1/sessions', { id: prefix });
-      const qr = await first.api('GET', `/api/v1/sessions/${prefix}/qr?format=raw`);
-      sim.scanQr(qr.body, '15550007000');
-      await first.waitForEvent((e) => statusOf(e, prefix, 'connected'), 10_000);
-      await first.close({ keepData: true });
-
-      const second = await startRuntime(config, first.dataDir);
+  for (const [name, extra, available] of backends) {
+    (available ? test : test.skip)(name, async () => {
+      const sim = await Simulator.start();
+      const prefix = `restart-${Date.now()}`;
+      const config = { sandbox: false, sandboxUrl: sim.url, sandboxRootKey: sim.rootPublicKeyBase64, sandboxMediaCa: sim.media.certificatePem, ...extra };
       try {
-        await second.waitForEvent((e) => statusOf(e, prefix, 'connected'), 10_000);
-        expect(second.events.some((e) => e.type === 'session.qr')).toBe(false);
-        expect(sim.user('15550007000').devices.size).toBe(1);
-        sim.createUser({ phone: '15550007001', name: 'Eve' });
-        const sent = await second.api('POST', `/api/v1/sessions/${prefix}/messages/text`, { to: '15550007001', text: 'after restart' });
-        expect((await sim.waitForReceived('15550007001', (m) => m.id === sent.body.id)).text).toBe('after restart');
-        await second.api('DELETE', `/api/v1/sessions/${prefix}`);
+        const first = await startRuntime(config);
+        await first.api('POST', '/api/v1/sessions', { id: prefix });
+        const qr = await first.api('GET', `/api/v1/sessions/${prefix}/qr?format=raw`);
+        sim.scanQr(qr.body, '15550007000');
+        await first.waitForEvent((e) => statusOf(e, prefix, 'connected'), 10_000);
+        await first.close({ keepData: true });
+
+        const second = await startRuntime(config, first.dataDir);
+        try {
+          await second.waitForEvent((e) => statusOf(e, prefix, 'connected'), 10_000);
+          expect(second.events.some((e) => e.type === 'session.qr')).toBe(false);
+          expect(sim.user('15550007000').devices.size).toBe(1);
+          sim.createUser({ phone: '15550007001', name: 'Eve' });
+          const sent = await second.api('POST', `/api/v1/sessions/${prefix}/messages/text`, { to: '15550007001', text: 'after restart' });
+          expect((await sim.waitForReceived('15550007001', (m) => m.id === sent.body.id)).text).toBe('after restart');
+          await second.api('DELETE', `/api/v1/sessions/${prefix}`);
+        } finally {
+          await second.close();
+        }
       } finally {
-        await second.close();
+        await sim.stop();
       }
-    } finally {
-      await sim.stop();
-    }
-  });
+    });
+  }
 });
 
-async function redisAvailable(): Promise<boolean> {
-  const { createConnection } = await import('node:net');
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port: 6379 });
-    socket.once('connect', () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
+/** Whether something listens on 127.0.0.1:port, decided before the tests are defined so that absence shows as skipped. */
+function portOpenSync(port: number): boolean {
+  const script = `require('net').createConnection({host:'127.0.0.1',port:${port}}).on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))`;
+  return spawnSync(process.execPath, ['-e', script], { timeout: 10_000 }).status === 0;
 }
