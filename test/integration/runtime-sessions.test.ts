@@ -1,4 +1,4 @@
-import { buildMessage } from '../../src/runtime/sandbox/messages';
+import { buildMessage, pollVote } from '../../src/runtime/sandbox/messages';
 import { linkSession, startRuntime, type TestRuntime } from '../helpers/runtime';
 
 const ACCOUNT = '15550005000';
@@ -140,5 +140,54 @@ describe('runtime against the simulator: sessions, sends, events', () => {
     expect(unauthorized.status).toBe(401);
     expect(t.runtime.sandbox!.received(ALICE)).toHaveLength(before);
     expect((await t.api('GET', '/api/v1/sessions/sales')).body.status).toBe('connected');
+  });
+});
+
+describe('runtime: poll votes and calls', () => {
+  let t: TestRuntime;
+
+  beforeAll(async () => {
+    t = await startRuntime({ logLevel: (process.env.RT_LOG as never) ?? 'silent' });
+    t.runtime.sandbox!.createUser({ phone: '15550005101', name: 'Gil' });
+    await linkSession(t, 'polls', '15550005100');
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  test("a contact's vote on the account's poll becomes poll.vote with the chosen option names", async () => {
+    const sim = t.runtime.sandbox!;
+    const sock = t.runtime.sessions.get('polls').socket!;
+    const poll = await sock.sendMessage('15550005101@s.whatsapp.net', { poll: { name: 'Lunch?', values: ['Pizza', 'Sushi', 'Salad'], selectableCount: 2 } });
+    const received = await sim.waitForReceived('15550005101', (m) => m.id === poll!.key.id);
+    const secret = received.message.messageContextInfo!.messageSecret!;
+    const vote = pollVote({
+      poll: { remoteJid: '15550005100@s.whatsapp.net', id: poll!.key.id!, fromMe: false },
+      pollCreatorJid: '15550005100@s.whatsapp.net',
+      voterJid: '15550005101@s.whatsapp.net',
+      secret,
+      options: ['Sushi', 'Salad'],
+    });
+    await sim.sendMessage('15550005101', '15550005100', vote);
+    const event = await t.waitForEvent((e) => e.type === 'poll.vote');
+    expect(event.data).toMatchObject({ pollMessageId: poll!.key.id, poll: 'Lunch?', voter: '15550005101@s.whatsapp.net', voterPhoneNumber: '15550005101', selectedOptions: ['Sushi', 'Salad'] });
+    expect(t.events.filter((e) => e.type === 'message.received' && (e.data as { kind: string }).kind === 'unknown')).toHaveLength(0);
+  });
+
+  test('calls: call.received; with automatic rejection the call is rejected and the caller gets the reply', async () => {
+    const sim = t.runtime.sandbox!;
+    const first = sim.startCall('15550005101', '15550005100', { video: true });
+    const offer = await t.waitForEvent((e) => e.type === 'call.received' && (e.data as { callId: string }).callId === first);
+    expect(offer.data).toMatchObject({ status: 'offer', isVideo: true, autoRejected: false, callerPhoneNumber: '15550005101' });
+    expect(sim.callOutcome(first)).toBe('ringing');
+
+    const patched = await t.api('PATCH', '/api/v1/sessions/polls', { settings: { rejectCalls: true, rejectCallsMessage: 'I cannot take calls, please write.' } });
+    expect(patched.body.settings).toEqual({ rejectCalls: true, rejectCallsMessage: 'I cannot take calls, please write.' });
+    const second = sim.startCall('15550005101', '15550005100');
+    const rejected = await t.waitForEvent((e) => e.type === 'call.received' && (e.data as { callId: string }).callId === second);
+    expect(rejected.data).toMatchObject({ autoRejected: true });
+    expect(sim.callOutcome(second)).toBe('rejected');
+    expect((await sim.waitForReceived('15550005101', (m) => m.text === 'I cannot take calls, please write.')).from).toBe('15550005100@s.whatsapp.net');
+    expect((await t.api('PATCH', '/api/v1/sessions/polls', { settings: { rejectCalls: 'yes' } })).status).toBe(400);
   });
 });

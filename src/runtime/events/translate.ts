@@ -24,6 +24,10 @@ export interface TranslatorDeps {
   seen: Keyv<number>;
   /** Stores messages for getMessage, quotes and history. */
   saveMessage(message: WAMessage): Promise<void>;
+  /** A stored message by chat and id (poll votes need their poll). */
+  loadMessage(remoteJid: string, id: string): Promise<WAMessage | undefined>;
+  /** Applies the session's call policy to an offer; resolves true when the call was rejected automatically. */
+  onCallOffer?(call: { id: string; from: string; chatId: string }): Promise<boolean>;
 }
 
 export class EventTranslator {
@@ -33,7 +37,7 @@ export class EventTranslator {
   ) {}
 
   async handle(events: Partial<EventMap>): Promise<void> {
-    const { bus, session } = this.deps;
+    const { b, bus, session } = this.deps;
     if (events['messages.upsert']) {
       const { messages, type } = events['messages.upsert'];
       for (const message of messages) await this.onUpsert(message, type);
@@ -42,12 +46,6 @@ export class EventTranslator {
       const status = update.status !== undefined && update.status !== null ? STATUS_NAMES[update.status] : undefined;
       if (status && key.id) {
         bus.publish('message.status', session, { messageId: key.id, chatId: key.remoteJid, fromMe: !!key.fromMe, status, ...(update.messageStubParameters?.length && { reason: update.messageStubParameters.join(' ') }) }, `${key.remoteJid}|${key.id}|${status}`);
-      }
-      if (update.pollUpdates?.length && key.id) {
-        for (const vote of update.pollUpdates) {
-          const voter = vote.pollUpdateMessageKey?.participant ?? vote.pollUpdateMessageKey?.remoteJid ?? undefined;
-          bus.publish('poll.vote', session, { pollMessageId: key.id, chatId: key.remoteJid, voter, selectedOptionHashes: (vote.vote?.selectedOptions ?? []).map((o) => Buffer.from(o).toString('hex')), timestamp: Number(vote.senderTimestampMs ?? 0) }, `${key.remoteJid}|${key.id}|${vote.pollUpdateMessageKey?.id}`);
-        }
       }
     }
     for (const receipt of events['message-receipt.update'] ?? []) {
@@ -68,7 +66,8 @@ export class EventTranslator {
     const presence = events['presence.update'];
     if (presence) bus.publish('presence.update', session, { chatId: presence.id, presences: presence.presences });
     for (const call of events.call ?? []) {
-      bus.publish('call.received', session, { callId: call.id, from: call.from, callerPhoneNumber: call.callerPn, chatId: call.chatId, isVideo: !!call.isVideo, isGroup: !!call.isGroup, status: call.status, offline: call.offline }, `${call.id}|${call.status}`);
+      const autoRejected = call.status === 'offer' && this.deps.onCallOffer ? await this.deps.onCallOffer(call) : false;
+      bus.publish('call.received', session, { callId: call.id, from: call.from, callerPhoneNumber: call.callerPn ? b.jidDecode(call.callerPn)?.user : undefined, chatId: call.chatId, isVideo: !!call.isVideo, isGroup: !!call.isGroup, status: call.status, offline: call.offline, autoRejected }, `${call.id}|${call.status}`);
     }
     for (const contact of events['contacts.update'] ?? []) {
       bus.publish('contact.updated', session, { contactId: contact.id, ...contact });
@@ -93,6 +92,8 @@ export class EventTranslator {
         bus.publish('message.deleted', session, { ...base, messageId: carrier.targetId, deleteMessageId: key.id }, seenKey);
       } else if (carrier.kind === 'reaction') {
         bus.publish('message.reaction', session, { ...base, messageId: carrier.targetId, emoji: carrier.emoji, removed: carrier.emoji === '', reactionMessageId: key.id }, seenKey);
+      } else if (carrier.kind === 'poll-vote') {
+        await this.onPollVote(message, sender, seenKey);
       }
       return;
     }
@@ -102,6 +103,63 @@ export class EventTranslator {
     if (key.fromMe && status && status !== 'sent') {
       bus.publish('message.status', session, { messageId: key.id, chatId: key.remoteJid, fromMe: true, status }, `${key.remoteJid}|${key.id}|${status}`);
     }
+  }
+
+  /**
+   * Decrypts a poll vote with the poll's secret (Baileys rc14 no longer does this itself) and publishes the chosen
+   * option names.
+   */
+  private async onPollVote(message: WAMessage, sender: SenderAddress, seenKey: string): Promise<void> {
+    const { b, bus, session, logger } = this.deps;
+    const update = b.normalizeMessageContent(message.message)?.pollUpdateMessage;
+    const pollKey = update?.pollCreationMessageKey;
+    if (!update?.vote || !pollKey?.id || !pollKey.remoteJid) return;
+    const poll = await this.deps.loadMessage(b.jidNormalizedUser(pollKey.remoteJid), pollKey.id);
+    const content = b.normalizeMessageContent(poll?.message);
+    const secret = poll?.message?.messageContextInfo?.messageSecret ?? content?.messageContextInfo?.messageSecret;
+    const creation = content?.pollCreationMessageV3 ?? content?.pollCreationMessageV2 ?? content?.pollCreationMessage;
+    if (!poll || !secret || !creation) {
+      logger.warn({ pollId: pollKey.id }, 'poll vote for an unknown poll: not decrypted');
+      return;
+    }
+    const vote = this.decryptVote(update.vote, pollKey.id, secret, poll.key, sender);
+    if (!vote) {
+      logger.warn({ pollId: pollKey.id }, 'failed to decrypt a poll vote');
+      return;
+    }
+    const byHash = new Map((creation.options ?? []).map((o) => [b.sha256(Buffer.from(o.optionName ?? '')).toString('hex'), o.optionName ?? '']));
+    const selected = (vote.selectedOptions ?? []).map((hash) => byHash.get(Buffer.from(hash).toString('hex'))).filter((name): name is string => name !== undefined);
+    bus.publish('poll.vote', session, {
+      pollMessageId: pollKey.id,
+      chatId: message.key.remoteJid,
+      poll: creation.name,
+      ...(sender.pn && { voter: sender.pn, voterPhoneNumber: b.jidDecode(sender.pn)?.user }),
+      ...(sender.lid && { voterLid: sender.lid }),
+      selectedOptions: selected,
+      voteMessageId: message.key.id,
+      timestamp: Number(update.senderTimestampMs ?? 0),
+    }, seenKey);
+  }
+
+  /**
+   * The vote is encrypted with a key bound to the creator's and the voter's JIDs, each of which may be a phone
+   * number or a LID depending on how the chat is addressed: try each pair (AES-GCM authenticates the right one).
+   */
+  private decryptVote(vote: { encPayload?: Uint8Array | null; encIv?: Uint8Array | null }, pollId: string, secret: Uint8Array, pollKey: WAMessage['key'], voter: SenderAddress) {
+    const { b } = this.deps;
+    const me = this.sock.authState.creds.me!;
+    const creators = pollKey.fromMe ? [me.id, me.lid] : [pollKey.participant ?? pollKey.remoteJid, pollKey.participantAlt ?? pollKey.remoteJidAlt];
+    const voters = [voter.pn, voter.lid];
+    for (const creator of creators.filter((j): j is string => !!j).map((j) => b.jidNormalizedUser(j))) {
+      for (const voterJid of voters.filter((j): j is string => !!j)) {
+        try {
+          return b.decryptPollVote(vote, { pollEncKey: secret, pollCreatorJid: creator, pollMsgId: pollId, voterJid });
+        } catch {
+          // not this pair of addresses
+        }
+      }
+    }
+    return undefined;
   }
 
   /** Phone-number and LID JIDs of the sender, from the key's alternate addresses or the session's LID mapping. */

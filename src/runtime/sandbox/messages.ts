@@ -2,7 +2,7 @@
  * sandbox/messages: builders for the messages a simulated contact can send (text, reply, reaction, edit, delete,
  * location, contact card, poll), as the protobuf `Message` WhatsApp clients exchange.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, createCipheriv } from 'node:crypto';
 import type { ProtoMessage } from './phone';
 
 /** Which message a reaction, edit, delete or reply points at, seen from the sender's side. */
@@ -52,6 +52,29 @@ export const buildMessage = {
     };
   },
 };
+
+/**
+ * A vote on a poll, encrypted with the poll's secret as WhatsApp clients do: the key is derived from the poll id,
+ * the creator's and the voter's JIDs; the payload is the SHA-256 of each chosen option's name.
+ */
+export function pollVote(input: { poll: MessageRef; pollCreatorJid: string; voterJid: string; secret: Uint8Array; options: string[] }): ProtoMessage {
+  const { poll, pollCreatorJid, voterJid, secret } = input;
+  const sign = Buffer.concat([Buffer.from(poll.id), Buffer.from(pollCreatorJid), Buffer.from(voterJid), Buffer.from('Poll Vote'), Buffer.from([1])]);
+  const key0 = createHmac('sha256', Buffer.alloc(32)).update(secret).digest();
+  const key = createHmac('sha256', key0).update(sign).digest();
+  const selectedOptions = input.options.map((name) => createHash('sha256').update(name).digest());
+  const plain = encodePollVoteMessage(selectedOptions);
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(`${poll.id}\u0000${voterJid}`));
+  const encPayload = Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+  return { pollUpdateMessage: { pollCreationMessageKey: refKey(poll), vote: { encPayload, encIv: iv }, senderTimestampMs: Date.now() } };
+}
+
+/** protobuf `PollVoteMessage { repeated bytes selectedOptions = 1; }` */
+function encodePollVoteMessage(options: Buffer[]): Buffer {
+  return Buffer.concat(options.flatMap((o) => [Buffer.from([0x0a, o.length]), o]));
+}
 
 function refKey(ref: MessageRef) {
   return { remoteJid: ref.remoteJid, fromMe: ref.fromMe, id: ref.id, ...(ref.participant && { participant: ref.participant }) };

@@ -56,6 +56,7 @@ export class Simulator {
   private readonly pending = new Map<Connection, PendingRegistration>();
   private readonly pairing = new Map<Connection, PairingInProgress>();
   readonly groups: GroupDirectory;
+  private readonly calls = new Map<string, { caller: SimUser; callee: SimUser; outcome: 'ringing' | 'rejected' }>();
   private nextLid = 100000000000001;
   private url_ = '';
 
@@ -361,6 +362,8 @@ export class Simulator {
         return this.onIq(conn, node);
       case 'message':
         return this.onMessage(conn, node);
+      case 'call':
+        return this.onCallStanza(conn, node);
       default:
         return undefined; // receipts, acks, presence and chatstates need no answer
     }
@@ -714,6 +717,34 @@ export class Simulator {
     if (!kind) throw new Error('message has no media');
     const stream = await b.downloadContentFromMessage(message[kind]!, kind.replace('Message', '') as 'image', { options: { dispatcher: this.media.dispatcher } as never });
     return b.toBuffer(stream);
+  }
+
+  /** `from` calls `to`: every linked device of `to` gets the offer. Returns the call id. */
+  startCall(from: string, to: string, options: { video?: boolean } = {}): string {
+    const caller = this.user(from);
+    const callee = this.user(to);
+    const callId = randomBytes(16).toString('hex').toUpperCase();
+    this.calls.set(callId, { caller, callee, outcome: 'ringing' });
+    for (const device of callee.devices.values()) {
+      this.deliver(callee, device.id, {
+        tag: 'call',
+        attrs: { from: caller.pnJid, id: messageId(), t: now(), notify: caller.name },
+        content: [{ tag: 'offer', attrs: { 'call-id': callId, 'call-creator': caller.pnJid, caller_pn: caller.pnJid }, content: options.video ? [{ tag: 'video', attrs: {} }] : undefined }],
+      });
+    }
+    return callId;
+  }
+
+  /** 'ringing' until a linked device rejects the call. */
+  callOutcome(callId: string): 'ringing' | 'rejected' | undefined {
+    return this.calls.get(callId)?.outcome;
+  }
+
+  private onCallStanza(conn: Connection, node: BinaryNode): void {
+    const reject = childOf(node, 'reject');
+    const call = reject ? this.calls.get(reject.attrs['call-id']) : undefined;
+    if (call) call.outcome = 'rejected';
+    conn.send({ tag: 'ack', attrs: { id: node.attrs.id, class: 'call', from: node.attrs.to ?? S_WHATSAPP_NET, ...(reject && { type: 'reject' }) } });
   }
 
   /** `from` tells `to` that it read (or played) the given messages that `to` sent it. */

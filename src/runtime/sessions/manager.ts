@@ -12,7 +12,7 @@ import type { Baileys } from '../whatsapp/baileys';
 import type { WhatsAppTarget } from '../whatsapp/target';
 import { ApiError } from '../http/errors';
 import type { ReconnectPolicy } from './policy';
-import { Session, type SessionMe } from './session';
+import { Session, type SessionMe, type SessionSettings } from './session';
 
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -21,6 +21,7 @@ interface SessionRecord {
   createdAt: string;
   desired: 'running' | 'stopped';
   me?: SessionMe;
+  settings?: SessionSettings;
 }
 
 export interface SessionManagerDeps {
@@ -108,11 +109,11 @@ export class SessionManager {
       onQr: this.deps.onQr,
       persist: async (update) => {
         const current = (await this.registry.get(record.id)) ?? record;
-        const next: SessionRecord = { ...current, ...(update.desired && { desired: update.desired }) };
+        const next: SessionRecord = { ...current, ...(update.desired && { desired: update.desired }), ...(update.settings && { settings: update.settings }) };
         if (update.me === null) delete next.me;
         else if (update.me) next.me = update.me;
         await this.registry.set(record.id, next);
       },
-    }, record.me);
+    }, record.me, record.settings);
   }
 }

@@ -33,9 +33,19 @@ export interface SessionMe {
   name?: string;
 }
 
+export interface SessionSettings {
+  /** Reject incoming calls automatically. */
+  rejectCalls: boolean;
+  /** Sent to the caller after an automatic rejection. */
+  rejectCallsMessage?: string;
+}
+
+export const DEFAULT_SESSION_SETTINGS: SessionSettings = { rejectCalls: false };
+
 export interface SessionView {
   id: string;
   status: SessionStatus;
+  settings: SessionSettings;
   reason?: SessionReason;
   me?: SessionMe;
   hasQr: boolean;
@@ -54,8 +64,8 @@ export interface SessionDeps {
   messages: Keyv<WAMessage>;
   seen: Keyv<number>;
   messageRetentionMs: number;
-  /** Persists the session's desired state and last known identity. */
-  persist(update: { desired?: 'running' | 'stopped'; me?: SessionMe | null }): Promise<void>;
+  /** Persists the session's desired state, last known identity and settings. */
+  persist(update: { desired?: 'running' | 'stopped'; me?: SessionMe | null; settings?: SessionSettings }): Promise<void>;
   /** Called with every new QR string (the CLI prints it to a terminal). */
   onQr?(session: string, qr: string): void;
 }
@@ -83,14 +93,22 @@ export class Session {
     readonly createdAt: string,
     private readonly deps: SessionDeps,
     me?: SessionMe,
+    public settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
   ) {
     this.me = me;
+  }
+
+  async updateSettings(update: Partial<SessionSettings>): Promise<void> {
+    this.settings = { ...this.settings, ...update };
+    if (!this.settings.rejectCallsMessage) delete this.settings.rejectCallsMessage;
+    await this.deps.persist({ settings: this.settings });
   }
 
   view(): SessionView {
     return {
       id: this.id,
       status: this.status,
+      settings: this.settings,
       ...(this.reason && { reason: this.reason }),
       ...(this.me && { me: this.me }),
       hasQr: !!this.qr,
@@ -180,8 +198,10 @@ export class Session {
     return code;
   }
 
+  /** A stored message, revived into a protobuf object (JSON keeps its bytes fields as base64 strings). */
   async storedMessage(key: string): Promise<WAMessage | undefined> {
-    return this.deps.messages.get(key);
+    const stored = await this.deps.messages.get(key);
+    return stored ? (this.deps.b.proto.WebMessageInfo.fromObject(stored) as WAMessage) : undefined;
   }
 
   /** Group metadata for sends: cached, refreshed by group events, fetched once on a miss (avoids 429s). */
@@ -210,12 +230,12 @@ export class Session {
       ...(deps.target.url && { waWebSocketUrl: deps.target.url }),
       ...(deps.target.uploadAgent && { fetchAgent: deps.target.uploadAgent }),
       msgRetryCounterCache: this.retryCounter as never,
-      getMessage: async (key) => (key.remoteJid && key.id ? (await deps.messages.get(messageKey(key.remoteJid, key.id)))?.message ?? undefined : undefined),
+      getMessage: async (key) => (key.remoteJid && key.id ? (await this.storedMessage(messageKey(key.remoteJid, key.id)))?.message ?? undefined : undefined),
       cachedGroupMetadata: (jid) => this.cachedGroupMetadata(jid),
     });
     this.sock = sock;
     const translator = new EventTranslator(
-      { b, bus: deps.bus, session: this.id, logger, seen: deps.seen, saveMessage: (m) => this.saveMessage(m) },
+      { b, bus: deps.bus, session: this.id, logger, seen: deps.seen, saveMessage: (m) => this.saveMessage(m), loadMessage: (jid, id) => this.storedMessage(messageKey(jid, id)), onCallOffer: (call) => this.onCallOffer(sock, call) },
       sock,
     );
     sock.ev.process(async (events) => {
@@ -305,6 +325,18 @@ export class Session {
     if (sock) {
       sock.ev.removeAllListeners('connection.update');
       sock.end(undefined);
+    }
+  }
+
+  private async onCallOffer(sock: WASocket, call: { id: string; from: string; chatId: string }): Promise<boolean> {
+    if (!this.settings.rejectCalls) return false;
+    try {
+      await sock.rejectCall(call.id, call.from);
+      if (this.settings.rejectCallsMessage) await sock.sendMessage(this.deps.b.jidNormalizedUser(call.chatId || call.from), { text: this.settings.rejectCallsMessage });
+      return true;
+    } catch (error) {
+      this.deps.logger.warn({ err: error, session: this.id, callId: call.id }, 'automatic call rejection failed');
+      return false;
     }
   }
 

@@ -16,6 +16,7 @@ const sessionView = {
     reason: { type: 'object', properties: { code: { type: 'integer' }, message: { type: 'string' } } },
     me: { type: 'object', properties: { id: { type: 'string' }, lid: { type: 'string' }, phoneNumber: { type: 'string' }, name: { type: 'string' } } },
     hasQr: { type: 'boolean' },
+    settings: { type: 'object', properties: { rejectCalls: { type: 'boolean' }, rejectCallsMessage: { type: 'string' } } },
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' },
   },
@@ -47,6 +48,36 @@ export const sessionRoutes: FastifyPluginAsync<{ sessions: SessionManager }> = a
   );
 
   app.get<{ Params: { id: string } }>('/sessions/:id', { schema: { tags: ['sessions'], summary: 'Get a session', params: idParams, response: { 200: sessionView, ...errors } } }, async (request) => sessions.get(request.params.id).view());
+
+  app.patch<{ Params: { id: string }; Body: { settings: { rejectCalls?: boolean; rejectCallsMessage?: string } } }>(
+    '/sessions/:id',
+    {
+      schema: {
+        tags: ['sessions'],
+        summary: "Change a session's settings (automatic call rejection)",
+        params: idParams,
+        body: {
+          type: 'object',
+          required: ['settings'],
+          additionalProperties: false,
+          properties: {
+            settings: {
+              type: 'object',
+              additionalProperties: false,
+              minProperties: 1,
+              properties: { rejectCalls: { type: 'boolean' }, rejectCallsMessage: { type: 'string', maxLength: 4096 } },
+            },
+          },
+        },
+        response: { 200: sessionView, ...errors },
+      },
+    },
+    async (request) => {
+      const session = sessions.get(request.params.id);
+      await session.updateSettings(request.body.settings);
+      return session.view();
+    },
+  );
 
   app.delete<{ Params: { id: string } }>('/sessions/:id', { schema: { tags: ['sessions'], summary: 'Stop a session and delete its stored data', params: idParams, response: { 204: { type: 'null' }, ...errors } } }, async (request, reply) => {
     await sessions.delete(request.params.id);
