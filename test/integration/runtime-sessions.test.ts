@@ -191,3 +191,44 @@ describe('runtime: poll votes and calls', () => {
     expect((await t.api('PATCH', '/api/v1/sessions/polls', { settings: { rejectCalls: 'yes' } })).status).toBe(400);
   });
 });
+
+describe('runtime: groups', () => {
+  let t: TestRuntime;
+
+  beforeAll(async () => {
+    t = await startRuntime();
+    t.runtime.sandbox!.createUser({ phone: '15550005201', name: 'Hal' });
+    t.runtime.sandbox!.createUser({ phone: '15550005202', name: 'Ida' });
+    await linkSession(t, 'groups', '15550005200');
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  test('joined, updated, participants and messages both ways as events', async () => {
+    const sim = t.runtime.sandbox!;
+    const group = sim.groups.create(sim.user('15550005201'), 'Book club', [sim.user('15550005200')]);
+    const groupId = `${group.id}@g.us`;
+    const joined = await t.waitForEvent((e) => e.type === 'group.joined' && (e.data as { groupId: string }).groupId === groupId);
+    expect(joined.data).toMatchObject({ subject: 'Book club' });
+
+    sim.groups.change(group, sim.user('15550005201'), { subject: 'Book club 2' });
+    const updated = await t.waitForEvent((e) => e.type === 'group.updated' && (e.data as { groupId: string }).groupId === groupId);
+    expect(updated.data).toMatchObject({ changes: { subject: 'Book club 2' } });
+    sim.groups.change(group, sim.user('15550005201'), { action: 'add', users: [sim.user('15550005202')] });
+    const added = await t.waitForEvent((e) => e.type === 'group.participants' && (e.data as { groupId: string }).groupId === groupId);
+    expect(added.data).toMatchObject({ action: 'add', participants: [{ id: '15550005202@s.whatsapp.net' }] });
+
+    const id = await sim.sendGroupMessage('15550005201', groupId, { conversation: 'chapter 3 tonight' });
+    const received = await t.waitForEvent((e) => e.type === 'message.received' && (e.data as { messageId: string }).messageId === id);
+    expect(received.data).toMatchObject({ chatId: groupId, chatType: 'group', from: '15550005201@s.whatsapp.net', pushName: 'Hal', text: 'chapter 3 tonight' });
+
+    const sent = await t.api('POST', '/api/v1/sessions/groups/messages/text', { to: groupId, text: 'see you there', mentions: ['+1 555 000 5201'] });
+    expect(sent.status).toBe(200);
+    for (const member of ['15550005201', '15550005202']) {
+      const got = await sim.waitForReceived(member, (m) => m.id === sent.body.id);
+      expect(got.chat).toBe(groupId);
+      expect(got.message.extendedTextMessage?.contextInfo?.mentionedJid).toEqual(['15550005201@s.whatsapp.net']);
+    }
+  });
+});

@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = join(__dirname, '..', '..', 'bin', 'whatsapp-runtime.js');
+const BUILT = existsSync(join(__dirname, '..', '..', 'dist', 'src', 'runtime', 'cli.js'));
+if (!BUILT) process.stdout.write('dist/ is missing: the CLI test is SKIPPED (run `npm run build` first)\n');
+
+(BUILT ? describe : describe.skip)('the CLI runs the runtime as a child process', () => {
+  test('prints where the API is and the admin key once, serves it, and exits cleanly on SIGTERM', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wa-cli-'));
+    try {
+      const first = await startCli(dataDir);
+      expect(first.output).toMatch(/REST API: +http:\/\/127\.0\.0\.1:\d+\/api\/v1/);
+      expect(first.output).toMatch(/SANDBOX/);
+      const key = /admin API key \(shown once, stored hashed\): (wa_\S+)/.exec(first.output)?.[1];
+      expect(key).toBeDefined();
+      const me = await fetch(`${first.url}/api/v1/me`, { headers: { authorization: `Bearer ${key}` } });
+      expect(me.status).toBe(200);
+      expect(await first.stop()).toBe(0);
+
+      const second = await startCli(dataDir);
+      expect(second.output).not.toContain(key!);
+      expect(second.output).toContain('admin API key: already created');
+      expect((await fetch(`${second.url}/api/v1/me`, { headers: { 'x-api-key': key! } })).status).toBe(200);
+      expect(await second.stop()).toBe(0);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+async function startCli(dataDir: string) {
+  const child = spawn(process.execPath, [BIN, '--sandbox', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match && /admin API key/.test(output)) {
+        clearInterval(timer);
+        resolve(match[1]);
+      }
+    }, 20);
+    child.once('exit', (code) => {
+      clearInterval(timer);
+      reject(new Error(`the CLI exited with ${code}: ${output}`));
+    });
+  });
+  return {
+    url,
+    output,
+    stop: () =>
+      new Promise<number | null>((resolve) => {
+        child.once('exit', (code) => resolve(code));
+        child.kill('SIGTERM');
+      }),
+  };
+}
