@@ -16,6 +16,9 @@ import { buildHttpServer } from './http/server';
 import { meRoutes } from './http/routes/me';
 import { messageRoutes } from './http/routes/messages';
 import { sessionRoutes } from './http/routes/sessions';
+import { streamRoutes } from './http/routes/stream';
+import { webhookRoutes } from './http/routes/webhooks';
+import { Delivery } from './delivery';
 import { packageInfo } from './package-info';
 import { sandboxControlRoutes } from './sandbox/control-http';
 import { Simulator } from './sandbox/simulator';
@@ -36,6 +39,7 @@ export interface Runtime {
   /** The in-process simulator in sandbox mode. */
   readonly sandbox?: Simulator;
   readonly sessions: SessionManager;
+  readonly delivery: Delivery;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -59,6 +63,15 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
   const store = createStore(config);
   const apiKeys = new ApiKeys(store.namespace<ApiKeyRecord>('api-keys'));
   const bus = new EventBus();
+  const delivery = new Delivery(store, bus, logger, {
+    retentionMs: config.eventRetentionHours * 3600_000,
+    timeoutMs: config.webhookTimeoutMs,
+    maxAttempts: config.webhookMaxAttempts,
+    maxAgeMs: config.webhookMaxAgeHours * 3600_000,
+    baseDelayMs: config.webhookRetryBaseDelayMs,
+    maxDelayMs: config.webhookRetryMaxDelayMs,
+    concurrency: config.webhookConcurrency,
+  });
   const { version } = packageInfo();
   let app: FastifyInstance | undefined;
   let url = '';
@@ -89,6 +102,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
     store,
     logger,
     bus,
+    delivery,
     get url() {
       return url;
     },
@@ -106,6 +120,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       const b = await loadBaileys();
       releaseConsole = guardConsole(logger);
       const admin = await apiKeys.ensureAdminKey(config.adminApiKey);
+      await delivery.start();
       generatedAdminKey = admin.plaintext;
       const target = await whatsappTarget();
       const manager = new SessionManager({
@@ -132,6 +147,8 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
             await instance.register(meRoutes, { version });
             await instance.register(sessionRoutes, { sessions: manager });
             await instance.register(messageRoutes, { b, sessions: manager, mediaLimits });
+            await instance.register(webhookRoutes, { delivery, bus });
+            await instance.register(streamRoutes, { delivery, bus });
             if (sandbox) await instance.register(sandboxControlRoutes, { simulator: sandbox });
           },
         ],
@@ -146,6 +163,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       await app?.close();
       app = undefined;
       await sessions?.shutdown();
+      delivery.stop();
       await sandbox?.stop();
       sandbox = undefined;
       await store.close();

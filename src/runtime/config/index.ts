@@ -35,6 +35,16 @@ export const runtimeConfigSchema = z.object({
   mediaMaxBytes: z.coerce.number().int().min(1).default(16 * 1024 * 1024),
   /** Allow media URLs on loopback and private networks (refused by default: SSRF). */
   mediaAllowPrivateNetworks: z.boolean().default(false),
+  /** How long delivered events stay in the outbox (for replay and stream resume). */
+  eventRetentionHours: z.coerce.number().min(0.001).default(72),
+  webhookTimeoutMs: z.coerce.number().int().min(100).default(10_000),
+  webhookMaxAttempts: z.coerce.number().int().min(1).default(12),
+  /** Give an event up (dead letter) once it has been failing this long. */
+  webhookMaxAgeHours: z.coerce.number().min(0.0001).default(24),
+  webhookRetryBaseDelayMs: z.coerce.number().int().min(0).default(1000),
+  webhookRetryMaxDelayMs: z.coerce.number().int().min(0).default(10 * 60_000),
+  /** Parallel deliveries per subscription (events of one chat always go one after the other). */
+  webhookConcurrency: z.coerce.number().int().min(1).max(64).default(8),
   /** Print QR codes to the terminal when the runtime runs in one. */
   printQr: z.boolean().default(false),
 }).superRefine((config, ctx) => {
@@ -75,6 +85,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     messageRetentionDays: pick('WA_MESSAGE_RETENTION_DAYS') as unknown as number | undefined,
     mediaMaxBytes: pick('WA_MEDIA_MAX_BYTES') as unknown as number | undefined,
     mediaAllowPrivateNetworks: flag(pick('WA_MEDIA_ALLOW_PRIVATE_NETWORKS')),
+    eventRetentionHours: pick('WA_EVENT_RETENTION_HOURS') as unknown as number | undefined,
+    webhookTimeoutMs: pick('WA_WEBHOOK_TIMEOUT_MS') as unknown as number | undefined,
+    webhookMaxAttempts: pick('WA_WEBHOOK_MAX_ATTEMPTS') as unknown as number | undefined,
+    webhookMaxAgeHours: pick('WA_WEBHOOK_MAX_AGE_HOURS') as unknown as number | undefined,
+    webhookConcurrency: pick('WA_WEBHOOK_CONCURRENCY') as unknown as number | undefined,
+    webhookRetryBaseDelayMs: pick('WA_WEBHOOK_RETRY_BASE_DELAY_MS') as unknown as number | undefined,
+    webhookRetryMaxDelayMs: pick('WA_WEBHOOK_RETRY_MAX_DELAY_MS') as unknown as number | undefined,
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * events/bus: the in-process bus every produced event goes through. Producers give type, session and data; the
- * bus stamps the envelope. Consumers (outbox, stream, tests) subscribe.
+ * bus stamps the envelope, hands it to the durable sink (the outbox) and, once written, to subscribers (stream,
+ * tests). `publish` resolves after the write, so a producer that awaits it knows the event is safe.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -8,21 +9,30 @@ import type { EventType, RuntimeEvent } from './schema';
 
 export type EventListener = (event: RuntimeEvent) => void;
 
+export type EventSink = (event: RuntimeEvent) => Promise<boolean>;
+
 export class EventBus {
   private readonly emitter = new EventEmitter();
+  private sink?: EventSink;
 
   constructor() {
     this.emitter.setMaxListeners(0);
+  }
+
+  /** The durable writer; it resolves false for an event it already has (same id), which is then not re-emitted. */
+  setSink(sink: EventSink | undefined): void {
+    this.sink = sink;
   }
 
   /**
    * Publishes an event. `naturalKey` makes the id deterministic (the same WhatsApp fact always gets the same id,
    * across reconnects and restarts); without it the id is random.
    */
-  publish<T extends object>(type: EventType, session: string, data: T, naturalKey?: string): RuntimeEvent<T> {
+  async publish<T extends object>(type: EventType, session: string, data: T, naturalKey?: string): Promise<RuntimeEvent<T>> {
     const id = naturalKey ? `evt_${createHash('sha256').update(`${session}\u0000${type}\u0000${naturalKey}`).digest('base64url').slice(0, 26)}` : `evt_${randomUUID()}`;
     const event: RuntimeEvent<T> = { id, type, session, timestamp: new Date().toISOString(), data };
-    this.emitter.emit('event', event);
+    const isNew = this.sink ? await this.sink(event as RuntimeEvent) : true;
+    if (isNew) this.emitter.emit('event', event);
     return event;
   }
 

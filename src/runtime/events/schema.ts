@@ -18,6 +18,7 @@ export const EVENT_TYPES = [
   'presence.update',
   'call.received',
   'contact.updated',
+  'webhook.test',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

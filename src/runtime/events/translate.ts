@@ -45,32 +45,32 @@ export class EventTranslator {
     for (const { key, update } of events['messages.update'] ?? []) {
       const status = update.status !== undefined && update.status !== null ? STATUS_NAMES[update.status] : undefined;
       if (status && key.id) {
-        bus.publish('message.status', session, { messageId: key.id, chatId: key.remoteJid, fromMe: !!key.fromMe, status, ...(update.messageStubParameters?.length && { reason: update.messageStubParameters.join(' ') }) }, `${key.remoteJid}|${key.id}|${status}`);
+        await bus.publish('message.status', session, { messageId: key.id, chatId: key.remoteJid, fromMe: !!key.fromMe, status, ...(update.messageStubParameters?.length && { reason: update.messageStubParameters.join(' ') }) }, `${key.remoteJid}|${key.id}|${status}`);
       }
     }
     for (const receipt of events['message-receipt.update'] ?? []) {
       const status = receipt.receipt.readTimestamp ? 'read' : receipt.receipt.playedTimestamp ? 'played' : 'delivered';
-      bus.publish('message.status', session, { messageId: receipt.key.id, chatId: receipt.key.remoteJid, fromMe: !!receipt.key.fromMe, status, participant: receipt.receipt.userJid }, `${receipt.key.remoteJid}|${receipt.key.id}|${status}|${receipt.receipt.userJid}`);
+      await bus.publish('message.status', session, { messageId: receipt.key.id, chatId: receipt.key.remoteJid, fromMe: !!receipt.key.fromMe, status, participant: receipt.receipt.userJid }, `${receipt.key.remoteJid}|${receipt.key.id}|${status}|${receipt.receipt.userJid}`);
     }
     for (const group of events['groups.upsert'] ?? []) {
-      bus.publish('group.joined', session, { groupId: group.id, subject: group.subject, owner: group.owner, participants: group.participants.map((p) => ({ id: p.id, phoneNumber: p.phoneNumber, lid: p.lid, admin: p.admin ?? null })), author: (group as { author?: string }).author }, `${group.id}|joined|${group.creation}`);
+      await bus.publish('group.joined', session, { groupId: group.id, subject: group.subject, owner: group.owner, participants: group.participants.map((p) => ({ id: p.id, phoneNumber: p.phoneNumber, lid: p.lid, admin: p.admin ?? null })), author: (group as { author?: string }).author }, `${group.id}|joined|${group.creation}`);
     }
     for (const update of events['groups.update'] ?? []) {
       const { id, author, ...changes } = update as typeof update & { author?: string };
-      bus.publish('group.updated', session, { groupId: id, author, changes });
+      await bus.publish('group.updated', session, { groupId: id, author, changes });
     }
     const participants = events['group-participants.update'];
     if (participants) {
-      bus.publish('group.participants', session, { groupId: participants.id, action: participants.action, author: participants.author, participants: participants.participants.map((p) => ({ id: p.id, phoneNumber: p.phoneNumber, lid: p.lid, admin: p.admin ?? null })) });
+      await bus.publish('group.participants', session, { groupId: participants.id, action: participants.action, author: participants.author, participants: participants.participants.map((p) => ({ id: p.id, phoneNumber: p.phoneNumber, lid: p.lid, admin: p.admin ?? null })) });
     }
     const presence = events['presence.update'];
-    if (presence) bus.publish('presence.update', session, { chatId: presence.id, presences: presence.presences });
+    if (presence) await bus.publish('presence.update', session, { chatId: presence.id, presences: presence.presences });
     for (const call of events.call ?? []) {
       const autoRejected = call.status === 'offer' && this.deps.onCallOffer ? await this.deps.onCallOffer(call) : false;
-      bus.publish('call.received', session, { callId: call.id, from: call.from, callerPhoneNumber: call.callerPn ? b.jidDecode(call.callerPn)?.user : undefined, chatId: call.chatId, isVideo: !!call.isVideo, isGroup: !!call.isGroup, status: call.status, offline: call.offline, autoRejected }, `${call.id}|${call.status}`);
+      await bus.publish('call.received', session, { callId: call.id, from: call.from, callerPhoneNumber: call.callerPn ? b.jidDecode(call.callerPn)?.user : undefined, chatId: call.chatId, isVideo: !!call.isVideo, isGroup: !!call.isGroup, status: call.status, offline: call.offline, autoRejected }, `${call.id}|${call.status}`);
     }
     for (const contact of events['contacts.update'] ?? []) {
-      bus.publish('contact.updated', session, { contactId: contact.id, ...contact });
+      await bus.publish('contact.updated', session, { contactId: contact.id, ...contact });
     }
   }
 
@@ -87,21 +87,21 @@ export class EventTranslator {
     if (carrier) {
       const base = { chatId: key.remoteJid, fromMe: !!key.fromMe, ...(sender.pn && { from: sender.pn }), ...(sender.lid && { fromLid: sender.lid }) };
       if (carrier.kind === 'edit') {
-        bus.publish('message.edited', session, { ...base, messageId: carrier.targetId, text: b.normalizeMessageContent(carrier.message)?.conversation ?? b.normalizeMessageContent(carrier.message)?.extendedTextMessage?.text, editMessageId: key.id }, seenKey);
+        await bus.publish('message.edited', session, { ...base, messageId: carrier.targetId, text: b.normalizeMessageContent(carrier.message)?.conversation ?? b.normalizeMessageContent(carrier.message)?.extendedTextMessage?.text, editMessageId: key.id }, seenKey);
       } else if (carrier.kind === 'delete') {
-        bus.publish('message.deleted', session, { ...base, messageId: carrier.targetId, deleteMessageId: key.id }, seenKey);
+        await bus.publish('message.deleted', session, { ...base, messageId: carrier.targetId, deleteMessageId: key.id }, seenKey);
       } else if (carrier.kind === 'reaction') {
-        bus.publish('message.reaction', session, { ...base, messageId: carrier.targetId, emoji: carrier.emoji, removed: carrier.emoji === '', reactionMessageId: key.id }, seenKey);
+        await bus.publish('message.reaction', session, { ...base, messageId: carrier.targetId, emoji: carrier.emoji, removed: carrier.emoji === '', reactionMessageId: key.id }, seenKey);
       } else if (carrier.kind === 'poll-vote') {
         await this.onPollVote(message, sender, seenKey);
       }
       return;
     }
     const data = normalizeMessage(b, message, sender, type === 'append' && !key.fromMe);
-    bus.publish(key.fromMe ? 'message.sent' : 'message.received', session, data, seenKey);
+    await bus.publish(key.fromMe ? 'message.sent' : 'message.received', session, data, seenKey);
     const status = message.status !== undefined && message.status !== null ? STATUS_NAMES[message.status] : undefined;
     if (key.fromMe && status && status !== 'sent') {
-      bus.publish('message.status', session, { messageId: key.id, chatId: key.remoteJid, fromMe: true, status }, `${key.remoteJid}|${key.id}|${status}`);
+      await bus.publish('message.status', session, { messageId: key.id, chatId: key.remoteJid, fromMe: true, status }, `${key.remoteJid}|${key.id}|${status}`);
     }
   }
 
@@ -129,7 +129,7 @@ export class EventTranslator {
     }
     const byHash = new Map((creation.options ?? []).map((o) => [b.sha256(Buffer.from(o.optionName ?? '')).toString('hex'), o.optionName ?? '']));
     const selected = (vote.selectedOptions ?? []).map((hash) => byHash.get(Buffer.from(hash).toString('hex'))).filter((name): name is string => name !== undefined);
-    bus.publish('poll.vote', session, {
+    await bus.publish('poll.vote', session, {
       pollMessageId: pollKey.id,
       chatId: message.key.remoteJid,
       poll: creation.name,

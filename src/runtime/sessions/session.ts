@@ -87,6 +87,8 @@ export class Session {
   private readonly retryCounter = new NodeCache({ stdTTL: 3600, useClones: false });
   private readonly groupCache = new Map<string, GroupMetadata>();
   private readonly waiters = new Set<() => void>();
+  /** session.status events are published in the order the changes happened. */
+  private statusEvents: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly id: string,
@@ -256,7 +258,7 @@ export class Session {
     if (update.qr && this.status !== 'pairing_code') {
       this.qr = update.qr;
       this.setStatus('qr', { message: 'waiting for the QR code to be scanned' });
-      this.deps.bus.publish('session.qr', this.id, { qr: update.qr });
+      await this.deps.bus.publish('session.qr', this.id, { qr: update.qr });
       this.deps.onQr?.(this.id, update.qr);
     }
     if (update.connection === 'open') {
@@ -363,7 +365,10 @@ export class Session {
     this.updatedAt = new Date().toISOString();
     for (const wake of this.waiters) wake();
     this.waiters.clear();
-    if (changed) this.deps.bus.publish('session.status', this.id, { status, reason, ...(this.me && { me: this.me }) });
+    if (changed) {
+      const data = { status, reason, ...(this.me && { me: this.me }) };
+      this.statusEvents = this.statusEvents.then(() => this.deps.bus.publish('session.status', this.id, data)).catch((error: unknown) => this.deps.logger.error({ err: error }, 'failed to publish session.status'));
+    }
   }
 
   isTerminal(): boolean {

@@ -1,0 +1,211 @@
+/**
+ * delivery/dispatcher: sends outbox records to webhook subscriptions. Per subscription, events of one chat go in
+ * order (a lane waits while its head is retried); different chats go in parallel up to a concurrency bound. Failed
+ * attempts back off exponentially with full jitter; past the attempt or age budget the event is dead-lettered and
+ * its lane moves on. A slow subscriber only ever delays its own lanes.
+ */
+import type { Logger } from 'pino';
+import { backoffDelay } from '../sessions/policy';
+import type { DeliveryMetrics } from './metrics';
+import type { Outbox, OutboxRecord, TargetState } from './outbox';
+import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, SUBSCRIPTION_HEADER, TIMESTAMP_HEADER, sign } from './signature';
+import type { Subscription, SubscriptionRegistry } from './subscriptions';
+
+export interface DispatcherOptions {
+  timeoutMs: number;
+  maxAttempts: number;
+  maxAgeMs: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  concurrency: number;
+}
+
+interface Lane {
+  queue: number[];
+  running: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+interface SubscriptionState {
+  lanes: Map<string, Lane>;
+  active: number;
+  waiters: (() => void)[];
+}
+
+export class Dispatcher {
+  /** Records with at least one pending target, by sequence. */
+  private readonly records = new Map<number, OutboxRecord>();
+  private readonly states = new Map<string, SubscriptionState>();
+  private stopped = false;
+
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly subscriptions: SubscriptionRegistry,
+    private readonly metrics: DeliveryMetrics,
+    private readonly logger: Logger,
+    private readonly options: DispatcherOptions,
+  ) {}
+
+  /** Queues every pending target of `record`. */
+  enqueue(record: OutboxRecord): void {
+    const pending = Object.entries(record.targets).filter(([, t]) => t.status === 'pending');
+    if (!pending.length) return;
+    this.records.set(record.seq, record);
+    for (const [subscriptionId] of pending) this.enqueueTarget(subscriptionId, record);
+  }
+
+  /** Starts (again) the lanes of a subscription, for example after it was enabled. */
+  resume(subscriptionId: string): void {
+    const state = this.states.get(subscriptionId);
+    for (const [laneKey, lane] of state?.lanes ?? []) if (!lane.running) void this.runLane(subscriptionId, laneKey, lane);
+  }
+
+  forget(subscriptionId: string): void {
+    const state = this.states.get(subscriptionId);
+    for (const lane of state?.lanes.values() ?? []) clearTimeout(lane.timer);
+    this.states.delete(subscriptionId);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const state of this.states.values()) for (const lane of state.lanes.values()) clearTimeout(lane.timer);
+  }
+
+  /** Pending deliveries per subscription (for status pages and tests). */
+  backlog(subscriptionId: string): number {
+    let count = 0;
+    for (const lane of this.states.get(subscriptionId)?.lanes.values() ?? []) count += lane.queue.length;
+    return count;
+  }
+
+  private enqueueTarget(subscriptionId: string, record: OutboxRecord): void {
+    let state = this.states.get(subscriptionId);
+    if (!state) {
+      state = { lanes: new Map(), active: 0, waiters: [] };
+      this.states.set(subscriptionId, state);
+    }
+    const laneKey = laneOf(record);
+    let lane = state.lanes.get(laneKey);
+    if (!lane) {
+      lane = { queue: [], running: false };
+      state.lanes.set(laneKey, lane);
+    }
+    if (!lane.queue.includes(record.seq)) {
+      lane.queue.push(record.seq);
+      if (lane.queue.length > 1 && lane.queue[lane.queue.length - 2] > record.seq) lane.queue.sort((a, b) => a - b);
+    }
+    if (!lane.running && !lane.timer) void this.runLane(subscriptionId, laneKey, lane);
+  }
+
+  private async runLane(subscriptionId: string, laneKey: string, lane: Lane): Promise<void> {
+    if (lane.running || this.stopped) return;
+    lane.running = true;
+    lane.timer = undefined;
+    try {
+      while (lane.queue.length && !this.stopped) {
+        const seq = lane.queue[0];
+        const record = this.records.get(seq) ?? (await this.outbox.get(seq));
+        const target = record?.targets[subscriptionId];
+        if (!record || !target || target.status !== 'pending') {
+          lane.queue.shift();
+          continue;
+        }
+        const subscription = this.subscriptions.list().find((s) => s.id === subscriptionId);
+        if (!subscription) {
+          this.finish(record, target, 'dead', 'subscription deleted');
+          await this.outbox.save(record);
+          lane.queue.shift();
+          continue;
+        }
+        if (!subscription.enabled) return;
+        const wait = (target.nextAttemptAt ?? 0) - Date.now();
+        if (wait > 0) {
+          lane.timer = setTimeout(() => {
+            lane.timer = undefined;
+            void this.runLane(subscriptionId, laneKey, lane);
+          }, wait);
+          lane.timer.unref();
+          return;
+        }
+        await this.attempt(subscription, record, target);
+        if (target.status !== 'pending') lane.queue.shift();
+      }
+      if (!lane.queue.length) this.states.get(subscriptionId)?.lanes.delete(laneKey);
+    } finally {
+      lane.running = false;
+    }
+  }
+
+  private async attempt(subscription: Subscription, record: OutboxRecord, target: TargetState): Promise<void> {
+    const state = this.states.get(subscription.id)!;
+    while (state.active >= this.options.concurrency) await new Promise<void>((resolve) => state.waiters.push(resolve));
+    state.active++;
+    const started = Date.now();
+    let statusCode: number | undefined;
+    let error: string | undefined;
+    try {
+      const body = JSON.stringify(record.event);
+      const timestamp = Math.floor(started / 1000);
+      const response = await fetch(subscription.url, {
+        method: 'POST',
+        headers: {
+          ...subscription.headers,
+          'content-type': 'application/json',
+          'user-agent': 'n8n-nodes-whatsapp-runtime',
+          [SUBSCRIPTION_HEADER]: subscription.id,
+          [EVENT_ID_HEADER]: record.event.id,
+          [EVENT_TYPE_HEADER]: record.event.type,
+          [TIMESTAMP_HEADER]: String(timestamp),
+          [SIGNATURE_HEADER]: sign(subscription.secret, timestamp, body),
+        },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      statusCode = response.status;
+      await response.body?.cancel().catch(() => undefined);
+      if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
+    } catch (caught) {
+      error = describe(caught);
+    } finally {
+      state.active--;
+      state.waiters.shift()?.();
+    }
+    const latencyMs = Date.now() - started;
+    target.attempts.push({ at: new Date(started).toISOString(), ...(statusCode !== undefined && { statusCode }), latencyMs, ...(error && { error }) });
+    if (!error) {
+      this.finish(record, target, 'delivered');
+      this.metrics.delivered.inc({ subscription: subscription.id });
+      this.metrics.latency.observe({ subscription: subscription.id }, (Date.now() - Date.parse(record.event.timestamp)) / 1000);
+    } else if (target.attempts.length >= this.options.maxAttempts || Date.now() - target.since >= this.options.maxAgeMs) {
+      this.finish(record, target, 'dead', error);
+      this.metrics.deadLettered.inc({ subscription: subscription.id });
+      this.logger.warn({ subscription: subscription.id, eventId: record.event.id, attempts: target.attempts.length, error }, 'webhook event dead-lettered');
+    } else {
+      target.nextAttemptAt = Date.now() + backoffDelay(target.attempts.length - 1, { baseDelayMs: this.options.baseDelayMs, maxDelayMs: this.options.maxDelayMs, maxUnknownClientErrorAttempts: 0 });
+      this.metrics.retried.inc({ subscription: subscription.id });
+    }
+    await this.outbox.save(record);
+  }
+
+  private finish(record: OutboxRecord, target: TargetState, status: 'delivered' | 'dead', error?: string): void {
+    target.status = status;
+    delete target.nextAttemptAt;
+    if (status === 'delivered') target.deliveredAt = new Date().toISOString();
+    else if (error && !target.attempts.length) target.attempts.push({ at: new Date().toISOString(), latencyMs: 0, error });
+    if (!Object.values(record.targets).some((t) => t.status === 'pending')) this.records.delete(record.seq);
+  }
+}
+
+/** Events of one chat share a lane; events without a chat share their session's lane. */
+export function laneOf(record: OutboxRecord): string {
+  const data = record.event.data as { chatId?: unknown; groupId?: unknown };
+  const chat = typeof data.chatId === 'string' ? data.chatId : typeof data.groupId === 'string' ? data.groupId : '';
+  return `${record.event.session}|${chat}`;
+}
+
+function describe(error: unknown): string {
+  const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e.name === 'TimeoutError') return 'timeout';
+  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(error);
+}

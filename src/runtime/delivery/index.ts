@@ -1,0 +1,64 @@
+/**
+ * delivery/: durable, signed delivery of the runtime's events. The outbox is the bus's sink: an event is written
+ * (with its matching subscriptions) before its producer continues; the dispatcher delivers to webhooks; the
+ * stream reads the same outbox. Everything survives a restart: pending deliveries resume.
+ */
+import type { Logger } from 'pino';
+import type { EventBus } from '../events/bus';
+import type { RuntimeEvent } from '../events/schema';
+import type { Store } from '../store';
+import { Dispatcher, type DispatcherOptions } from './dispatcher';
+import { DeliveryMetrics } from './metrics';
+import { Outbox, type OutboxRecord } from './outbox';
+import { SubscriptionRegistry, type Subscription } from './subscriptions';
+
+export interface DeliveryOptions extends DispatcherOptions {
+  retentionMs: number;
+}
+
+export class Delivery {
+  readonly subscriptions: SubscriptionRegistry;
+  readonly outbox: Outbox;
+  readonly metrics = new DeliveryMetrics();
+  readonly dispatcher: Dispatcher;
+
+  constructor(
+    store: Store,
+    private readonly bus: EventBus,
+    logger: Logger,
+    options: DeliveryOptions,
+  ) {
+    this.subscriptions = new SubscriptionRegistry(store.namespace<Subscription>('webhooks'));
+    this.outbox = new Outbox(store.namespace<OutboxRecord>('outbox'), store.namespace<number>('outbox-meta'), options.retentionMs);
+    this.dispatcher = new Dispatcher(this.outbox, this.subscriptions, this.metrics, logger.child({ component: 'delivery' }), options);
+  }
+
+  /** Loads subscriptions and the outbox, resumes pending deliveries, and becomes the bus's durable sink. */
+  async start(): Promise<void> {
+    await this.subscriptions.load();
+    for (const record of await this.outbox.init()) this.dispatcher.enqueue(record);
+    this.bus.setSink((event) => this.accept(event));
+  }
+
+  stop(): void {
+    this.bus.setSink(undefined);
+    this.dispatcher.stop();
+  }
+
+  /** Writes an event for the subscriptions it matches (or only `only`, for test events) and queues its deliveries. */
+  async accept(event: RuntimeEvent, only?: Subscription): Promise<boolean> {
+    const targets = only ? [only.id] : this.subscriptions.matching(event).map((s) => s.id);
+    const record = await this.outbox.append(event, targets);
+    if (!record) return false;
+    this.dispatcher.enqueue(record);
+    return true;
+  }
+
+  /** Puts a subscription's target of `record` back to pending (a fresh retry budget) and queues it. */
+  async redeliver(record: OutboxRecord, subscriptionId: string): Promise<void> {
+    const previous = record.targets[subscriptionId];
+    record.targets[subscriptionId] = { status: 'pending', attempts: previous?.attempts ?? [], since: Date.now() };
+    await this.outbox.save(record);
+    this.dispatcher.enqueue(record);
+  }
+}

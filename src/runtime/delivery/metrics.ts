@@ -1,0 +1,19 @@
+/**
+ * delivery/metrics: counters and a latency histogram of webhook delivery, in a prom-client registry the metrics
+ * endpoint will expose.
+ */
+import { Counter, Histogram, Registry } from 'prom-client';
+
+export class DeliveryMetrics {
+  readonly registry = new Registry();
+  readonly delivered = new Counter({ name: 'wa_webhook_delivered_total', help: 'Webhook deliveries answered with 2xx', labelNames: ['subscription'], registers: [this.registry] });
+  readonly retried = new Counter({ name: 'wa_webhook_retried_total', help: 'Webhook attempts that failed and were scheduled again', labelNames: ['subscription'], registers: [this.registry] });
+  readonly deadLettered = new Counter({ name: 'wa_webhook_dead_lettered_total', help: 'Events given up after the retry budget', labelNames: ['subscription'], registers: [this.registry] });
+  readonly latency = new Histogram({
+    name: 'wa_webhook_delivery_latency_seconds',
+    help: 'From the event being produced to its successful delivery',
+    labelNames: ['subscription'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600],
+    registers: [this.registry],
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * delivery/outbox: every produced event is written here before it counts as handled, with one delivery state per
+ * matching subscription. Records are keyed by a zero-padded sequence number (the order events were produced);
+ * finished records are kept for `retentionMs` (for replay and stream resume) and then expire.
+ */
+import type Keyv from 'keyv';
+import type { RuntimeEvent } from '../events/schema';
+
+export interface Attempt {
+  at: string;
+  statusCode?: number;
+  latencyMs: number;
+  error?: string;
+}
+
+export interface TargetState {
+  status: 'pending' | 'delivered' | 'dead';
+  attempts: Attempt[];
+  /** When the current round of delivery started (event time, or the replay request). */
+  since: number;
+  nextAttemptAt?: number;
+  deliveredAt?: string;
+}
+
+export interface OutboxRecord {
+  seq: number;
+  event: RuntimeEvent;
+  targets: Record<string, TargetState>;
+}
+
+const SEQ_KEY = 'seq';
+
+export class Outbox {
+  private seq = 0;
+  /** Event id → sequence, for de-duplication and stream resume. */
+  private readonly ids = new Map<string, number>();
+
+  constructor(
+    private readonly kv: Keyv<OutboxRecord>,
+    private readonly meta: Keyv<number>,
+    private readonly retentionMs: number,
+  ) {}
+
+  /** Loads the sequence and the id index; returns the records that still have pending deliveries, in order. */
+  async init(): Promise<OutboxRecord[]> {
+    this.seq = (await this.meta.get(SEQ_KEY)) ?? 0;
+    const pending: OutboxRecord[] = [];
+    for (const record of await this.all()) {
+      this.ids.set(record.event.id, record.seq);
+      this.seq = Math.max(this.seq, record.seq);
+      if (Object.values(record.targets).some((t) => t.status === 'pending')) pending.push(record);
+    }
+    return pending;
+  }
+
+  /** Writes a new event; returns undefined when an event with the same id was already written. */
+  async append(event: RuntimeEvent, targets: string[]): Promise<OutboxRecord | undefined> {
+    if (this.ids.has(event.id)) return undefined;
+    const seq = ++this.seq;
+    this.ids.set(event.id, seq);
+    const since = Date.now();
+    const record: OutboxRecord = { seq, event, targets: Object.fromEntries(targets.map((id) => [id, { status: 'pending', attempts: [], since }])) };
+    await Promise.all([this.save(record), this.meta.set(SEQ_KEY, seq)]);
+    return record;
+  }
+
+  async save(record: OutboxRecord): Promise<void> {
+    const pending = Object.values(record.targets).some((t) => t.status === 'pending');
+    await this.kv.set(key(record.seq), record, pending ? undefined : this.retentionMs);
+  }
+
+  async get(seq: number): Promise<OutboxRecord | undefined> {
+    return this.kv.get(key(seq));
+  }
+
+  seqOf(eventId: string): number | undefined {
+    return this.ids.get(eventId);
+  }
+
+  /** Every retained record in sequence order. */
+  async all(): Promise<OutboxRecord[]> {
+    const records: OutboxRecord[] = [];
+    for await (const [, value] of this.kv.iterator!(this.kv.namespace)) if (value) records.push(value as OutboxRecord);
+    return records.sort((a, b) => a.seq - b.seq);
+  }
+}
+
+function key(seq: number): string {
+  return String(seq).padStart(15, '0');
+}

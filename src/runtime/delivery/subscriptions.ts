@@ -1,0 +1,124 @@
+/**
+ * delivery/subscriptions: webhook subscriptions (URL, event-type patterns with `*` wildcards, session filter,
+ * signing secret, custom headers, enabled flag, description), persisted. Creating the same URL and filter twice
+ * returns the existing subscription, so a trigger that re-activates never gets two.
+ */
+import { randomUUID } from 'node:crypto';
+import type Keyv from 'keyv';
+import { ApiError } from '../http/errors';
+import type { RuntimeEvent } from '../events/schema';
+import { generateSecret } from './signature';
+
+export interface Subscription {
+  id: string;
+  url: string;
+  events: string[];
+  /** Empty: every session. */
+  sessions: string[];
+  secret: string;
+  headers: Record<string, string>;
+  enabled: boolean;
+  description?: string;
+  createdAt: string;
+}
+
+export type SubscriptionInput = Partial<Pick<Subscription, 'events' | 'sessions' | 'secret' | 'headers' | 'enabled' | 'description'>> & { url: string };
+
+const RESERVED_HEADERS = /^(content-type|content-length|host|x-webhook-.*)$/i;
+
+export class SubscriptionRegistry {
+  private readonly cache = new Map<string, Subscription>();
+
+  constructor(private readonly kv: Keyv<Subscription>) {}
+
+  async load(): Promise<void> {
+    for await (const [, value] of this.kv.iterator!(this.kv.namespace)) {
+      const subscription = value as Subscription;
+      this.cache.set(subscription.id, subscription);
+    }
+  }
+
+  list(): Subscription[] {
+    return [...this.cache.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  get(id: string): Subscription {
+    const subscription = this.cache.get(id);
+    if (!subscription) throw new ApiError(404, 'webhook_not_found', `Webhook subscription "${id}" does not exist`);
+    return subscription;
+  }
+
+  /** Returns the existing subscription for the same URL and filter instead of creating a second one. */
+  async create(input: SubscriptionInput): Promise<{ subscription: Subscription; created: boolean }> {
+    const normalised = normalise(input);
+    const existing = this.list().find((s) => s.url === normalised.url && sameSet(s.events, normalised.events) && sameSet(s.sessions, normalised.sessions));
+    if (existing) return { subscription: existing, created: false };
+    const subscription: Subscription = {
+      id: `wh_${randomUUID().replace(/-/g, '').slice(0, 20)}`,
+      url: normalised.url,
+      events: normalised.events,
+      sessions: normalised.sessions,
+      secret: input.secret ?? generateSecret(),
+      headers: input.headers ?? {},
+      enabled: input.enabled ?? true,
+      ...(input.description && { description: input.description }),
+      createdAt: new Date().toISOString(),
+    };
+    await this.kv.set(subscription.id, subscription);
+    this.cache.set(subscription.id, subscription);
+    return { subscription, created: true };
+  }
+
+  async update(id: string, changes: Partial<SubscriptionInput>): Promise<Subscription> {
+    const current = this.get(id);
+    const next: Subscription = { ...current, ...stripUndefined(changes) };
+    if (changes.url !== undefined || changes.events !== undefined || changes.sessions !== undefined) Object.assign(next, normalise({ ...next, ...stripUndefined(changes) }));
+    await this.kv.set(id, next);
+    this.cache.set(id, next);
+    return next;
+  }
+
+  async delete(id: string): Promise<void> {
+    this.get(id);
+    await this.kv.delete(id);
+    this.cache.delete(id);
+  }
+
+  matching(event: RuntimeEvent): Subscription[] {
+    return this.list().filter((s) => s.enabled && matches(s, event));
+  }
+}
+
+export function matches(subscription: Pick<Subscription, 'events' | 'sessions'>, event: Pick<RuntimeEvent, 'type' | 'session'>): boolean {
+  if (subscription.sessions.length && !subscription.sessions.includes(event.session)) return false;
+  return subscription.events.some((pattern) => patternMatches(pattern, event.type));
+}
+
+export function patternMatches(pattern: string, type: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.endsWith('.*')) return type.startsWith(pattern.slice(0, -1));
+  return pattern === type;
+}
+
+function normalise(input: SubscriptionInput): { url: string; events: string[]; sessions: string[] } {
+  let url: URL;
+  try {
+    url = new URL(input.url);
+  } catch {
+    throw new ApiError(400, 'invalid_webhook_url', `"${input.url}" is not a URL`, { field: 'url' });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ApiError(400, 'invalid_webhook_url', 'Webhook URLs must be http or https', { field: 'url' });
+  for (const name of Object.keys(input.headers ?? {})) {
+    if (RESERVED_HEADERS.test(name)) throw new ApiError(400, 'reserved_header', `The header "${name}" is set by the runtime`, { field: 'headers' });
+  }
+  const events = [...new Set(input.events?.length ? input.events : ['*'])].sort();
+  return { url: url.toString(), events, sessions: [...new Set(input.sessions ?? [])].sort() };
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
