@@ -15,20 +15,21 @@ export class Receiver {
   private constructor(private readonly server: Server, readonly url: string) {}
 
   static async start(port = 0): Promise<Receiver> {
-    let receiver: Receiver | undefined;
+    const holder: { receiver?: Receiver } = {};
     const server = createServer((req, res) => {
+      const receiver = holder.receiver!;
       let body = '';
       req.on('data', (chunk) => (body += chunk));
       req.on('end', () => {
         const partial = { headers: req.headers, body, json: JSON.parse(body || '{}') };
-        const status = receiver!.respond(partial, receiver!.requests.length);
-        receiver!.requests.push({ ...partial, status });
+        const status = receiver.respond(partial, receiver.requests.length);
+        receiver.requests.push({ ...partial, status });
         res.writeHead(status).end();
       });
     });
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    receiver = new Receiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`);
-    return receiver;
+    holder.receiver = new Receiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`);
+    return holder.receiver;
   }
 
   get port(): number {
