@@ -1,3 +1,11 @@
 'use strict';
-// Benchmarks: each prints a table and writes its results under bench/results/. None is written yet.
-process.stdout.write('no benchmarks yet\n');
+// `npm run bench`: every benchmark in turn; each prints a table and writes bench/results/<name>.json.
+const benchmarks = [require('./delivery')];
+
+(async () => {
+  for (const benchmark of benchmarks) await benchmark.main();
+  process.exit(0);
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -163,7 +163,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       await app?.close();
       app = undefined;
       await sessions?.shutdown();
-      delivery.stop();
+      await delivery.stop();
       await sandbox?.stop();
       sandbox = undefined;
       await store.close();

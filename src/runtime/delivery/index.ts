@@ -28,8 +28,8 @@ export class Delivery {
     logger: Logger,
     options: DeliveryOptions,
   ) {
-    this.subscriptions = new SubscriptionRegistry(store.namespace<Subscription>('webhooks'));
-    this.outbox = new Outbox(store.namespace<OutboxRecord>('outbox'), store.namespace<number>('outbox-meta'), options.retentionMs);
+    this.subscriptions = new SubscriptionRegistry(store.namespace<Subscription>('webhooks', { plainJson: true }));
+    this.outbox = new Outbox(store.namespace<OutboxRecord>('outbox', { plainJson: true }), store.namespace<number>('outbox-meta', { plainJson: true }), options.retentionMs);
     this.dispatcher = new Dispatcher(this.outbox, this.subscriptions, this.metrics, logger.child({ component: 'delivery' }), options);
   }
 
@@ -40,9 +40,10 @@ export class Delivery {
     this.bus.setSink((event) => this.accept(event));
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.bus.setSink(undefined);
     this.dispatcher.stop();
+    await this.outbox.flush();
   }
 
   /** Writes an event for the subscriptions it matches (or only `only`, for test events) and queues its deliveries. */

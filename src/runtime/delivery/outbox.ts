@@ -29,11 +29,15 @@ export interface OutboxRecord {
 }
 
 const SEQ_KEY = 'seq';
+/** The sequence is also in every record; the meta copy only matters once every record has expired. */
+const SEQ_WRITE_EVERY = 100;
 
 export class Outbox {
   private seq = 0;
-  /** Event id → sequence, for de-duplication and stream resume. */
+  /** Event id → sequence, for de-duplication and stream resume; entries leave with their records' retention. */
   private readonly ids = new Map<string, number>();
+  /** [time written, event id], oldest first, to drop index entries whose records have expired. */
+  private readonly written: [number, string][] = [];
 
   constructor(
     private readonly kv: Keyv<OutboxRecord>,
@@ -47,6 +51,7 @@ export class Outbox {
     const pending: OutboxRecord[] = [];
     for (const record of await this.all()) {
       this.ids.set(record.event.id, record.seq);
+      this.written.push([Date.parse(record.event.timestamp), record.event.id]);
       this.seq = Math.max(this.seq, record.seq);
       if (Object.values(record.targets).some((t) => t.status === 'pending')) pending.push(record);
     }
@@ -58,10 +63,17 @@ export class Outbox {
     if (this.ids.has(event.id)) return undefined;
     const seq = ++this.seq;
     this.ids.set(event.id, seq);
+    this.written.push([Date.now(), event.id]);
+    this.forgetExpired();
     const since = Date.now();
     const record: OutboxRecord = { seq, event, targets: Object.fromEntries(targets.map((id) => [id, { status: 'pending', attempts: [], since }])) };
-    await Promise.all([this.save(record), this.meta.set(SEQ_KEY, seq)]);
+    await this.save(record);
+    if (seq % SEQ_WRITE_EVERY === 0) await this.meta.set(SEQ_KEY, seq);
     return record;
+  }
+
+  async flush(): Promise<void> {
+    await this.meta.set(SEQ_KEY, this.seq);
   }
 
   async save(record: OutboxRecord): Promise<void> {
@@ -71,6 +83,11 @@ export class Outbox {
 
   async get(seq: number): Promise<OutboxRecord | undefined> {
     return this.kv.get(key(seq));
+  }
+
+  private forgetExpired(): void {
+    const horizon = Date.now() - this.retentionMs;
+    while (this.written.length && this.written[0][0] < horizon) this.ids.delete(this.written.shift()![1]);
   }
 
   seqOf(eventId: string): number | undefined {

@@ -1,9 +1,8 @@
 /**
  * events/translate: one session's Baileys event batches → documented runtime events on the bus. Carrier messages
- * become edit/delete/reaction events, never plain messages; a message already seen (same chat, id and direction)
- * is not emitted twice, across reconnects and restarts.
+ * become edit/delete/reaction/vote events, never plain messages. Event ids derive from WhatsApp's identity of the
+ * fact, so a message seen twice (same chat, id and direction) is dropped by the outbox, across restarts.
  */
-import type Keyv from 'keyv';
 import type { Logger } from 'pino';
 import type { Baileys } from '../whatsapp/baileys';
 import type { EventBus } from './bus';
@@ -13,15 +12,12 @@ type EventMap = import('@whiskeysockets/baileys', { with: { 'resolution-mode': '
 type WASocket = ReturnType<Baileys['makeWASocket']>;
 
 const STATUS_NAMES: Record<number, string | undefined> = { 0: 'failed', 2: 'sent', 3: 'delivered', 4: 'read', 5: 'played' };
-const SEEN_TTL_MS = 7 * 24 * 3600 * 1000;
 
 export interface TranslatorDeps {
   b: Baileys;
   bus: EventBus;
   session: string;
   logger: Logger;
-  /** Remembers which messages were emitted already (key → 1, with a TTL). */
-  seen: Keyv<number>;
   /** Stores messages for getMessage, quotes and history. */
   saveMessage(message: WAMessage): Promise<void>;
   /** A stored message by chat and id (poll votes need their poll). */
@@ -75,13 +71,12 @@ export class EventTranslator {
   }
 
   private async onUpsert(message: WAMessage, type: 'notify' | 'append'): Promise<void> {
-    const { b, bus, session, seen } = this.deps;
+    const { b, bus, session } = this.deps;
     const { key } = message;
     if (!key.id || !key.remoteJid || !message.message || b.isJidStatusBroadcast(key.remoteJid)) return;
     await this.deps.saveMessage(message);
+    // the event id derives from this key, and the outbox drops an id it already holds: no message is emitted twice
     const seenKey = `${key.remoteJid}|${key.id}|${key.fromMe ? 1 : 0}`;
-    if (await seen.get(seenKey)) return;
-    await seen.set(seenKey, 1, SEEN_TTL_MS);
     const sender = await this.senderOf(message);
     const carrier = carrierOf(b, message.message);
     if (carrier) {

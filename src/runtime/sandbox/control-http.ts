@@ -137,6 +137,31 @@ export const sandboxControlRoutes: FastifyPluginAsync<{ simulator: Simulator }> 
     },
   );
 
+  app.post<{ Params: { phone: string }; Body: { to: string; count: number; perSecond: number; text?: string } }>(
+    '/sandbox/users/:phone/messages/series',
+    {
+      schema: {
+        tags,
+        summary: 'Make a simulated user send `count` texts at `perSecond` (load tests); answers once all are sent',
+        params: phoneParams,
+        body: { type: 'object', required: ['to', 'count', 'perSecond'], additionalProperties: false, properties: { to: { type: 'string' }, count: { type: 'integer', minimum: 1, maximum: 100_000 }, perSecond: { type: 'number', minimum: 0.1, maximum: 10_000 }, text: { type: 'string' } } },
+      },
+    },
+    async (request) => {
+      const sender = userOr404(request.params.phone);
+      const target = userOr404(request.body.to);
+      const { count, perSecond, text = 'message' } = request.body;
+      const started = Date.now();
+      const ids: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const due = started + (i * 1000) / perSecond;
+        if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+        ids.push(await simulator.sendMessage(sender.pn, target.pn, buildMessage.text(`${text} ${i}`)));
+      }
+      return { ids, seconds: (Date.now() - started) / 1000 };
+    },
+  );
+
   app.get<{ Params: { phone: string } }>('/sandbox/users/:phone/received', { schema: { tags, summary: 'What a simulated user received, decrypted', params: phoneParams } }, async (request) => ({
     messages: userOr404(request.params.phone).received.map((m) => ({ id: m.id, from: m.from, chat: m.chat, timestamp: m.timestamp, text: m.text, message: m.message })),
   }));

@@ -42,7 +42,7 @@ export class SessionManager {
   private readonly registry: Keyv<SessionRecord>;
 
   constructor(private readonly deps: SessionManagerDeps) {
-    this.registry = deps.store.namespace<SessionRecord>('sessions');
+    this.registry = deps.store.namespace<SessionRecord>('sessions', { plainJson: true });
   }
 
   /** Loads the registry and restarts, one after the other, the sessions that were running. */
@@ -104,7 +104,6 @@ export class SessionManager {
       browser: ['Ubuntu', this.deps.browserName, '24.04'],
       authKv: store.namespace(`auth:${record.id}`),
       messages: store.namespace<WAMessage>(`messages:${record.id}`),
-      seen: store.namespace<number>(`seen:${record.id}`),
       messageRetentionMs: this.deps.messageRetentionMs,
       onQr: this.deps.onQr,
       persist: async (update) => {

@@ -62,7 +62,6 @@ export interface SessionDeps {
   browser: [string, string, string];
   authKv: Keyv;
   messages: Keyv<WAMessage>;
-  seen: Keyv<number>;
   messageRetentionMs: number;
   /** Persists the session's desired state, last known identity and settings. */
   persist(update: { desired?: 'running' | 'stopped'; me?: SessionMe | null; settings?: SessionSettings }): Promise<void>;
@@ -162,7 +161,6 @@ export class Session {
     await this.closeSocket();
     await this.deps.authKv.clear();
     await this.deps.messages.clear();
-    await this.deps.seen.clear();
     this.retryCounter.flushAll();
     this.status = 'stopped';
   }
@@ -237,7 +235,7 @@ export class Session {
     });
     this.sock = sock;
     const translator = new EventTranslator(
-      { b, bus: deps.bus, session: this.id, logger, seen: deps.seen, saveMessage: (m) => this.saveMessage(m), loadMessage: (jid, id) => this.storedMessage(messageKey(jid, id)), onCallOffer: (call) => this.onCallOffer(sock, call) },
+      { b, bus: deps.bus, session: this.id, logger, saveMessage: (m) => this.saveMessage(m), loadMessage: (jid, id) => this.storedMessage(messageKey(jid, id)), onCallOffer: (call) => this.onCallOffer(sock, call) },
       sock,
     );
     sock.ev.process(async (events) => {

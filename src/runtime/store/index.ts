@@ -21,8 +21,11 @@ export interface StoreConfig {
 
 export interface Store {
   readonly backend: StoreBackend;
-  /** A Keyv bound to `namespace`; the same namespace always returns the same instance. */
-  namespace<T = unknown>(namespace: string): Keyv<T>;
+  /**
+   * A Keyv bound to `namespace`; the same namespace always returns the same instance. `plainJson` skips the
+   * Buffer-aware serialiser (a replacer call per key) for namespaces that never hold binary data.
+   */
+  namespace<T = unknown>(namespace: string, options?: { plainJson?: boolean }): Keyv<T>;
   close(): Promise<void>;
 }
 
@@ -44,14 +47,14 @@ export function createStore(config: StoreConfig): Store {
 
   return {
     backend,
-    namespace<T>(namespace: string): Keyv<T> {
+    namespace<T>(namespace: string, options: { plainJson?: boolean } = {}): Keyv<T> {
       let kv = instances.get(namespace);
       if (!kv) {
         kv = new Keyv({
           store: makeAdapter(),
           namespace,
-          serialize: (data) => JSON.stringify(data, bufferJsonReplacer),
-          deserialize: (text) => JSON.parse(text, bufferJsonReviver),
+          serialize: options.plainJson ? (data) => JSON.stringify(data) : (data) => JSON.stringify(data, bufferJsonReplacer),
+          deserialize: options.plainJson ? (text) => JSON.parse(text) : (text) => JSON.parse(text, bufferJsonReviver),
           throwOnErrors: true,
         });
         instances.set(namespace, kv);

@@ -1,0 +1,52 @@
+'use strict';
+// Shared helpers for the benchmarks: a simulator in its own process (so its CPU is not counted), percentiles, and a
+// results table printed and written under bench/results/.
+const { spawn } = require('node:child_process');
+const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
+const { join } = require('node:path');
+
+const ROOT = join(__dirname, '..');
+
+async function startSimulatorProcess() {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'whatsapp-runtime.js'), 'sandbox'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  await until(() => /Control API/.test(output), 15000);
+  const url = /WA_SANDBOX_URL=(\S+)/.exec(output)[1];
+  const rootKey = /WA_SANDBOX_ROOT_KEY=(\S+)/.exec(output)[1];
+  const caPath = /cat ([^)]+)\)/.exec(output)[1];
+  const control = /(http:\/\/127\.0\.0\.1:\d+)\/api\/v1\/sandbox/.exec(output)[1];
+  const call = async (method, path, body) => {
+    const response = await fetch(`${control}/api/v1${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+    const json = await response.json();
+    if (!response.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json)}`);
+    return json;
+  };
+  return { child, url, rootKey, mediaCa: readFileSync(caPath, 'utf8'), call, stop: () => child.kill('SIGTERM') };
+}
+
+/** Polls `check` every 50 ms (coarse on purpose: the poll's own CPU is counted in the measurements). */
+async function until(check, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('benchmark: condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function report(name, rows) {
+  const widths = Object.keys(rows[0]).map((key) => Math.max(key.length, ...rows.map((r) => String(r[key]).length)));
+  const line = (values) => values.map((v, i) => String(v).padEnd(widths[i])).join('  ');
+  const text = [line(Object.keys(rows[0])), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(Object.values(r)))].join('\n');
+  process.stdout.write(`\n${name}\n${text}\n`);
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name.replace(/\W+/g, '-').toLowerCase()}.json`), JSON.stringify({ name, at: new Date().toISOString(), node: process.version, rows }, null, 2));
+}
+
+module.exports = { ROOT, startSimulatorProcess, until, percentile, report };
