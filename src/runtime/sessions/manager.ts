@@ -103,7 +103,8 @@ export class SessionManager {
       policy: this.deps.policy,
       browser: ['Ubuntu', this.deps.browserName, '24.04'],
       authKv: store.namespace(`auth:${record.id}`),
-      messages: store.namespace<WAMessage>(`messages:${record.id}`),
+      // messages are protobuf objects whose toJSON already turns bytes into base64 (revived with fromObject)
+      messages: store.namespace<WAMessage>(`messages:${record.id}`, { plainJson: true }),
       messageRetentionMs: this.deps.messageRetentionMs,
       onQr: this.deps.onQr,
       persist: async (update) => {
