@@ -1,0 +1,82 @@
+'use strict';
+// Sending texts one after the other: bare `sock.sendMessage` (baseline) against the runtime's
+// `POST /sessions/:id/messages/text` (recipient check, validation, HTTP). Wall time per send, as a client sees it.
+const pino = require('pino');
+const { startSimulatorProcess, until, percentile, report } = require('./lib');
+
+const COUNT = Number(process.env.BENCH_SENDS ?? 300);
+const KEY = 'bench-admin-key-0123456789abcdef';
+
+async function timed(count, send) {
+  for (let i = 0; i < 20; i++) await send(i);
+  const times = [];
+  for (let i = 0; i < count; i++) {
+    const started = process.hrtime.bigint();
+    await send(i);
+    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  return { mean: times.reduce((a, b) => a + b, 0) / times.length, p50: percentile(times, 50), p99: percentile(times, 99) };
+}
+
+async function main() {
+  const sim = await startSimulatorProcess();
+  try {
+    await sim.call('POST', '/sandbox/users', { phone: '15550098888', name: 'Target' });
+    const b = require('@whiskeysockets/baileys');
+    b.WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(sim.rootKey, 'base64');
+    const creds = b.initAuthCreds();
+    const data = new Map();
+    const keys = {
+      get: async (type, ids) => Object.fromEntries(ids.map((id) => [id, data.get(`${type}:${id}`)]).filter(([, v]) => v !== undefined)),
+      set: async (batch) => {
+        for (const [type, entries] of Object.entries(batch)) for (const [id, value] of Object.entries(entries)) value == null ? data.delete(`${type}:${id}`) : data.set(`${type}:${id}`, value);
+      },
+    };
+    const https = require('node:https');
+    const connect = () => {
+      const sock = b.makeWASocket({ auth: { creds, keys: b.makeCacheableSignalKeyStore(keys, pino({ level: 'silent' })) }, logger: pino({ level: 'silent' }), waWebSocketUrl: sim.url, markOnlineOnConnect: false, syncFullHistory: false, fetchAgent: new https.Agent({ ca: sim.mediaCa }) });
+      sock.ev.on('creds.update', (u) => Object.assign(creds, u));
+      return sock;
+    };
+    let sock = connect();
+    const qr = await new Promise((resolve) => sock.ev.on('connection.update', (u) => u.qr && resolve(u.qr)));
+    await sim.call('POST', '/sandbox/qr/scan', { qr, phone: '15550098000' });
+    await new Promise((resolve) => sock.ev.on('connection.update', (u) => u.connection === 'close' && resolve()));
+    sock = connect();
+    await new Promise((resolve) => sock.ev.on('connection.update', (u) => u.connection === 'open' && resolve()));
+    const bare = await timed(COUNT, (i) => sock.sendMessage('15550098888@s.whatsapp.net', { text: `bare ${i}` }));
+    sock.end(undefined);
+
+    const { createRuntime } = require('..');
+    const dataDir = require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'wa-bench-'));
+    const rt = createRuntime({ port: 0, logLevel: 'silent', dataDir, adminApiKey: KEY, sandboxUrl: sim.url, sandboxRootKey: sim.rootKey, sandboxMediaCa: sim.mediaCa });
+    await rt.start();
+    const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+    await fetch(`${rt.url}/api/v1/sessions`, { method: 'POST', headers, body: JSON.stringify({ id: 'send' }) });
+    const qr2 = await (await fetch(`${rt.url}/api/v1/sessions/send/qr?format=raw`, { headers })).text();
+    await sim.call('POST', '/sandbox/qr/scan', { qr: qr2, phone: '15550098001' });
+    await until(async () => (await (await fetch(`${rt.url}/api/v1/sessions/send`, { headers })).json()).status === 'connected');
+    // a light keep-alive client, as n8n's own HTTP client would be, in another process
+    const agent = new (require('node:http').Agent)({ keepAlive: true });
+    const post = (body) =>
+      new Promise((resolve, reject) => {
+        const req = require('node:http').request(`${rt.url}/api/v1/sessions/send/messages/text`, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`send failed: ${res.statusCode}`))));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const ours = await timed(COUNT, (i) => post(JSON.stringify({ to: '+1 555 009 8888', text: `rest ${i}` })));
+    await rt.stop();
+    report(`sending a text (${COUNT} sequential sends)`, [
+      { what: 'bare sock.sendMessage (baseline)', 'mean ms': bare.mean.toFixed(2), 'p50 ms': bare.p50.toFixed(2), 'p99 ms': bare.p99.toFixed(2), ratio: '1.00' },
+      { what: 'runtime POST /messages/text', 'mean ms': ours.mean.toFixed(2), 'p50 ms': ours.p50.toFixed(2), 'p99 ms': ours.p99.toFixed(2), ratio: (ours.mean / bare.mean).toFixed(2) },
+    ]);
+  } finally {
+    sim.stop();
+  }
+}
+
+module.exports = { main };
+if (require.main === module) main().then(() => process.exit(0), (error) => { console.error(error); process.exit(1); });
