@@ -4,36 +4,14 @@
 // message (this process only; the simulator runs in its own), the latency from the event to the webhook POST, and
 // the burst throughput.
 const { spawn } = require('node:child_process');
-const pino = require('pino');
-const { startSimulatorProcess, until, percentile, report } = require('./lib');
+const { startSimulatorProcess, until, percentile, report, bareSocket } = require('./lib');
 
 const RATE = Number(process.env.BENCH_RATE ?? 100);
 const COUNT = Number(process.env.BENCH_MESSAGES ?? 500);
 
 async function bareBaileys(sim) {
-  const b = require('@whiskeysockets/baileys');
-  b.WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(sim.rootKey, 'base64');
-  const creds = b.initAuthCreds();
-  const data = new Map();
-  const keys = {
-    get: async (type, ids) => Object.fromEntries(ids.map((id) => [id, data.get(`${type}:${id}`)]).filter(([, v]) => v !== undefined)),
-    set: async (batch) => {
-      for (const [type, entries] of Object.entries(batch)) for (const [id, value] of Object.entries(entries)) value == null ? data.delete(`${type}:${id}`) : data.set(`${type}:${id}`, value);
-    },
-  };
   let received = 0;
-  const connect = () => {
-    const sock = b.makeWASocket({ auth: { creds, keys: b.makeCacheableSignalKeyStore(keys, pino({ level: 'silent' })) }, logger: pino({ level: 'silent' }), waWebSocketUrl: sim.url, markOnlineOnConnect: false, syncFullHistory: false });
-    sock.ev.on('creds.update', (u) => Object.assign(creds, u));
-    sock.ev.on('messages.upsert', ({ messages }) => (received += messages.filter((m) => !m.key.fromMe && m.message?.conversation).length));
-    return sock;
-  };
-  let sock = connect();
-  const qr = await new Promise((resolve) => sock.ev.on('connection.update', (u) => u.qr && resolve(u.qr)));
-  await sim.call('POST', '/sandbox/qr/scan', { qr, phone: '15550090000' });
-  await new Promise((resolve) => sock.ev.on('connection.update', (u) => u.connection === 'close' && resolve()));
-  sock = connect();
-  await new Promise((resolve) => sock.ev.on('connection.update', (u) => u.connection === 'open' && resolve()));
+  const sock = await bareSocket(sim, '15550090000', ({ messages }) => (received += messages.filter((m) => !m.key.fromMe && m.message?.conversation).length));
   await new Promise((resolve) => setTimeout(resolve, 500));
   const run = await drive(sim, '15550090000', () => received);
   sock.end(undefined);

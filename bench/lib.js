@@ -49,4 +49,43 @@ function report(name, rows) {
   writeFileSync(join(dir, `${name.replace(/\W+/g, '-').toLowerCase()}.json`), JSON.stringify({ name, at: new Date().toISOString(), node: process.version, rows }, null, 2));
 }
 
-module.exports = { ROOT, startSimulatorProcess, until, percentile, report };
+/**
+ * A bare Baileys socket (in-memory auth, no runtime) linked by QR to `phone` on the simulator process; resolves once
+ * open. `onMessage` sees every upsert.
+ */
+async function bareSocket(sim, phone, onUpsert = () => undefined) {
+  const pino = require('pino');
+  const https = require('node:https');
+  const b = require('@whiskeysockets/baileys');
+  b.WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(sim.rootKey, 'base64');
+  const creds = b.initAuthCreds();
+  const data = new Map();
+  const keys = {
+    get: async (type, ids) => Object.fromEntries(ids.map((id) => [id, data.get(`${type}:${id}`)]).filter(([, v]) => v !== undefined)),
+    set: async (batch) => {
+      for (const [type, entries] of Object.entries(batch)) for (const [id, value] of Object.entries(entries)) value == null ? data.delete(`${type}:${id}`) : data.set(`${type}:${id}`, value);
+    },
+  };
+  const connect = () => {
+    const sock = b.makeWASocket({
+      auth: { creds, keys: b.makeCacheableSignalKeyStore(keys, pino({ level: 'silent' })) },
+      logger: pino({ level: 'silent' }),
+      waWebSocketUrl: sim.url,
+      markOnlineOnConnect: false,
+      syncFullHistory: false,
+      fetchAgent: new https.Agent({ ca: sim.mediaCa }),
+    });
+    sock.ev.on('creds.update', (update) => Object.assign(creds, update));
+    sock.ev.on('messages.upsert', onUpsert);
+    return sock;
+  };
+  let sock = connect();
+  const qr = await new Promise((resolve) => sock.ev.on('connection.update', (u) => u.qr && resolve(u.qr)));
+  await sim.call('POST', '/sandbox/qr/scan', { qr, phone });
+  await new Promise((resolve) => sock.ev.on('connection.update', (u) => u.connection === 'close' && resolve()));
+  sock = connect();
+  await new Promise((resolve) => sock.ev.on('connection.update', (u) => u.connection === 'open' && resolve()));
+  return sock;
+}
+
+module.exports = { ROOT, startSimulatorProcess, until, percentile, report, bareSocket };

@@ -1,8 +1,7 @@
 'use strict';
 // Sending texts one after the other: bare `sock.sendMessage` (baseline) against the runtime's
 // `POST /sessions/:id/messages/text` (recipient check, validation, HTTP). Wall time per send, as a client sees it.
-const pino = require('pino');
-const { startSimulatorProcess, until, percentile, report } = require('./lib');
+const { startSimulatorProcess, until, percentile, report, bareSocket } = require('./lib');
 
 const COUNT = Number(process.env.BENCH_SENDS ?? 300);
 const KEY = 'bench-admin-key-0123456789abcdef';
@@ -22,28 +21,7 @@ async function main() {
   const sim = await startSimulatorProcess();
   try {
     await sim.call('POST', '/sandbox/users', { phone: '15550098888', name: 'Target' });
-    const b = require('@whiskeysockets/baileys');
-    b.WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(sim.rootKey, 'base64');
-    const creds = b.initAuthCreds();
-    const data = new Map();
-    const keys = {
-      get: async (type, ids) => Object.fromEntries(ids.map((id) => [id, data.get(`${type}:${id}`)]).filter(([, v]) => v !== undefined)),
-      set: async (batch) => {
-        for (const [type, entries] of Object.entries(batch)) for (const [id, value] of Object.entries(entries)) value == null ? data.delete(`${type}:${id}`) : data.set(`${type}:${id}`, value);
-      },
-    };
-    const https = require('node:https');
-    const connect = () => {
-      const sock = b.makeWASocket({ auth: { creds, keys: b.makeCacheableSignalKeyStore(keys, pino({ level: 'silent' })) }, logger: pino({ level: 'silent' }), waWebSocketUrl: sim.url, markOnlineOnConnect: false, syncFullHistory: false, fetchAgent: new https.Agent({ ca: sim.mediaCa }) });
-      sock.ev.on('creds.update', (u) => Object.assign(creds, u));
-      return sock;
-    };
-    let sock = connect();
-    const qr = await new Promise((resolve) => sock.ev.on('connection.update', (u) => u.qr && resolve(u.qr)));
-    await sim.call('POST', '/sandbox/qr/scan', { qr, phone: '15550098000' });
-    await new Promise((resolve) => sock.ev.on('connection.update', (u) => u.connection === 'close' && resolve()));
-    sock = connect();
-    await new Promise((resolve) => sock.ev.on('connection.update', (u) => u.connection === 'open' && resolve()));
+    const sock = await bareSocket(sim, '15550098000');
     const bare = await timed(COUNT, (i) => sock.sendMessage('15550098888@s.whatsapp.net', { text: `bare ${i}` }));
     sock.end(undefined);
 
