@@ -1,5 +1,6 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 import { router } from './actions/router';
+import * as message from './actions/message';
 import * as session from './actions/session';
 import { searchSessions } from './methods/listSearch';
 
@@ -23,9 +24,13 @@ export class WhatsApp implements INodeType {
         name: 'resource',
         type: 'options',
         noDataExpression: true,
-        options: [{ name: 'Session', value: 'session', description: 'A linked WhatsApp number' }],
-        default: 'session',
+        options: [
+          { name: 'Message', value: 'message', description: 'Send WhatsApp messages' },
+          { name: 'Session', value: 'session', description: 'A linked WhatsApp number' },
+        ],
+        default: 'message',
       },
+      ...message.description,
       ...session.description,
     ],
   };

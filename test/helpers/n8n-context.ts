@@ -61,3 +61,39 @@ export function makeExecuteContext(options: FakeContextOptions): { context: IExe
   };
   return { context: context as unknown as IExecuteFunctions, requests };
 }
+
+/** IHookFunctions for a trigger's webhookMethods: the webhook URL, static data, parameters and the credential. */
+export function makeHookContext(options: { webhookUrl: string; staticData: IDataObject; parameters: IDataObject; credentials: { baseUrl: string; apiKey: string } }) {
+  const { context } = makeExecuteContext({ parameters: options.parameters, credentials: options.credentials });
+  const base = context as unknown as Record<string, unknown>;
+  return {
+    ...base,
+    getNodeWebhookUrl: () => options.webhookUrl,
+    getWorkflowStaticData: () => options.staticData,
+    getWorkflow: () => ({ id: 'wf1', name: 'Test workflow', active: true }),
+    getNodeParameter: (name: string, fallback?: unknown) => (base.getNodeParameter as (n: string, i: number, f?: unknown) => unknown)(name, 0, fallback),
+  } as unknown as import('n8n-workflow').IHookFunctions;
+}
+
+/** IWebhookFunctions for one incoming request; `response` records what the trigger answered itself. */
+export function makeWebhookContext(options: { headers: Record<string, string | string[] | undefined>; rawBody: Buffer; staticData: IDataObject; parameters: IDataObject }) {
+  const response = { statusCode: 200, body: undefined as unknown };
+  const node: INode = { id: 't1', name: 'WhatsApp Runtime Trigger', type: 'n8n-nodes-whatsapp-runtime.whatsAppTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
+  const context = {
+    getNode: () => node,
+    getWorkflowStaticData: () => options.staticData,
+    getNodeParameter: (name: string, fallback?: unknown) => options.parameters[name] ?? fallback,
+    getRequestObject: () => ({ headers: options.headers, rawBody: options.rawBody, body: JSON.parse(options.rawBody.toString('utf8')) }),
+    getResponseObject: () => ({
+      status(code: number) {
+        response.statusCode = code;
+        return this;
+      },
+      json(body: unknown) {
+        response.body = body;
+        return this;
+      },
+    }),
+  };
+  return { context: context as unknown as import('n8n-workflow').IWebhookFunctions, response };
+}

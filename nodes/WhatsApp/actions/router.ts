@@ -1,9 +1,11 @@
 import { NodeApiError, NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import * as message from './message';
 import * as session from './session';
 
 type Operation = { execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> };
 
 const resources: Record<string, Record<string, Operation>> = {
+  message: message.operations,
   session: session.operations,
 };
 

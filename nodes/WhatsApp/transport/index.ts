@@ -6,6 +6,7 @@ import {
   NodeApiError,
   type IDataObject,
   type IExecuteFunctions,
+  type IHookFunctions,
   type IHttpRequestMethods,
   type IHttpRequestOptions,
   type ILoadOptionsFunctions,
@@ -14,7 +15,7 @@ import {
 
 export const CREDENTIAL_NAME = 'whatsAppRuntimeApi';
 
-type Context = IExecuteFunctions | ILoadOptionsFunctions;
+type Context = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions;
 
 export interface RequestOptions {
   body?: IDataObject;

@@ -1,0 +1,49 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { chatRLC } from '../../descriptions/rlc.chat';
+import { sessionRLC } from '../../descriptions/rlc.session';
+import { runtimeRequest } from '../../transport';
+import { sessionPath } from '../session/common';
+import { recipient } from './common';
+
+const show = { resource: ['message'], operation: ['sendText'] };
+
+export const description: INodeProperties[] = [
+  { ...sessionRLC, displayOptions: { show } },
+  { ...chatRLC, displayOptions: { show } },
+  {
+    displayName: 'Text',
+    name: 'text',
+    type: 'string',
+    typeOptions: { rows: 4 },
+    required: true,
+    default: '',
+    description: 'The message text; WhatsApp formatting such as *bold* and _italic_ works',
+    displayOptions: { show },
+  },
+  {
+    displayName: 'Options',
+    name: 'options',
+    type: 'collection',
+    placeholder: 'Add Option',
+    default: {},
+    displayOptions: { show },
+    options: [
+      { displayName: 'Reply To Message ID', name: 'quotedMessageId', type: 'string', default: '', description: 'Quote this message of the same chat (for example {{ $json.messageId }} after a trigger)' },
+      { displayName: 'Mentions', name: 'mentions', type: 'string', default: '', placeholder: '+49 151 2345678, +1 555 0100', description: 'Phone numbers to mention (comma-separated); write @<number> in the text where they should appear' },
+    ],
+  },
+];
+
+export async function execute(this: IExecuteFunctions, i: number): Promise<INodeExecutionData[]> {
+  const text = this.getNodeParameter('text', i) as string;
+  const options = this.getNodeParameter('options', i, {}) as { quotedMessageId?: string; mentions?: string };
+  const mentions = (options.mentions ?? '').split(',').map((m) => m.trim()).filter(Boolean);
+  const body: IDataObject = {
+    to: recipient(this, i),
+    text,
+    ...(options.quotedMessageId && { quotedMessageId: options.quotedMessageId }),
+    ...(mentions.length && { mentions }),
+  };
+  const sent = await runtimeRequest.call(this, 'POST', `${sessionPath(this, i)}/messages/text`, { body, itemIndex: i });
+  return [{ json: sent as IDataObject, pairedItem: { item: i } }];
+}

@@ -1,0 +1,195 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  NodeApiError,
+  NodeConnectionTypes,
+  NodeOperationError,
+  type IDataObject,
+  type IHookFunctions,
+  type INodeType,
+  type INodeTypeDescription,
+  type IWebhookFunctions,
+  type IWebhookResponseData,
+  type JsonObject,
+} from 'n8n-workflow';
+import { searchSessions } from '../WhatsApp/methods/listSearch';
+import { CREDENTIAL_NAME, runtimeRequest } from '../WhatsApp/transport';
+import { flatten, parseNumbers, rejectionReason, type IncomingEvent, type TriggerFilters } from './filters';
+
+const EVENT_OPTIONS = [
+  { name: 'Call Received', value: 'call.received' },
+  { name: 'Contact Updated', value: 'contact.updated' },
+  { name: 'Group Joined', value: 'group.joined' },
+  { name: 'Group Participants Changed', value: 'group.participants' },
+  { name: 'Group Updated', value: 'group.updated' },
+  { name: 'Message Deleted', value: 'message.deleted' },
+  { name: 'Message Edited', value: 'message.edited' },
+  { name: 'Message Reaction', value: 'message.reaction' },
+  { name: 'Message Received', value: 'message.received' },
+  { name: 'Message Sent', value: 'message.sent' },
+  { name: 'Message Status', value: 'message.status' },
+  { name: 'Poll Vote', value: 'poll.vote' },
+  { name: 'Presence Update', value: 'presence.update' },
+  { name: 'Session QR Code', value: 'session.qr' },
+  { name: 'Session Status', value: 'session.status' },
+];
+
+/** Signed requests older than this are refused (replays). */
+const MAX_AGE_SECONDS = 300;
+
+interface StaticData {
+  subscriptionId?: string;
+  secret?: string;
+  url?: string;
+}
+
+export class WhatsAppTrigger implements INodeType {
+  description: INodeTypeDescription = {
+    displayName: 'WhatsApp Runtime Trigger',
+    name: 'whatsAppTrigger',
+    icon: { light: 'file:../../icons/whatsapp-runtime.svg', dark: 'file:../../icons/whatsapp-runtime.dark.svg' },
+    group: ['trigger'],
+    version: 1,
+    subtitle: '={{$parameter["events"].join(", ")}}',
+    description: 'Starts the workflow on WhatsApp messages and other events of your WhatsApp runtime',
+    defaults: { name: 'WhatsApp Runtime Trigger' },
+    inputs: [],
+    outputs: [NodeConnectionTypes.Main],
+    credentials: [{ name: CREDENTIAL_NAME, required: true }],
+    webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' }],
+    properties: [
+      {
+        displayName: 'Events',
+        name: 'events',
+        type: 'multiOptions',
+        options: EVENT_OPTIONS,
+        default: ['message.received'],
+        required: true,
+        description: 'Which events start the workflow',
+      },
+      {
+        displayName: 'Sessions',
+        name: 'sessions',
+        type: 'string',
+        default: '',
+        placeholder: 'sales, support',
+        description: 'Only these sessions (comma-separated IDs); empty for every session of the runtime',
+      },
+      {
+        displayName: 'Options',
+        name: 'options',
+        type: 'collection',
+        placeholder: 'Add Filter',
+        default: {},
+        options: [
+          { displayName: 'Chat Type', name: 'chatType', type: 'options', options: [{ name: 'All Chats', value: 'all' }, { name: 'Direct Chats Only', value: 'direct' }, { name: 'Groups Only', value: 'group' }], default: 'all' },
+          { displayName: 'Ignore Own Messages', name: 'ignoreOwnMessages', type: 'boolean', default: true, description: 'Whether to skip messages sent by the linked number itself' },
+          {
+            displayName: 'Message Kinds',
+            name: 'messageKinds',
+            type: 'multiOptions',
+            options: ['audio', 'contact', 'document', 'image', 'location', 'poll', 'sticker', 'text', 'video', 'voice'].map((kind) => ({ name: kind[0].toUpperCase() + kind.slice(1), value: kind })),
+            default: [],
+            description: 'Only these kinds of message; none selected means every kind',
+          },
+          { displayName: 'Only From Numbers', name: 'fromNumbers', type: 'string', default: '', placeholder: '+49 151 2345678, +1 555 0100', description: 'Only events from these phone numbers (comma-separated, with country code)' },
+          { displayName: 'Text Contains', name: 'textContains', type: 'string', default: '', description: 'Only messages whose text contains this (case-insensitive)' },
+          { displayName: 'Text Matches Regex', name: 'textRegex', type: 'string', default: '', placeholder: '^order\\s+\\d+', description: 'Only messages whose text matches this regular expression' },
+        ],
+      },
+    ],
+  };
+
+  methods = { listSearch: { searchSessions } };
+
+  webhookMethods = {
+    default: {
+      async checkExists(this: IHookFunctions): Promise<boolean> {
+        const data = this.getWorkflowStaticData('node') as StaticData;
+        if (!data.subscriptionId || data.url !== this.getNodeWebhookUrl('default')) return false;
+        try {
+          await runtimeRequest.call(this, 'GET', `/webhooks/${encodeURIComponent(data.subscriptionId)}`);
+          return true;
+        } catch (error) {
+          if ((error as NodeApiError).httpCode === '404') return false;
+          throw new NodeApiError(this.getNode(), error as JsonObject);
+        }
+      },
+      async create(this: IHookFunctions): Promise<boolean> {
+        const url = this.getNodeWebhookUrl('default') as string;
+        const secret = `whsec_${randomBytes(32).toString('base64url')}`;
+        const body = {
+          url,
+          events: this.getNodeParameter('events') as string[],
+          sessions: sessionList(this.getNodeParameter('sessions', '') as string),
+          secret,
+          description: `n8n workflow "${this.getWorkflow().name ?? this.getWorkflow().id}" node "${this.getNode().name}"`,
+        };
+        const created = (await runtimeRequest.call(this, 'POST', '/webhooks', { body })) as { id: string; created: boolean };
+        // an existing subscription for the same URL and filter is reused: give it this activation's secret
+        if (!created.created) await runtimeRequest.call(this, 'PATCH', `/webhooks/${created.id}`, { body: { secret, enabled: true } });
+        Object.assign(this.getWorkflowStaticData('node'), { subscriptionId: created.id, secret, url } satisfies StaticData);
+        return true;
+      },
+      async delete(this: IHookFunctions): Promise<boolean> {
+        const data = this.getWorkflowStaticData('node') as StaticData;
+        if (data.subscriptionId) {
+          try {
+            await runtimeRequest.call(this, 'DELETE', `/webhooks/${encodeURIComponent(data.subscriptionId)}`);
+          } catch (error) {
+            if ((error as NodeApiError).httpCode !== '404') throw new NodeApiError(this.getNode(), error as JsonObject);
+          }
+        }
+        delete data.subscriptionId;
+        delete data.secret;
+        delete data.url;
+        return true;
+      },
+    },
+  };
+
+  async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+    const request = this.getRequestObject();
+    const response = this.getResponseObject();
+    const { secret } = this.getWorkflowStaticData('node') as StaticData;
+    const raw = (request as unknown as { rawBody?: Buffer }).rawBody?.toString('utf8') ?? JSON.stringify(request.body);
+    if (!secret || !validSignature(secret, request.headers['x-webhook-timestamp'], request.headers['x-webhook-signature'], raw)) {
+      response.status(401).json({ error: 'invalid or stale signature' });
+      return { noWebhookResponse: true };
+    }
+    const event = request.body as IncomingEvent;
+    const options = this.getNodeParameter('options', {}) as IDataObject;
+    let textRegex: RegExp | undefined;
+    if (options.textRegex) {
+      try {
+        textRegex = new RegExp(String(options.textRegex), 'i');
+      } catch {
+        throw new NodeOperationError(this.getNode(), `"${String(options.textRegex)}" is not a valid regular expression`);
+      }
+    }
+    const filters: TriggerFilters = {
+      ignoreOwnMessages: options.ignoreOwnMessages !== false,
+      chatType: (options.chatType as TriggerFilters['chatType']) ?? 'all',
+      fromNumbers: parseNumbers(String(options.fromNumbers ?? '')),
+      textContains: String(options.textContains ?? ''),
+      textRegex,
+      messageKinds: (options.messageKinds as string[]) ?? [],
+    };
+    if (rejectionReason(event, filters)) return { webhookResponse: { received: true } };
+    return { workflowData: [[{ json: flatten(event) as IDataObject }]] };
+  }
+}
+
+function sessionList(input: string): string[] {
+  return input
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function validSignature(secret: string, timestamp: unknown, signature: unknown, rawBody: string): boolean {
+  const ts = Number(timestamp);
+  if (!Number.isInteger(ts) || Math.abs(Date.now() / 1000 - ts) > MAX_AGE_SECONDS || typeof signature !== 'string') return false;
+  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(`${ts}.${rawBody}`).digest('hex')}`);
+  const given = Buffer.from(signature);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
