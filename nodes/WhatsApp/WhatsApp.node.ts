@@ -1,4 +1,5 @@
-import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription, type IWebhookFunctions, type IWebhookResponseData } from 'n8n-workflow';
+import { sendAndWaitWebhooks, webhook as sendAndWaitWebhook } from './actions/message/sendAndWait.operation';
 import { router } from './actions/router';
 import * as message from './actions/message';
 import * as session from './actions/session';
@@ -18,6 +19,8 @@ export class WhatsApp implements INodeType {
     inputs: [NodeConnectionTypes.Main],
     outputs: [NodeConnectionTypes.Main],
     credentials: [{ name: 'whatsAppRuntimeApi', required: true }],
+    // Send and Wait: n8n resumes the waiting execution through these (signed URLs, see sendAndWait.operation.ts)
+    webhooks: sendAndWaitWebhooks,
     properties: [
       {
         displayName: 'Resource',
@@ -39,5 +42,9 @@ export class WhatsApp implements INodeType {
 
   async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
     return router.call(this);
+  }
+
+  async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+    return sendAndWaitWebhook.call(this);
   }
 }

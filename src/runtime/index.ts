@@ -18,6 +18,8 @@ import { messageRoutes } from './http/routes/messages';
 import { sessionRoutes } from './http/routes/sessions';
 import { streamRoutes } from './http/routes/stream';
 import { webhookRoutes } from './http/routes/webhooks';
+import { waitRoutes } from './http/routes/waits';
+import { WaitRegistry, type Wait } from './waits';
 import { Delivery } from './delivery';
 import { packageInfo } from './package-info';
 import { sandboxControlRoutes } from './sandbox/control-http';
@@ -72,6 +74,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
     maxDelayMs: config.webhookRetryMaxDelayMs,
     concurrency: config.webhookConcurrency,
   });
+  const waits = new WaitRegistry(store.namespace<Wait>('waits', { plainJson: true }), bus, logger.child({ component: 'waits' }));
   const { version } = packageInfo();
   let app: FastifyInstance | undefined;
   let url = '';
@@ -121,6 +124,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       releaseConsole = guardConsole(logger);
       const admin = await apiKeys.ensureAdminKey(config.adminApiKey);
       await delivery.start();
+      await waits.start();
       generatedAdminKey = admin.plaintext;
       const target = await whatsappTarget();
       const manager = new SessionManager({
@@ -148,6 +152,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
             await instance.register(sessionRoutes, { sessions: manager });
             await instance.register(messageRoutes, { b, sessions: manager, mediaLimits });
             await instance.register(webhookRoutes, { delivery, bus });
+            await instance.register(waitRoutes, { waits, sessions: manager });
             await instance.register(streamRoutes, { delivery, bus });
             if (sandbox) await instance.register(sandboxControlRoutes, { simulator: sandbox });
           },
@@ -162,6 +167,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
     async stop() {
       await app?.close();
       app = undefined;
+      waits.stop();
       await sessions?.shutdown();
       await delivery.stop();
       await sandbox?.stop();

@@ -7,6 +7,8 @@ import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, INode, INodeE
 import { WhatsAppRuntimeApi } from '../../credentials/WhatsAppRuntimeApi.credentials';
 
 export interface FakeContextOptions {
+  /** Extra IExecuteFunctions members (for example getSignedResumeUrl, putExecutionToWait). */
+  extra?: Record<string, unknown>;
   items?: INodeExecutionData[];
   parameters: IDataObject | ((itemIndex: number) => IDataObject);
   credentials: { baseUrl: string; apiKey: string };
@@ -59,7 +61,7 @@ export function makeExecuteContext(options: FakeContextOptions): { context: IExe
       },
     },
   };
-  return { context: context as unknown as IExecuteFunctions, requests };
+  return { context: { ...context, ...options.extra } as unknown as IExecuteFunctions, requests };
 }
 
 /** IHookFunctions for a trigger's webhookMethods: the webhook URL, static data, parameters and the credential. */

@@ -13,7 +13,9 @@ const resources: Record<string, Record<string, Operation>> = {
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
   const items = this.getInputData();
   const output: INodeExecutionData[] = [];
-  for (let i = 0; i < items.length; i++) {
+  // Send and Wait puts the whole execution to wait once: it asks the first item's chat, as n8n's own nodes do
+  const count = this.getNodeParameter('operation', 0) === 'sendAndWait' ? Math.min(items.length, 1) : items.length;
+  for (let i = 0; i < count; i++) {
     const resource = this.getNodeParameter('resource', i) as string;
     const operation = this.getNodeParameter('operation', i) as string;
     const handler = resources[resource]?.[operation];

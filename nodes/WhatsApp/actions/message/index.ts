@@ -1,7 +1,8 @@
 import type { INodeProperties } from 'n8n-workflow';
+import * as sendAndWait from './sendAndWait.operation';
 import * as sendText from './sendText.operation';
 
-export const operations = { sendText };
+export const operations = { sendAndWait, sendText };
 
 export const description: INodeProperties[] = [
   {
@@ -10,8 +11,12 @@ export const description: INodeProperties[] = [
     type: 'options',
     noDataExpression: true,
     displayOptions: { show: { resource: ['message'] } },
-    options: [{ name: 'Send Text', value: 'sendText', action: 'Send a text message', description: 'Send a text to a phone number, a chat or a group' }],
+    options: [
+      { name: 'Send and Wait for Response', value: 'sendAndWait', action: 'Send message and wait for response', description: 'Ask a question and continue the workflow when the recipient answers, by a WhatsApp reply or a link' },
+      { name: 'Send Text', value: 'sendText', action: 'Send a text message', description: 'Send a text to a phone number, a chat or a group' },
+    ],
     default: 'sendText',
   },
+  ...sendAndWait.description,
   ...sendText.description,
 ];

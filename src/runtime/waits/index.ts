@@ -1,0 +1,112 @@
+/**
+ * waits/: Send and Wait answered in WhatsApp. A node that sent a question registers a wait: the chat, its message
+ * and n8n's signed resume URLs. The first fitting reply in that chat (a quoted reply to the question, or any
+ * message after it) resumes the n8n execution: approval replies ("yes"/"no" and friends) call the approve or
+ * disapprove URL, free-text replies are POSTed as `{text}`. Waits are persisted and expire.
+ */
+import { randomUUID } from 'node:crypto';
+import type Keyv from 'keyv';
+import type { Logger } from 'pino';
+import type { EventBus } from '../events/bus';
+import type { MessageEventData, RuntimeEvent } from '../events/schema';
+
+export interface Wait {
+  id: string;
+  session: string;
+  chatId: string;
+  messageId: string;
+  responseType: 'approval' | 'freeText';
+  approveUrl?: string;
+  disapproveUrl?: string;
+  textUrl?: string;
+  approveWords: string[];
+  disapproveWords: string[];
+  expiresAt?: string;
+  createdAt: string;
+}
+
+export const DEFAULT_APPROVE_WORDS = ['yes', 'y', 'ok', 'okay', 'approve', 'approved', 'accept', 'sure', 'ja', 'si', 'sí', 'oui', '👍', '✅'];
+export const DEFAULT_DISAPPROVE_WORDS = ['no', 'n', 'nope', 'decline', 'declined', 'reject', 'rejected', 'deny', 'nein', 'non', '👎', '❌'];
+
+export class WaitRegistry {
+  private readonly waits = new Map<string, Wait>();
+  private unsubscribe?: () => void;
+
+  constructor(
+    private readonly kv: Keyv<Wait>,
+    private readonly bus: EventBus,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    for await (const [, value] of this.kv.iterator!(this.kv.namespace)) {
+      const wait = value as Wait;
+      if (!expired(wait)) this.waits.set(wait.id, wait);
+    }
+    this.unsubscribe = this.bus.subscribe((event) => {
+      if (event.type === 'message.received') void this.onMessage(event as unknown as RuntimeEvent<MessageEventData>);
+    });
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+  }
+
+  async create(input: Omit<Wait, 'id' | 'createdAt' | 'approveWords' | 'disapproveWords'> & Partial<Pick<Wait, 'approveWords' | 'disapproveWords'>>): Promise<Wait> {
+    const wait: Wait = {
+      ...input,
+      id: `wait_${randomUUID()}`,
+      approveWords: (input.approveWords ?? DEFAULT_APPROVE_WORDS).map(normalise),
+      disapproveWords: (input.disapproveWords ?? DEFAULT_DISAPPROVE_WORDS).map(normalise),
+      createdAt: new Date().toISOString(),
+    };
+    const ttl = wait.expiresAt ? Math.max(1, Date.parse(wait.expiresAt) - Date.now()) : undefined;
+    await this.kv.set(wait.id, wait, ttl);
+    this.waits.set(wait.id, wait);
+    return wait;
+  }
+
+  list(session?: string): Wait[] {
+    return [...this.waits.values()].filter((w) => !session || w.session === session);
+  }
+
+  async cancel(id: string): Promise<boolean> {
+    const existed = this.waits.delete(id);
+    await this.kv.delete(id);
+    return existed;
+  }
+
+  private async onMessage(event: RuntimeEvent<MessageEventData>): Promise<void> {
+    const message = event.data;
+    const candidates = this.list(event.session).filter((w) => w.chatId === message.chatId && !expired(w));
+    // a quoted reply to one question wins; otherwise the oldest open question in the chat
+    const wait = candidates.find((w) => message.quoted?.messageId === w.messageId) ?? candidates.sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0];
+    if (!wait || message.fromMe) return;
+    const text = message.text ?? message.poll?.name ?? '';
+    let request: { url: string; method: 'GET' | 'POST'; body?: string } | undefined;
+    if (wait.responseType === 'freeText' && wait.textUrl && text) {
+      request = { url: wait.textUrl, method: 'POST', body: JSON.stringify({ text }) };
+    } else if (wait.responseType === 'approval') {
+      const answer = normalise(text);
+      if (wait.approveWords.includes(answer) && wait.approveUrl) request = { url: wait.approveUrl, method: 'GET' };
+      else if (wait.disapproveWords.includes(answer) && wait.disapproveUrl) request = { url: wait.disapproveUrl, method: 'GET' };
+    }
+    if (!request) return;
+    await this.cancel(wait.id);
+    try {
+      const response = await fetch(request.url, { method: request.method, headers: request.body ? { 'content-type': 'application/json' } : {}, body: request.body, signal: AbortSignal.timeout(15_000) });
+      await response.arrayBuffer();
+      if (!response.ok) this.logger.warn({ wait: wait.id, status: response.status }, 'resuming the n8n execution failed');
+    } catch (error) {
+      this.logger.warn({ err: error, wait: wait.id }, 'resuming the n8n execution failed');
+    }
+  }
+}
+
+function normalise(text: string): string {
+  return text.trim().toLowerCase().replace(/[.!?,;:]+$/u, '');
+}
+
+function expired(wait: Wait): boolean {
+  return !!wait.expiresAt && Date.parse(wait.expiresAt) <= Date.now();
+}
