@@ -150,7 +150,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
             await instance.register(multipart, { limits: { fileSize: config.mediaMaxBytes, files: 1 } });
             await instance.register(meRoutes, { version });
             await instance.register(sessionRoutes, { sessions: manager });
-            await instance.register(messageRoutes, { b, sessions: manager, mediaLimits });
+            await instance.register(messageRoutes, { b, sessions: manager, mediaLimits, waits });
             await instance.register(webhookRoutes, { delivery, bus });
             await instance.register(waitRoutes, { waits, sessions: manager });
             await instance.register(streamRoutes, { delivery, bus });

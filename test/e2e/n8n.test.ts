@@ -33,7 +33,7 @@ const PACKAGE = 'n8n-nodes-whatsapp-runtime';
     const tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
     execFileSync('npm', ['install', tarball, '--prefix', join(userFolder, '.n8n', 'nodes'), '--omit=peer', '--ignore-scripts', '--no-audit', '--no-fund'], { stdio: 'ignore', timeout: 5 * 60_000 });
 
-    runtime = await startRuntime({ host: '127.0.0.1' });
+    runtime = await startRuntime({ host: '127.0.0.1', logLevel: (process.env.RT_LOG as never) ?? 'silent' });
     runtime.runtime.sandbox!.createUser({ phone: '15550013001', name: 'Alice' });
     await linkSession(runtime, 'e2e', '15550013000');
 
@@ -128,6 +128,53 @@ const PACKAGE = 'n8n-nodes-whatsapp-runtime';
 
     await publicApi('POST', `/workflows/${workflow.id}/deactivate`);
     await until(async () => (await runtime.api('GET', '/api/v1/webhooks')).body.webhooks.length === 0, 30_000);
+  }, 120_000);
+
+  test('Send and Wait: the workflow asks, waits, and resumes when the contact replies "yes" in WhatsApp', async () => {
+    const credentialId = (await publicApi('POST', '/credentials', { name: 'WhatsApp runtime (approvals)', type: 'whatsAppRuntimeApi', data: { baseUrl: runtime.runtime.url, apiKey: ADMIN_KEY } })).id;
+    const credentials = { whatsAppRuntimeApi: { id: credentialId, name: 'WhatsApp runtime (approvals)' } };
+    const fromTrigger = (field: string) => `={{ $('WhatsApp Runtime Trigger').item.json.${field} }}`;
+    const workflow = await publicApi('POST', '/workflows', {
+      name: 'WhatsApp approval (e2e)',
+      settings: { executionOrder: 'v1' },
+      nodes: [
+        { id: 'a', name: 'WhatsApp Runtime Trigger', type: `${PACKAGE}.whatsAppTrigger`, typeVersion: 1, position: [0, 0], webhookId: '0b6f1c52-4f0e-4c7b-9d1a-7c3e2f1a0b02', parameters: { events: ['message.received'], sessions: 'e2e', options: { textContains: 'deploy?' } }, credentials },
+        {
+          id: 'b',
+          name: 'Ask',
+          type: `${PACKAGE}.whatsApp`,
+          typeVersion: 1,
+          position: [240, 0],
+          webhookId: '0b6f1c52-4f0e-4c7b-9d1a-7c3e2f1a0b03',
+          parameters: { resource: 'message', operation: 'sendAndWait', session: { __rl: true, mode: 'id', value: '={{ $json.session }}' }, chat: { __rl: true, mode: 'id', value: '={{ $json.chatId }}' }, message: 'May I deploy?', responseType: 'approval', approvalOptions: {}, options: {} },
+          credentials,
+        },
+        {
+          id: 'c',
+          name: 'Confirm',
+          type: `${PACKAGE}.whatsApp`,
+          typeVersion: 1,
+          position: [480, 0],
+          parameters: { resource: 'message', operation: 'sendText', session: { __rl: true, mode: 'id', value: fromTrigger('session') }, chat: { __rl: true, mode: 'id', value: fromTrigger('chatId') }, text: '=approved: {{ $json.data.approved }}', options: {} },
+          credentials,
+        },
+      ],
+      connections: { 'WhatsApp Runtime Trigger': { main: [[{ node: 'Ask', type: 'main', index: 0 }]] }, Ask: { main: [[{ node: 'Confirm', type: 'main', index: 0 }]] } },
+    });
+    await publicApi('POST', `/workflows/${workflow.id}/activate`);
+    await until(async () => (await runtime.api('GET', '/api/v1/webhooks')).body.webhooks.length === 1, 30_000);
+
+    const sim = runtime.runtime.sandbox!;
+    await sim.sendMessage('15550013001', '15550013000', buildMessage.text('deploy?'));
+    const question = await sim.waitForReceived('15550013001', (m) => !!m.text?.startsWith('May I deploy?'), 30_000);
+    expect(question.text).toMatch(/approved=true/);
+    await sim.sendMessage('15550013001', '15550013000', buildMessage.text('yes'));
+    const confirmation = await sim.waitForReceived('15550013001', (m) => m.text === 'approved: true', 30_000).catch(async (error: Error) => {
+      const executions = await publicApi('GET', `/executions?workflowId=${workflow.id}&includeData=true`);
+      throw new Error(`${error.message}\n--- executions ---\n${JSON.stringify(executions).slice(0, 3000)}\n--- n8n log ---\n${log.slice(-2000)}`);
+    });
+    expect(confirmation.from).toBe('15550013000@s.whatsapp.net');
+    await publicApi('POST', `/workflows/${workflow.id}/deactivate`);
   }, 120_000);
 
   async function json(method: string, path: string, body?: unknown) {

@@ -278,6 +278,7 @@ export class Simulator {
       preKeys: new Map(),
       preKeyUploads: 0,
       preKeysUploaded: 0,
+      historySent: false,
       offlineQueue: [],
     });
     conn.end({ tag: 'stream:error', attrs: { code: '515' } });
@@ -415,6 +416,15 @@ export class Simulator {
     if (xmlns === 'w:m' && child?.tag === 'media_conn') {
       return conn.send(result([{ tag: 'media_conn', attrs: { auth: this.media.auth, ttl: '3600', auth_ttl: '3600', max_buckets: '4' }, content: [{ tag: 'host', attrs: { hostname: this.media.hostname, maxContentLengthBytes: String(64 * 1024 * 1024) } }] }]));
     }
+    if (xmlns === 'passive' && child?.tag === 'active') {
+      // the client is past its login steps (prekeys, offline queue): now the phone pushes the initial history, once
+      const owner = this.userOf(conn);
+      const device = this.deviceOf(conn);
+      if (owner && device && !device.historySent) {
+        device.historySent = true;
+        setTimeout(() => void this.sendInitialHistory(owner, device).catch(() => undefined), 50);
+      }
+    }
     if (xmlns === 'w:sync:app:state') {
       // no app-state patches are simulated: every requested collection is answered as up to date
       const collections = nodeChildren(childOf(node, 'sync')).map((c): BinaryNode => ({ tag: 'collection', attrs: { name: c.attrs.name, version: c.attrs.version ?? '0' } }));
@@ -439,8 +449,6 @@ export class Simulator {
         device.preKeysUploaded++;
       }
       device.preKeyUploads++;
-      const owner = this.userOf(conn);
-      if (device.preKeyUploads === 1 && owner) setImmediate(() => void this.sendInitialHistory(owner, device).catch(() => undefined));
       return result();
     }
     if (node.attrs.type === 'set' && device && child?.tag === 'rotate') {

@@ -19,6 +19,8 @@ export interface LinkedDevice {
   preKeyUploads: number;
   /** How many one-time prekeys the device uploaded in all. */
   preKeysUploaded: number;
+  /** Whether the phone already pushed the initial history notification to this device. */
+  historySent: boolean;
   connection?: Connection;
   /** Nodes waiting for the device while it is offline; delivered at its next login. */
   offlineQueue: BinaryNode[];

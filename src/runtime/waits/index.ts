@@ -25,6 +25,8 @@ export interface Wait {
   createdAt: string;
 }
 
+const RESUME_RETRY_MS = 60_000;
+
 export const DEFAULT_APPROVE_WORDS = ['yes', 'y', 'ok', 'okay', 'approve', 'approved', 'accept', 'sure', 'ja', 'si', 'sí', 'oui', '👍', '✅'];
 export const DEFAULT_DISAPPROVE_WORDS = ['no', 'n', 'nope', 'decline', 'declined', 'reject', 'rejected', 'deny', 'nein', 'non', '👎', '❌'];
 
@@ -93,12 +95,34 @@ export class WaitRegistry {
     }
     if (!request) return;
     await this.cancel(wait.id);
-    try {
-      const response = await fetch(request.url, { method: request.method, headers: request.body ? { 'content-type': 'application/json' } : {}, body: request.body, signal: AbortSignal.timeout(15_000) });
-      await response.arrayBuffer();
-      if (!response.ok) this.logger.warn({ wait: wait.id, status: response.status }, 'resuming the n8n execution failed');
-    } catch (error) {
-      this.logger.warn({ err: error, wait: wait.id }, 'resuming the n8n execution failed');
+    await this.resume(wait, request);
+  }
+
+  /**
+   * Calls n8n's signed resume URL. n8n answers 409 while the execution is still being put to wait (a fast reply
+   * can arrive before that), so 409s and network errors are retried for up to RESUME_RETRY_MS.
+   */
+  private async resume(wait: Wait, request: { url: string; method: 'GET' | 'POST'; body?: string }): Promise<void> {
+    const deadline = Date.now() + RESUME_RETRY_MS;
+    for (let attempt = 0; ; attempt++) {
+      let outcome: string;
+      try {
+        const response = await fetch(request.url, { method: request.method, headers: request.body ? { 'content-type': 'application/json' } : {}, body: request.body, signal: AbortSignal.timeout(15_000) });
+        await response.arrayBuffer();
+        if (response.ok) return;
+        outcome = `HTTP ${response.status}`;
+        if (response.status !== 409) {
+          this.logger.warn({ wait: wait.id, outcome }, 'resuming the n8n execution failed');
+          return;
+        }
+      } catch (error) {
+        outcome = (error as Error).message;
+      }
+      if (Date.now() > deadline) {
+        this.logger.warn({ wait: wait.id, outcome }, 'resuming the n8n execution failed');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 5000)));
     }
   }
 }

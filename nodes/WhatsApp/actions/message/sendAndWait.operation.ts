@@ -101,20 +101,14 @@ export async function execute(this: IExecuteFunctions, i: number): Promise<INode
   } else {
     lines.push(replies ? `Reply to this message, or answer here: ${textUrl}` : `Answer here: ${textUrl}`);
   }
-  const path = sessionPath(this, i);
-  const sent = (await runtimeRequest.call(this, 'POST', `${path}/messages/text`, { body: { to: recipient(this, i), text: lines.join('\n') }, itemIndex: i })) as { id: string; to: string };
-  if (replies) {
-    await runtimeRequest.call(this, 'POST', `${path}/waits`, {
-      body: {
-        chatId: sent.to,
-        messageId: sent.id,
+  const waitForReply = replies
+    ? {
         responseType,
         ...(responseType === 'approval' ? { approveUrl, ...(double && { disapproveUrl }) } : { textUrl }),
         ...(waitTill.getTime() !== WAIT_INDEFINITELY.getTime() && { expiresAt: waitTill.toISOString() }),
-      },
-      itemIndex: i,
-    });
-  }
+      }
+    : undefined;
+  await runtimeRequest.call(this, 'POST', `${sessionPath(this, i)}/messages/text`, { body: { to: recipient(this, i), text: lines.join('\n'), ...(waitForReply && { waitForReply }) }, itemIndex: i });
   await this.putExecutionToWait(waitTill);
   return [{ json: this.getInputData()[i]?.json ?? {}, pairedItem: { item: i } }];
 }

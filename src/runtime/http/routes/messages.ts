@@ -11,6 +11,7 @@ import { messageKey, type Session } from '../../sessions/session';
 import { RecipientResolver } from '../../messages/recipients';
 import { IMAGE_TYPES, checked, fromBase64, fromUrl, type MediaInput, type MediaLimits } from '../../messages/media-input';
 import type { Baileys } from '../../whatsapp/baileys';
+import type { WaitRegistry } from '../../waits';
 
 type WASocket = ReturnType<Baileys['makeWASocket']>;
 
@@ -25,12 +26,32 @@ export interface MessageRouteOptions {
   b: Baileys;
   sessions: SessionManager;
   mediaLimits: MediaLimits;
+  waits: WaitRegistry;
 }
 
-export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app, { b, sessions, mediaLimits }) => {
+type WaitForReply = { responseType: 'approval' | 'freeText'; approveUrl?: string; disapproveUrl?: string; textUrl?: string; approveWords?: string[]; disapproveWords?: string[]; expiresAt?: string };
+
+const resumeUrl = { type: 'string', pattern: '^https?://', maxLength: 4096 } as const;
+const waitForReplySchema = {
+  type: 'object',
+  required: ['responseType'],
+  additionalProperties: false,
+  description: 'Send and Wait: resume these n8n URLs when the chat answers this message',
+  properties: {
+    responseType: { type: 'string', enum: ['approval', 'freeText'] },
+    approveUrl: resumeUrl,
+    disapproveUrl: resumeUrl,
+    textUrl: resumeUrl,
+    approveWords: { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 50 },
+    disapproveWords: { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 50 },
+    expiresAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app, { b, sessions, mediaLimits, waits }) => {
   const recipients = new RecipientResolver(b);
 
-  app.post<{ Params: { id: string }; Body: { to: string; text: string; mentions?: string[]; quotedMessageId?: string } }>(
+  app.post<{ Params: { id: string }; Body: { to: string; text: string; mentions?: string[]; quotedMessageId?: string; waitForReply?: WaitForReply } }>(
     '/sessions/:id/messages/text',
     {
       schema: {
@@ -46,6 +67,7 @@ export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app
             text: { type: 'string', minLength: 1, maxLength: 65536 },
             mentions: { type: 'array', items: { type: 'string' }, maxItems: 256 },
             quotedMessageId: { type: 'string', minLength: 1 },
+            waitForReply: waitForReplySchema,
           },
         },
         response: { 200: sendResult, ...errors },
@@ -56,8 +78,19 @@ export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app
       const to = await recipients.resolve(sock, request.body.to);
       const mentions = await Promise.all((request.body.mentions ?? []).map((m) => recipients.resolve(sock, m, 'mentions')));
       const quoted = await quotedMessage(session, to, request.body.quotedMessageId);
-      const sent = await sock.sendMessage(to, { text: request.body.text, ...(mentions.length && { mentions }) }, { ...(quoted && { quoted }) });
-      return result(to, sent);
+      const wait = request.body.waitForReply;
+      if (wait?.responseType === 'approval' && !wait.approveUrl) throw new ApiError(400, 'validation_failed', 'waitForReply of type approval needs approveUrl', { field: 'waitForReply.approveUrl' });
+      if (wait?.responseType === 'freeText' && !wait.textUrl) throw new ApiError(400, 'validation_failed', 'waitForReply of type freeText needs textUrl', { field: 'waitForReply.textUrl' });
+      // the wait exists before the message does, so even an instant answer finds it
+      const messageId = b.generateMessageIDV2(sock.user?.id);
+      const registered = wait ? await waits.create({ ...wait, session: session.id, chatId: to, messageId }) : undefined;
+      try {
+        const sent = await sock.sendMessage(to, { text: request.body.text, ...(mentions.length && { mentions }) }, { messageId, ...(quoted && { quoted }) });
+        return result(to, sent);
+      } catch (error) {
+        if (registered) await waits.cancel(registered.id);
+        throw error;
+      }
     },
   );
 
