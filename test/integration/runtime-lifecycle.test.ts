@@ -28,6 +28,17 @@ describe('runtime session lifecycle against the simulator', () => {
     expect((await t.api('GET', '/api/v1/sessions/bycode')).body.me.phoneNumber).toBe('15550006001');
   });
 
+  test('asking for a second pairing code starts over; the second code links', async () => {
+    await t.api('POST', '/api/v1/sessions', { id: 'recode' });
+    const first = await t.api('POST', '/api/v1/sessions/recode/pairing-code', { phoneNumber: '15550006011' });
+    const second = await t.api('POST', '/api/v1/sessions/recode/pairing-code', { phoneNumber: '15550006012' });
+    expect(second.status).toBe(200);
+    expect(second.body.code).not.toBe(first.body.code);
+    await t.runtime.sandbox!.enterPairingCode('15550006012', second.body.code);
+    await t.waitForEvent((e) => statusOf(e, 'recode', 'connected'), 10_000);
+    expect((await t.api('GET', '/api/v1/sessions/recode')).body.me.phoneNumber).toBe('15550006012');
+  });
+
   test('QR code as PNG and SVG while waiting to be scanned', async () => {
     await t.api('POST', '/api/v1/sessions', { id: 'qr' });
     const png = await t.api('GET', '/api/v1/sessions/qr/qr?format=png');

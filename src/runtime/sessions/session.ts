@@ -184,12 +184,23 @@ export class Session {
     }
   }
 
-  /** Asks WhatsApp for an 8-character code to type on the phone of `phoneDigits`. */
+  /**
+   * Asks WhatsApp for an 8-character code to type on the phone of `phoneDigits`. Asking again (the code expired, or
+   * another number) starts over on fresh credentials: Baileys already stored the first number in them.
+   */
   async requestPairingCode(phoneDigits: string): Promise<string> {
+    if (this.status === 'connected') throw new Error('the session is already linked');
+    if (this.auth?.state.creds.me?.id) {
+      await this.closeSocket();
+      await this.deps.authKv.clear();
+      this.auth = undefined;
+      this.pairingPhone = undefined;
+      await this.open('starting', { message: 'new pairing code requested' });
+    }
     if (!this.sock) await this.start();
     await this.waitForQr(20_000);
     const sock = this.sock;
-    if (!sock || this.me || this.auth?.state.creds.me?.id) throw new Error('the session is already linked or not running');
+    if (!sock) throw new Error(`the session is ${this.status}`);
     await sock.waitForSocketOpen();
     this.pairingPhone = phoneDigits;
     const code = await sock.requestPairingCode(phoneDigits);
