@@ -85,6 +85,16 @@ async function bareSocket(sim, phone, onUpsert = () => undefined) {
   await new Promise((resolve) => sock.ev.on('connection.update', (u) => u.connection === 'close' && resolve()));
   sock = connect();
   await new Promise((resolve) => sock.ev.on('connection.update', (u) => u.connection === 'open' && resolve()));
+  /** Ends this socket and logs in again on the stored credentials; resolves when open. */
+  sock.reopen = async () => {
+    await new Promise((resolve) => {
+      sock.ev.on('connection.update', (u) => u.connection === 'close' && resolve());
+      sock.end(undefined);
+    });
+    sock = connect();
+    await new Promise((resolve) => sock.ev.on('connection.update', (u) => u.connection === 'open' && resolve()));
+    return sock;
+  };
   return sock;
 }
 
