@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   NodeApiError,
   NodeConnectionTypes,
@@ -13,6 +13,7 @@ import {
 } from 'n8n-workflow';
 import { searchSessions } from '../WhatsApp/methods/listSearch';
 import { CREDENTIAL_NAME, runtimeRequest } from '../WhatsApp/transport';
+import { verifySignature } from '../../src/runtime/delivery/signature';
 import { flatten, parseNumbers, rejectionReason, type IncomingEvent, type TriggerFilters } from './filters';
 
 const EVENT_OPTIONS = [
@@ -152,7 +153,9 @@ export class WhatsAppTrigger implements INodeType {
     const response = this.getResponseObject();
     const { secret } = this.getWorkflowStaticData('node') as StaticData;
     const raw = (request as unknown as { rawBody?: Buffer }).rawBody?.toString('utf8') ?? JSON.stringify(request.body);
-    if (!secret || !validSignature(secret, request.headers['x-webhook-timestamp'], request.headers['x-webhook-signature'], raw)) {
+    const timestamp = String(request.headers['x-webhook-timestamp'] ?? '');
+    const signature = String(request.headers['x-webhook-signature'] ?? '');
+    if (!secret || !verifySignature(secret, timestamp, raw, signature, MAX_AGE_SECONDS)) {
       response.status(401).json({ error: 'invalid or stale signature' });
       return { noWebhookResponse: true };
     }
@@ -184,12 +187,4 @@ function sessionList(input: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-}
-
-function validSignature(secret: string, timestamp: unknown, signature: unknown, rawBody: string): boolean {
-  const ts = Number(timestamp);
-  if (!Number.isInteger(ts) || Math.abs(Date.now() / 1000 - ts) > MAX_AGE_SECONDS || typeof signature !== 'string') return false;
-  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(`${ts}.${rawBody}`).digest('hex')}`);
-  const given = Buffer.from(signature);
-  return expected.length === given.length && timingSafeEqual(expected, given);
 }

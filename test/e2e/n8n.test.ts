@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildMessage } from '../../src/runtime/sandbox/messages';
 import { ADMIN_KEY, linkSession, startRuntime, type TestRuntime } from '../helpers/runtime';
+import { until } from '../helpers/until';
 
 const ROOT = join(__dirname, '..', '..');
 const BUILT = existsSync(join(ROOT, 'dist', 'nodes', 'WhatsApp', 'WhatsApp.node.js'));
@@ -68,7 +69,7 @@ const PACKAGE = 'n8n-nodes-whatsapp-runtime';
     });
     n8n.stdout!.on('data', (c) => (log += c));
     n8n.stderr!.on('data', (c) => (log += c));
-    await until(async () => (await fetch(`${base}/healthz/readiness`).catch(() => undefined))?.status === 200, 120_000).catch((error: Error) => {
+    await until(async () => (await fetch(`${base}/healthz/readiness`).catch(() => undefined))?.status === 200, 120_000, 200).catch((error: Error) => {
       throw new Error(`${error.message}: n8n did not get ready\n--- n8n log ---\n${log.slice(-4000)}`);
     });
 
@@ -119,7 +120,7 @@ const PACKAGE = 'n8n-nodes-whatsapp-runtime';
       connections: { 'WhatsApp Runtime Trigger': { main: [[{ node: 'Reply', type: 'main', index: 0 }]] } },
     });
     await publicApi('POST', `/workflows/${workflow.id}/activate`);
-    await until(async () => (await runtime.api('GET', '/api/v1/webhooks')).body.webhooks.length === 1, 30_000);
+    await until(async () => (await runtime.api('GET', '/api/v1/webhooks')).body.webhooks.length === 1, 30_000, 200);
 
     const sim = runtime.runtime.sandbox!;
     await sim.sendMessage('15550013001', '15550013000', buildMessage.text('hi'));
@@ -127,7 +128,7 @@ const PACKAGE = 'n8n-nodes-whatsapp-runtime';
     expect(reply.from).toBe('15550013000@s.whatsapp.net');
 
     await publicApi('POST', `/workflows/${workflow.id}/deactivate`);
-    await until(async () => (await runtime.api('GET', '/api/v1/webhooks')).body.webhooks.length === 0, 30_000);
+    await until(async () => (await runtime.api('GET', '/api/v1/webhooks')).body.webhooks.length === 0, 30_000, 200);
   }, 120_000);
 
   test('Send and Wait: the workflow asks, waits, and resumes when the contact replies "yes" in WhatsApp', async () => {
@@ -162,7 +163,7 @@ const PACKAGE = 'n8n-nodes-whatsapp-runtime';
       connections: { 'WhatsApp Runtime Trigger': { main: [[{ node: 'Ask', type: 'main', index: 0 }]] }, Ask: { main: [[{ node: 'Confirm', type: 'main', index: 0 }]] } },
     });
     await publicApi('POST', `/workflows/${workflow.id}/activate`);
-    await until(async () => (await runtime.api('GET', '/api/v1/webhooks')).body.webhooks.length === 1, 30_000);
+    await until(async () => (await runtime.api('GET', '/api/v1/webhooks')).body.webhooks.length === 1, 30_000, 200);
 
     const sim = runtime.runtime.sandbox!;
     await sim.sendMessage('15550013001', '15550013000', buildMessage.text('deploy?'));
@@ -196,12 +197,4 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }

@@ -6,6 +6,7 @@ import { buildMessage } from '../../src/runtime/sandbox/messages';
 import { Simulator } from '../../src/runtime/sandbox/simulator';
 import { Receiver } from '../helpers/receiver';
 import { ADMIN_KEY } from '../helpers/runtime';
+import { until } from '../helpers/until';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'whatsapp-runtime.js');
 const BUILT = existsSync(join(__dirname, '..', '..', 'dist', 'src', 'runtime', 'cli.js'));
@@ -80,12 +81,4 @@ async function startChild(sim: Simulator, dataDir: string): Promise<{ child: Chi
     });
   });
   return { child, url };
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

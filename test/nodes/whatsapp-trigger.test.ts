@@ -7,6 +7,7 @@ import { flatten, rejectionReason, type TriggerFilters } from '../../nodes/Whats
 import { buildMessage } from '../../src/runtime/sandbox/messages';
 import { makeExecuteContext, makeHookContext, makeWebhookContext } from '../helpers/n8n-context';
 import { ADMIN_KEY, linkSession, startRuntime, type TestRuntime } from '../helpers/runtime';
+import { until } from '../helpers/until';
 
 const ACCOUNT = '15550012000';
 const ALICE = '15550012001';
@@ -123,11 +124,3 @@ describe('trigger filters', () => {
     expect(flatten(event({ text: 'x' }))).toMatchObject({ text: 'x', event: 'message.received', eventId: 'e', session: 's' });
   });
 });
-
-async function until(check: () => boolean, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

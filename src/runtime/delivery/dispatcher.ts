@@ -112,7 +112,7 @@ export class Dispatcher {
           lane.queue.shift();
           continue;
         }
-        const subscription = this.subscriptions.list().find((s) => s.id === subscriptionId);
+        const subscription = this.subscriptions.find(subscriptionId);
         if (!subscription) {
           this.finish(record, target, 'dead', 'subscription deleted');
           await this.outbox.save(record);

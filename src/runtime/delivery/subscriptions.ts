@@ -42,6 +42,11 @@ export class SubscriptionRegistry {
     return [...this.cache.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
+  /** The subscription, or undefined once deleted (no error: the dispatcher asks on every delivery). */
+  find(id: string): Subscription | undefined {
+    return this.cache.get(id);
+  }
+
   get(id: string): Subscription {
     const subscription = this.cache.get(id);
     if (!subscription) throw new ApiError(404, 'webhook_not_found', `Webhook subscription "${id}" does not exist`);
@@ -72,7 +77,7 @@ export class SubscriptionRegistry {
   async update(id: string, changes: Partial<SubscriptionInput>): Promise<Subscription> {
     const current = this.get(id);
     const next: Subscription = { ...current, ...stripUndefined(changes) };
-    if (changes.url !== undefined || changes.events !== undefined || changes.sessions !== undefined) Object.assign(next, normalise({ ...next, ...stripUndefined(changes) }));
+    if (changes.url !== undefined || changes.events !== undefined || changes.sessions !== undefined) Object.assign(next, normalise(next));
     await this.kv.set(id, next);
     this.cache.set(id, next);
     return next;

@@ -192,9 +192,7 @@ export class Session {
     if (this.status === 'connected') throw new Error('the session is already linked');
     if (this.auth?.state.creds.me?.id) {
       await this.closeSocket();
-      await this.deps.authKv.clear();
-      this.auth = undefined;
-      this.pairingPhone = undefined;
+      await this.forgetCredentials();
       await this.open('starting', { message: 'new pairing code requested' });
     }
     if (!this.sock) await this.start();
@@ -225,7 +223,8 @@ export class Session {
   }
 
   private async open(status: 'starting' | 'reconnecting', reason: SessionReason): Promise<void> {
-    const { b, deps } = { b: this.deps.b, deps: this.deps };
+    const deps = this.deps;
+    const { b } = deps;
     this.reconnectTimer = undefined;
     this.auth ??= await keyvAuthState(b, deps.authKv);
     const generation = ++this.generation;
@@ -317,13 +316,19 @@ export class Session {
   }
 
   private async wipe(reason: SessionReason): Promise<void> {
-    await this.deps.authKv.clear();
-    this.auth = undefined;
+    await this.forgetCredentials();
     this.me = undefined;
     this.qr = undefined;
-    this.retryCounter.flushAll();
     await this.deps.persist({ desired: 'stopped', me: null });
     this.setStatus('logged_out', reason);
+  }
+
+  /** Deletes creds and Signal keys; the next socket starts unlinked. */
+  private async forgetCredentials(): Promise<void> {
+    await this.deps.authKv.clear();
+    this.auth = undefined;
+    this.pairingPhone = undefined;
+    this.retryCounter.flushAll();
   }
 
   private async closeSocket(): Promise<void> {
