@@ -35,6 +35,10 @@ export const runtimeConfigSchema = z.object({
   mediaMaxBytes: z.coerce.number().int().min(1).default(16 * 1024 * 1024),
   /** Allow media URLs on loopback and private networks (refused by default: SSRF). */
   mediaAllowPrivateNetworks: z.boolean().default(false),
+  /** ffmpeg executable that converts voice notes to OGG/Opus (a name on PATH or a path). */
+  ffmpegPath: z.string().min(1).default('ffmpeg'),
+  /** How long a send's Idempotency-Key is remembered. */
+  idempotencyTtlHours: z.coerce.number().min(0.001).default(24),
   /** How long delivered events stay in the outbox (for replay and stream resume). */
   eventRetentionHours: z.coerce.number().min(0.001).default(72),
   webhookTimeoutMs: z.coerce.number().int().min(100).default(10_000),
@@ -85,6 +89,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     messageRetentionDays: pick('WA_MESSAGE_RETENTION_DAYS') as unknown as number | undefined,
     mediaMaxBytes: pick('WA_MEDIA_MAX_BYTES') as unknown as number | undefined,
     mediaAllowPrivateNetworks: flag(pick('WA_MEDIA_ALLOW_PRIVATE_NETWORKS')),
+    ffmpegPath: pick('WA_FFMPEG_PATH'),
+    idempotencyTtlHours: pick('WA_IDEMPOTENCY_TTL_HOURS') as unknown as number | undefined,
     eventRetentionHours: pick('WA_EVENT_RETENTION_HOURS') as unknown as number | undefined,
     webhookTimeoutMs: pick('WA_WEBHOOK_TIMEOUT_MS') as unknown as number | undefined,
     webhookMaxAttempts: pick('WA_WEBHOOK_MAX_ATTEMPTS') as unknown as number | undefined,

@@ -5,7 +5,9 @@
  */
 import type { Logger } from 'pino';
 import type { Baileys } from '../whatsapp/baileys';
+import type { ChatSettingsUpdate } from '../chats/store';
 import type { EventBus } from './bus';
+import type { MessageEventData } from './schema';
 import { carrierOf, normalizeMessage, type SenderAddress, type WAMessage } from './normalize';
 
 type EventMap = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BaileysEventMap;
@@ -22,6 +24,10 @@ export interface TranslatorDeps {
   saveMessage(message: WAMessage): Promise<void>;
   /** A stored message by chat and id (poll votes need their poll). */
   loadMessage(remoteJid: string, id: string): Promise<WAMessage | undefined>;
+  /** Adds a conversation message to its chat (chat list, unread count, message pages). */
+  recordChat?(data: MessageEventData): Promise<void>;
+  /** Chat changes: group subjects, and archive/mute/pin/read made on any of the account's devices. */
+  updateChat?(chatId: string, update: ChatSettingsUpdate): Promise<void>;
   /** Applies the session's call policy to an offer; resolves true when the call was rejected automatically. */
   onCallOffer?(call: { id: string; from: string; chatId: string }): Promise<boolean>;
 }
@@ -48,6 +54,7 @@ export class EventTranslator {
       const status = receipt.receipt.readTimestamp ? 'read' : receipt.receipt.playedTimestamp ? 'played' : 'delivered';
       await bus.publish('message.status', session, { messageId: receipt.key.id, chatId: receipt.key.remoteJid, fromMe: !!receipt.key.fromMe, status, participant: receipt.receipt.userJid }, `${receipt.key.remoteJid}|${receipt.key.id}|${status}|${receipt.receipt.userJid}`);
     }
+    await this.updateChats(events);
     for (const group of events['groups.upsert'] ?? []) {
       await bus.publish('group.joined', session, { groupId: group.id, subject: group.subject, owner: group.owner, participants: group.participants.map((p) => ({ id: p.id, phoneNumber: p.phoneNumber, lid: p.lid, admin: p.admin ?? null })), author: (group as { author?: string }).author }, `${group.id}|joined|${group.creation}`);
     }
@@ -67,6 +74,23 @@ export class EventTranslator {
     }
     for (const contact of events['contacts.update'] ?? []) {
       await bus.publish('contact.updated', session, { contactId: contact.id, ...contact });
+    }
+  }
+
+  private async updateChats(events: Partial<EventMap>): Promise<void> {
+    const { b } = this.deps;
+    const update = this.deps.updateChat;
+    if (!update) return;
+    for (const group of events['groups.upsert'] ?? []) await update(group.id, { name: group.subject });
+    for (const group of events['groups.update'] ?? []) if (group.id && group.subject) await update(group.id, { name: group.subject });
+    for (const chat of events['chats.update'] ?? []) {
+      if (!chat.id) continue;
+      const change: ChatSettingsUpdate = {};
+      if (typeof chat.archived === 'boolean') change.archived = chat.archived;
+      if (chat.pinned !== undefined) change.pinned = !!chat.pinned;
+      if (chat.muteEndTime !== undefined) change.mutedUntil = chat.muteEndTime ? Number(chat.muteEndTime) : 0;
+      if (chat.unreadCount !== undefined && chat.unreadCount !== null) change.unreadCount = Math.max(0, chat.unreadCount);
+      if (Object.keys(change).length) await update(b.jidNormalizedUser(chat.id), change);
     }
   }
 
@@ -93,6 +117,7 @@ export class EventTranslator {
       return;
     }
     const data = normalizeMessage(b, message, sender, type === 'append' && !key.fromMe);
+    await this.deps.recordChat?.(data);
     await bus.publish(key.fromMe ? 'message.sent' : 'message.received', session, data, seenKey);
     const status = message.status !== undefined && message.status !== null ? STATUS_NAMES[message.status] : undefined;
     if (key.fromMe && status && status !== 'sent') {

@@ -20,6 +20,10 @@ export interface SimGroup {
   announce: boolean;
   restrict: boolean;
   inviteCode: string;
+  /** New members need an admin's approval (joining by invite only files a request). */
+  joinApproval: boolean;
+  /** Pending join requests and when they were made (seconds). */
+  joinRequests: Map<SimUser, number>;
 }
 
 export interface GroupHost {
@@ -56,6 +60,8 @@ export class GroupDirectory {
       announce: false,
       restrict: false,
       inviteCode: randomBytes(16).toString('base64url').slice(0, 22),
+      joinApproval: false,
+      joinRequests: new Map(),
     };
     this.groups.set(group.id, group);
     this.host.notify(group.participants.keys(), this.notification(group, creator, [{ tag: 'create', attrs: {}, content: [this.metadataNode(group)] }]));
@@ -83,6 +89,11 @@ export class GroupDirectory {
     }
     const audience = new Set([...before, ...group.participants.keys()]);
     this.host.notify(audience, this.notification(group, actor, [child]));
+  }
+
+  /** `user` asks to join a group that needs approval, as by following its invite link on the phone. */
+  requestToJoin(group: SimGroup, user: SimUser): void {
+    if (!group.participants.has(user)) group.joinRequests.set(user, nowSeconds());
   }
 
   /** Answers one `w:g2` IQ from `actor`'s linked device. */
@@ -138,6 +149,35 @@ export class GroupDirectory {
         if (!isAdmin) return error(401, 'not-authorized');
         this.change(group, actor, { setting: child.tag });
         return result();
+      case 'membership_approval_requests':
+        if (!isAdmin) return error(401, 'not-authorized');
+        return result([
+          {
+            tag: 'membership_approval_requests',
+            attrs: {},
+            content: [...group.joinRequests].map(([user, t]): BinaryNode => ({ tag: 'membership_approval_request', attrs: { jid: user.pnJid, request_method: 'invite_link', request_time: String(t) } })),
+          },
+        ]);
+      case 'membership_requests_action': {
+        if (!isAdmin) return error(401, 'not-authorized');
+        const decision = children(child)[0];
+        if (decision?.tag !== 'approve' && decision?.tag !== 'reject') return error(400, 'bad-request');
+        const approved: SimUser[] = [];
+        const rows = children(decision).map((p): BinaryNode => {
+          const user = this.host.findUser(p.attrs.jid);
+          if (!user || !group.joinRequests.has(user)) return { tag: 'participant', attrs: { jid: p.attrs.jid, error: '404' } };
+          group.joinRequests.delete(user);
+          if (decision.tag === 'approve') approved.push(user);
+          return { tag: 'participant', attrs: { jid: p.attrs.jid } };
+        });
+        if (approved.length) this.change(group, actor, { action: 'add', users: approved });
+        return result([{ tag: 'membership_requests_action', attrs: {}, content: [{ tag: decision.tag, attrs: {}, content: rows }] }]);
+      }
+      case 'membership_approval_mode': {
+        if (!isAdmin) return error(401, 'not-authorized');
+        group.joinApproval = children(child)[0]?.attrs.state === 'on';
+        return result();
+      }
       case 'invite':
         if (!isAdmin) return error(401, 'not-authorized');
         group.inviteCode = randomBytes(16).toString('base64url').slice(0, 22);
@@ -170,6 +210,10 @@ export class GroupDirectory {
         const group = this.all().find((g) => g.inviteCode === child.attrs.code);
         if (!group) return error(406, 'not-acceptable');
         if (node.attrs.type === 'get') return result([this.metadataNode(group)]);
+        if (group.joinApproval && !group.participants.has(actor)) {
+          group.joinRequests.set(actor, nowSeconds());
+          return result([{ tag: 'membership_approval_request', attrs: { jid: `${group.id}@g.us` } }]);
+        }
         if (!group.participants.has(actor)) this.change(group, actor, { action: 'add', users: [actor] });
         return result([{ tag: 'group', attrs: { jid: `${group.id}@g.us` } }]);
       }
@@ -196,6 +240,7 @@ export class GroupDirectory {
         ...(group.description !== undefined ? [{ tag: 'description', attrs: { id: group.descriptionId ?? '', t: String(nowSeconds()), participant: group.creator.pnJid }, content: [{ tag: 'body', attrs: {}, content: Buffer.from(group.description) }] }] : []),
         ...(group.announce ? [{ tag: 'announcement', attrs: {} }] : []),
         ...(group.restrict ? [{ tag: 'locked', attrs: {} }] : []),
+        ...(group.joinApproval ? [{ tag: 'membership_approval_mode', attrs: {}, content: [{ tag: 'group_join', attrs: { state: 'on' } }] }] : []),
       ],
     };
   }

@@ -15,6 +15,7 @@ import { guardConsole } from '../whatsapp/console-guard';
 import { Connection, type ClientPayload } from './connection';
 import { makeCertChain, verifySignature, type KeyPair } from './noise';
 import { bundleNode, type BinaryNode, type ProtoMessage } from './phone';
+import { Accounts } from './accounts';
 import { GroupDirectory } from './groups';
 import { MediaHost } from './media';
 import { textOf } from '../events/normalize';
@@ -56,6 +57,7 @@ export class Simulator {
   private readonly pending = new Map<Connection, PendingRegistration>();
   private readonly pairing = new Map<Connection, PairingInProgress>();
   readonly groups: GroupDirectory;
+  readonly accounts: Accounts;
   private readonly calls = new Map<string, { caller: SimUser; callee: SimUser; outcome: 'ringing' | 'rejected' }>();
   private nextLid = 100000000000001;
   private url_ = '';
@@ -77,6 +79,7 @@ export class Simulator {
         for (const user of users) for (const device of user.devices.values()) this.deliver(user, device.id, node);
       },
     });
+    this.accounts = new Accounts(b, { findUser: (jid) => this.findUser(jid), media });
     this.wss = new WebSocketServer({ host: options.host ?? '127.0.0.1', port: options.port ?? 0, path: '/ws/chat' });
     this.wss.on('connection', (ws) => {
       new Connection(b, ws, this.serverStatic, this.certChain, {
@@ -365,6 +368,11 @@ export class Simulator {
         return this.onMessage(conn, node);
       case 'call':
         return this.onCallStanza(conn, node);
+      case 'chatstate': {
+        const actor = this.userOf(conn);
+        if (actor) this.accounts.onChatState(actor, node);
+        return undefined;
+      }
       default:
         return undefined; // receipts, acks, presence and chatstates need no answer
     }
@@ -425,8 +433,13 @@ export class Simulator {
         setTimeout(() => void this.sendInitialHistory(owner, device).catch(() => undefined), 50);
       }
     }
+    const actor = this.userOf(conn);
+    const accountAnswer = actor && this.accounts.handleIq(actor, node, result, (code, text) => iqError(node, code, text));
+    if (accountAnswer) return conn.send(accountAnswer);
     if (xmlns === 'w:sync:app:state') {
-      // no app-state patches are simulated: every requested collection is answered as up to date
+      // patches a device sends are applied to the account's chat settings; the server keeps no patch history, so
+      // every requested collection is answered as up to date
+      if (node.attrs.type === 'set' && actor) await this.accounts.applyPatches(actor, childOf(node, 'sync')).catch(() => undefined);
       const collections = nodeChildren(childOf(node, 'sync')).map((c): BinaryNode => ({ tag: 'collection', attrs: { name: c.attrs.name, version: c.attrs.version ?? '0' } }));
       return conn.send(result([{ tag: 'sync', attrs: {}, content: collections }]));
     }
@@ -506,7 +519,7 @@ export class Simulator {
             content: [{ tag: 'device-list', attrs: {}, content: ids.map((id): BinaryNode => ({ tag: 'device', attrs: id ? { id: String(id), 'key-index': String(id) } : { id: '0' } })) }],
           });
         }
-        if (protocol === 'status' && user) content.push({ tag: 'status', attrs: { t: now() }, content: Buffer.from('Hey there! I am using WhatsApp.') });
+        if (protocol === 'status' && user) content.push({ tag: 'status', attrs: { t: now() }, content: Buffer.from(user.about) });
       }
       return [{ tag: 'user', attrs: { jid }, content }];
     });
@@ -611,8 +624,14 @@ export class Simulator {
         },
       },
     };
+    await this.sendToOwnDevice(owner, device, notification);
+    await this.sendToOwnDevice(owner, device, this.accounts.keyShare(owner));
+  }
+
+  /** A peer message from the account's phone to one of its linked devices (history, app-state keys). */
+  private async sendToOwnDevice(owner: SimUser, device: LinkedDevice, message: ProtoMessage): Promise<void> {
     const deviceJid = `${owner.lid}:${device.id}@lid`;
-    const enc = await owner.phone.encrypt(deviceJid, notification, () => this.takeBundle(deviceJid));
+    const enc = await owner.phone.encrypt(deviceJid, message, () => this.takeBundle(deviceJid));
     this.deliver(owner, device.id, {
       tag: 'message',
       attrs: { from: owner.pnJid, id: messageId(), t: now(), type: 'text', category: 'peer' },

@@ -3,6 +3,8 @@
  * (device 0, a Signal endpoint). The account our runtime links to is a user like any other, with linked devices.
  */
 import type { Baileys } from '../whatsapp/baileys';
+import type { BusinessProfile, ChatSettings, ChatState } from './accounts';
+import { newAppStateKey } from './accounts';
 import type { Connection } from './connection';
 import type { KeyPair } from './noise';
 import { PhoneEndpoint, type BinaryNode, type PreKeyBundle, type ProtoMessage } from './phone';
@@ -48,6 +50,18 @@ export class SimUser {
   /** Whether this user's phone answers with a delivery receipt as soon as a message reaches it. */
   autoDeliveryReceipt = true;
   online = true;
+  about = 'Hey there! I am using WhatsApp.';
+  picture?: { id: string; url: string; directPath: string; data: Buffer };
+  /** Set for a business account. */
+  business?: BusinessProfile;
+  /** Phone-number JIDs this user blocked. */
+  readonly blocklist = new Set<string>();
+  /** Typing and recording indications other users sent this user, in arrival order. */
+  readonly chatStates: ChatState[] = [];
+  /** Chat settings (archive, mute, pin, read) the user's linked devices set, by chat JID. */
+  readonly chatSettings = new Map<string, ChatSettings>();
+  /** The app-state key the phone shares with linked devices. */
+  readonly appStateKey = newAppStateKey();
   private nextDeviceId = 1;
 
   constructor(

@@ -12,6 +12,7 @@ import type { Baileys } from '../whatsapp/baileys';
 import type { WhatsAppTarget } from '../whatsapp/target';
 import { ApiError } from '../http/errors';
 import type { ReconnectPolicy } from './policy';
+import { ChatStore, type ChatRecord } from '../chats/store';
 import { Session, type SessionMe, type SessionSettings } from './session';
 
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -95,6 +96,7 @@ export class SessionManager {
 
   private build(record: SessionRecord): Session {
     const { store } = this.deps;
+    const messages = store.namespace<WAMessage>(`messages:${record.id}`, { plainJson: true });
     return new Session(record.id, record.createdAt, {
       b: this.deps.b,
       bus: this.deps.bus,
@@ -104,7 +106,8 @@ export class SessionManager {
       browser: ['Ubuntu', this.deps.browserName, '24.04'],
       authKv: store.namespace(`auth:${record.id}`),
       // messages are protobuf objects whose toJSON already turns bytes into base64 (revived with fromObject)
-      messages: store.namespace<WAMessage>(`messages:${record.id}`, { plainJson: true }),
+      messages,
+      chats: new ChatStore(store.namespace<ChatRecord>(`chats:${record.id}`, { plainJson: true }), messages, this.deps.messageRetentionMs),
       messageRetentionMs: this.deps.messageRetentionMs,
       onQr: this.deps.onQr,
       persist: async (update) => {

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { EventBus } from '../events/bus';
 import type { WAMessage } from '../events/normalize';
 import { EventTranslator } from '../events/translate';
+import type { ChatStore } from '../chats/store';
 import { keyvAuthState, type KeyvAuthState } from '../whatsapp/auth-state';
 import type { Baileys } from '../whatsapp/baileys';
 import type { WhatsAppTarget } from '../whatsapp/target';
@@ -62,6 +63,7 @@ export interface SessionDeps {
   browser: [string, string, string];
   authKv: Keyv;
   messages: Keyv<WAMessage>;
+  chats: ChatStore;
   messageRetentionMs: number;
   /** Persists the session's desired state, last known identity and settings. */
   persist(update: { desired?: 'running' | 'stopped'; me?: SessionMe | null; settings?: SessionSettings }): Promise<void>;
@@ -118,6 +120,10 @@ export class Session {
     };
   }
 
+  get chats(): ChatStore {
+    return this.deps.chats;
+  }
+
   get socket(): WASocket | undefined {
     return this.status === 'connected' ? this.sock : undefined;
   }
@@ -161,6 +167,7 @@ export class Session {
     await this.closeSocket();
     await this.deps.authKv.clear();
     await this.deps.messages.clear();
+    await this.deps.chats.clear();
     this.retryCounter.flushAll();
     this.status = 'stopped';
   }
@@ -245,7 +252,12 @@ export class Session {
     });
     this.sock = sock;
     const translator = new EventTranslator(
-      { b, bus: deps.bus, session: this.id, logger, saveMessage: (m) => this.saveMessage(m), loadMessage: (jid, id) => this.storedMessage(messageKey(jid, id)), onCallOffer: (call) => this.onCallOffer(sock, call) },
+      { b, bus: deps.bus, session: this.id, logger, saveMessage: (m) => this.saveMessage(m), loadMessage: (jid, id) => this.storedMessage(messageKey(jid, id)),
+        recordChat: (data) => deps.chats.record(data),
+        updateChat: async (chatId, update) => {
+          await deps.chats.update(chatId, update);
+        },
+        onCallOffer: (call) => this.onCallOffer(sock, call) },
       sock,
     );
     sock.ev.process(async (events) => {
