@@ -15,6 +15,8 @@ import { EventBus } from './events/bus';
 import { buildHttpServer } from './http/server';
 import { meRoutes } from './http/routes/me';
 import { messageRoutes } from './http/routes/messages';
+import { messageActionRoutes } from './http/routes/message-actions';
+import { IdempotencyStore } from './messages/idempotency';
 import { sessionRoutes } from './http/routes/sessions';
 import { streamRoutes } from './http/routes/stream';
 import { webhookRoutes } from './http/routes/webhooks';
@@ -140,6 +142,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         onQr: options.onQr,
       });
       sessions = manager;
+      const idempotency = new IdempotencyStore(store.namespace('idempotency', { plainJson: true }), config.idempotencyTtlHours * 3600_000);
       const mediaLimits = { maxBytes: config.mediaMaxBytes, allowPrivateNetworks: config.mediaAllowPrivateNetworks };
       app = await buildHttpServer({
         logger,
@@ -150,7 +153,8 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
             await instance.register(multipart, { limits: { fileSize: config.mediaMaxBytes, files: 1 } });
             await instance.register(meRoutes, { version });
             await instance.register(sessionRoutes, { sessions: manager });
-            await instance.register(messageRoutes, { b, sessions: manager, mediaLimits, waits });
+            await instance.register(messageRoutes, { b, sessions: manager, mediaLimits, waits, idempotency, ffmpegPath: config.ffmpegPath, logger: logger.child({ component: 'messages' }) });
+            await instance.register(messageActionRoutes, { b, sessions: manager, idempotency });
             await instance.register(webhookRoutes, { delivery, bus });
             await instance.register(waitRoutes, { waits, sessions: manager });
             await instance.register(streamRoutes, { delivery, bus });

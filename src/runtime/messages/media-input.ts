@@ -17,6 +17,12 @@ export interface MediaInput {
 }
 
 export const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
+export const VIDEO_TYPES = ['video/mp4', 'video/3gpp'];
+export const AUDIO_TYPES = ['audio/mpeg', 'audio/mp4', 'audio/aac', 'audio/ogg', 'audio/opus', 'audio/amr', 'audio/x-m4a'];
+export const STICKER_TYPES = ['image/webp'];
+/** Any audio (converted to OGG/Opus when needed). */
+export const VOICE_TYPES = ['audio/*', 'video/*'];
+export const ANY_TYPE = ['*/*'];
 
 export function fromBase64(base64: string, mimetype: string | undefined, allowed: string[], limits: MediaLimits, field: string): MediaInput {
   const match = /^data:([^;]+);base64,(.*)$/s.exec(base64);
@@ -61,8 +67,9 @@ export async function fromUrl(url: string, allowed: string[], limits: MediaLimit
 export function checked(input: MediaInput, allowed: string[], limits: MediaLimits, field: string): MediaInput {
   if (input.data.length === 0) throw new ApiError(400, 'invalid_media', 'The media is empty', { field });
   if (input.data.length > limits.maxBytes) throw tooLarge(limits, field);
-  const mimetype = input.mimetype || sniff(input.data) || '';
-  if (!allowed.includes(mimetype)) {
+  const mimetype = input.mimetype || sniff(input.data) || (allowed.includes('*/*') ? 'application/octet-stream' : '');
+  const base = mimetype.split(';')[0].trim();
+  if (!allowed.some((type) => type === base || type === '*/*' || (type.endsWith('/*') && base.startsWith(type.slice(0, -1))))) {
     throw new ApiError(415, 'unsupported_media_type', `Media type "${mimetype || 'unknown'}" is not supported here; use one of ${allowed.join(', ')}`, { field });
   }
   return { data: input.data, mimetype };
@@ -70,6 +77,11 @@ export function checked(input: MediaInput, allowed: string[], limits: MediaLimit
 
 function sniff(data: Buffer): string | undefined {
   if (data[0] === 0xff && data[1] === 0xd8) return 'image/jpeg';
+  if (data.subarray(4, 8).toString('latin1') === 'ftyp') return data.subarray(8, 11).toString('latin1') === 'M4A' ? 'audio/mp4' : 'video/mp4';
+  if (data.subarray(0, 4).toString('latin1') === 'OggS') return 'audio/ogg';
+  if (data.subarray(0, 3).toString('latin1') === 'ID3' || (data[0] === 0xff && (data[1] & 0xe0) === 0xe0)) return 'audio/mpeg';
+  if (data.subarray(0, 4).toString('latin1') === 'RIFF' && data.subarray(8, 12).toString('latin1') === 'WAVE') return 'audio/wav';
+  if (data.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf';
   if (data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
   if (data.subarray(0, 4).toString() === 'RIFF' && data.subarray(8, 12).toString() === 'WEBP') return 'image/webp';
   return undefined;

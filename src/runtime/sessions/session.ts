@@ -220,6 +220,18 @@ export class Session {
     return stored ? (this.deps.b.proto.WebMessageInfo.fromObject(stored) as WAMessage) : undefined;
   }
 
+  /**
+   * The decrypted media of a stored message as a stream. When WhatsApp's copy expired (404/410), Baileys asks the
+   * sender's phone to upload it again and retries once.
+   */
+  async downloadMedia(message: WAMessage): Promise<NodeJS.ReadableStream> {
+    const sock = this.socket;
+    if (!sock) throw new Error(`the session is ${this.status}`);
+    const { b, target, logger } = this.deps;
+    const dispatcher = target.downloadDispatcher;
+    return b.downloadMediaMessage(message, 'stream', { ...(dispatcher && { options: { dispatcher } as never }) }, { logger: logger as never, reuploadRequest: (m) => sock.updateMediaMessage(m) });
+  }
+
   /** Group metadata for sends: cached, refreshed by group events, fetched once on a miss (avoids 429s). */
   async cachedGroupMetadata(jid: string): Promise<GroupMetadata | undefined> {
     const cached = this.groupCache.get(jid);

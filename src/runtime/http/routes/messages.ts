@@ -1,32 +1,38 @@
 /**
- * http/routes/messages: sending. Text (mentions, quoted reply) and images (multipart upload, base64 or URL) to a
- * phone number, a JID, a LID or a group. Every send answers with the message id and its status. Further message
- * kinds add routes here under `/sessions/:id/messages/<kind>`.
+ * http/routes/messages: sending. Text (mentions, quoted reply, link preview, Send and Wait), media (image, video,
+ * audio, voice note, document, sticker; multipart, base64 or URL), location, contact cards and polls, to a phone
+ * number, a JID, a LID or a group. Every send takes an `Idempotency-Key` and answers with the message id.
  */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type {} from '@fastify/multipart';
-import { ApiError, errorBodySchema } from '../errors';
+import type { Logger } from 'pino';
+import { ApiError } from '../errors';
 import type { SessionManager } from '../../sessions/manager';
 import { messageKey, type Session } from '../../sessions/session';
 import { RecipientResolver } from '../../messages/recipients';
-import { IMAGE_TYPES, checked, fromBase64, fromUrl, type MediaInput, type MediaLimits } from '../../messages/media-input';
+import type { MediaLimits } from '../../messages/media-input';
+import { MEDIA_KINDS, mediaContent, readMediaRequest, vcardOf, type ContactCard, type MediaKind } from '../../messages/content';
+import type { IdempotencyStore } from '../../messages/idempotency';
+import { linkPreview } from '../../messages/link-preview';
 import type { Baileys } from '../../whatsapp/baileys';
 import type { WaitRegistry } from '../../waits';
+import { connected, errorResponses, idParams, type WASocket } from './common';
 
-type WASocket = ReturnType<Baileys['makeWASocket']>;
+type AnyMessageContent = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).AnyMessageContent;
 
-const sendResult = {
+export const sendResult = {
   type: 'object',
   properties: { id: { type: 'string' }, to: { type: 'string' }, status: { type: 'string' }, timestamp: { type: 'integer' } },
 } as const;
-const idParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
-const errors = { 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema, 413: errorBodySchema, 415: errorBodySchema, 422: errorBodySchema };
 
 export interface MessageRouteOptions {
   b: Baileys;
   sessions: SessionManager;
   mediaLimits: MediaLimits;
   waits: WaitRegistry;
+  idempotency: IdempotencyStore;
+  ffmpegPath: string;
+  logger: Logger;
 }
 
 type WaitForReply = { responseType: 'approval' | 'freeText'; approveUrl?: string; disapproveUrl?: string; textUrl?: string; approveWords?: string[]; disapproveWords?: string[]; expiresAt?: string };
@@ -48,129 +54,200 @@ const waitForReplySchema = {
   },
 } as const;
 
-export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app, { b, sessions, mediaLimits, waits }) => {
+const to = { type: 'string', minLength: 1, description: 'Phone number (any format, with country code), phone JID, LID or group JID' } as const;
+const quotedMessageId = { type: 'string', minLength: 1, description: 'Reply to this message of the same chat' } as const;
+const idempotencyHeader = {
+  type: 'object',
+  properties: { 'idempotency-key': { type: 'string', description: 'Sends with the same key happen once; a retry returns the first result' } },
+} as const;
+
+function jsonSend(summary: string, properties: Record<string, unknown>, required: string[], description?: string) {
+  return {
+    schema: {
+      tags: ['messages'],
+      summary,
+      ...(description && { description }),
+      params: idParams,
+      headers: idempotencyHeader,
+      body: { type: 'object', required: ['to', ...required], additionalProperties: false, properties: { to, quotedMessageId, ...properties } },
+      response: { 200: sendResult, ...errorResponses },
+    },
+  };
+}
+
+export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app, { b, sessions, mediaLimits, waits, idempotency, ffmpegPath, logger }) => {
   const recipients = new RecipientResolver(b);
 
-  app.post<{ Params: { id: string }; Body: { to: string; text: string; mentions?: string[]; quotedMessageId?: string; waitForReply?: WaitForReply } }>(
-    '/sessions/:id/messages/text',
-    {
-      schema: {
-        tags: ['messages'],
-        summary: 'Send a text message',
-        params: idParams,
-        body: {
-          type: 'object',
-          required: ['to', 'text'],
-          additionalProperties: false,
-          properties: {
-            to: { type: 'string', minLength: 1, description: 'Phone number (any format, with country code), phone JID, LID or group JID' },
-            text: { type: 'string', minLength: 1, maxLength: 65536 },
-            mentions: { type: 'array', items: { type: 'string' }, maxItems: 256 },
-            quotedMessageId: { type: 'string', minLength: 1 },
-            waitForReply: waitForReplySchema,
-          },
-        },
-        response: { 200: sendResult, ...errors },
+  /**
+   * The one send path: resolve the recipient and the quoted message, then send once per Idempotency-Key. `build`
+   * runs inside the idempotent section, so a replay neither downloads nor converts media again.
+   */
+  async function send(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    input: { to: string; quotedMessageId?: string },
+    fingerprint: unknown,
+    build: (ctx: { sock: WASocket; to: string; messageId: string }) => Promise<AnyMessageContent>,
+    hooks: { onFailure?(): Promise<void> } = {},
+  ): Promise<SendResult> {
+    const sessionId = (request.params as { id: string }).id;
+    const key = request.headers['idempotency-key'];
+    const { result: sent, replayed } = await idempotency.run(
+      sessionId,
+      Array.isArray(key) ? key[0] : key,
+      { route: request.routeOptions.url, fingerprint },
+      () => b.generateMessageIDV2(sessions.get(sessionId).me?.id),
+      async (messageId) => {
+        const { session, sock } = connected(sessions, sessionId);
+        const jid = await recipients.resolve(sock, input.to);
+        const quoted = await quotedMessage(session, jid, input.quotedMessageId);
+        const content = await build({ sock, to: jid, messageId });
+        try {
+          return result(jid, await sock.sendMessage(jid, content, { messageId, ...(quoted && { quoted }) }));
+        } catch (error) {
+          await hooks.onFailure?.();
+          throw error;
+        }
       },
-    },
-    async (request) => {
-      const { session, sock } = connected(sessions, request.params.id);
-      const to = await recipients.resolve(sock, request.body.to);
-      const mentions = await Promise.all((request.body.mentions ?? []).map((m) => recipients.resolve(sock, m, 'mentions')));
-      const quoted = await quotedMessage(session, to, request.body.quotedMessageId);
-      const wait = request.body.waitForReply;
+    );
+    if (replayed) reply.header('idempotent-replayed', 'true');
+    return sent;
+  }
+
+  app.post<{ Params: { id: string }; Body: { to: string; text: string; mentions?: string[]; quotedMessageId?: string; linkPreview?: boolean; waitForReply?: WaitForReply } }>(
+    '/sessions/:id/messages/text',
+    jsonSend(
+      'Send a text message',
+      {
+        text: { type: 'string', minLength: 1, maxLength: 65536 },
+        mentions: { type: 'array', items: { type: 'string' }, maxItems: 256, description: 'Numbers or JIDs to @mention (write @<number> in the text)' },
+        linkPreview: { type: 'boolean', default: true, description: 'Attach a preview card of the first URL in the text' },
+        waitForReply: waitForReplySchema,
+      },
+      ['text'],
+    ),
+    async (request, reply) => {
+      const { text, waitForReply: wait, linkPreview: preview = true } = request.body;
       if (wait?.responseType === 'approval' && !wait.approveUrl) throw new ApiError(400, 'validation_failed', 'waitForReply of type approval needs approveUrl', { field: 'waitForReply.approveUrl' });
       if (wait?.responseType === 'freeText' && !wait.textUrl) throw new ApiError(400, 'validation_failed', 'waitForReply of type freeText needs textUrl', { field: 'waitForReply.textUrl' });
-      // the wait exists before the message does, so even an instant answer finds it
-      const messageId = b.generateMessageIDV2(sock.user?.id);
-      const registered = wait ? await waits.create({ ...wait, session: session.id, chatId: to, messageId }) : undefined;
-      try {
-        const sent = await sock.sendMessage(to, { text: request.body.text, ...(mentions.length && { mentions }) }, { messageId, ...(quoted && { quoted }) });
-        return result(to, sent);
-      } catch (error) {
-        if (registered) await waits.cancel(registered.id);
-        throw error;
-      }
+      let registered: { id: string } | undefined;
+      return send(
+        request,
+        reply,
+        request.body,
+        request.body,
+        async ({ sock, to: jid, messageId }) => {
+          const mentions = await Promise.all((request.body.mentions ?? []).map((m) => recipients.resolve(sock, m, 'mentions')));
+          // the wait exists before the message does, so even an instant answer finds it
+          if (wait) registered = await waits.create({ ...wait, session: request.params.id, chatId: jid, messageId });
+          const urlInfo = preview ? await linkPreview(text, { allowPrivateNetworks: mediaLimits.allowPrivateNetworks, logger }) : undefined;
+          return { text, ...(mentions.length && { mentions }), linkPreview: urlInfo ?? null };
+        },
+        { onFailure: async () => void (registered && (await waits.cancel(registered.id))) },
+      );
     },
   );
 
-  app.post<{ Params: { id: string } }>(
-    '/sessions/:id/messages/image',
-    {
-      schema: {
-        tags: ['messages'],
-        summary: 'Send an image',
-        description:
-          'JSON `{to, caption?, quotedMessageId?, image: {base64 | url, mimetype?}}` or multipart/form-data with fields `to`, `caption`, `quotedMessageId` and one file part. JPEG, PNG or WebP.',
-        params: idParams,
-        response: { 200: sendResult, ...errors },
+  for (const kind of Object.keys(MEDIA_KINDS) as MediaKind[]) {
+    const spec = MEDIA_KINDS[kind];
+    app.post<{ Params: { id: string } }>(
+      `/sessions/:id/messages/${kind}`,
+      {
+        schema: {
+          tags: ['messages'],
+          summary: spec.summary,
+          description: `JSON \`{to, ${spec.caption ? 'caption?, ' : ''}quotedMessageId?, fileName?, media: {base64 | url, mimetype?, fileName?}}\` or multipart/form-data with those fields and one file part. Accepted types: ${spec.types.join(', ')}; at most the configured media size.`,
+          params: idParams,
+          headers: idempotencyHeader,
+          response: { 200: sendResult, ...errorResponses },
+        },
       },
+      async (request, reply) => {
+        sessions.get(request.params.id);
+        const input = await readMediaRequest(request, kind, mediaLimits);
+        return send(request, reply, input, input.fingerprint, () => mediaContent(kind, input, ffmpegPath));
+      },
+    );
+  }
+
+  app.post<{ Params: { id: string }; Body: { to: string; latitude: number; longitude: number; name?: string; address?: string; quotedMessageId?: string } }>(
+    '/sessions/:id/messages/location',
+    jsonSend(
+      'Send a location',
+      {
+        latitude: { type: 'number', minimum: -90, maximum: 90 },
+        longitude: { type: 'number', minimum: -180, maximum: 180 },
+        name: { type: 'string', maxLength: 1000 },
+        address: { type: 'string', maxLength: 1000 },
+      },
+      ['latitude', 'longitude'],
+    ),
+    async (request, reply) => {
+      const { latitude, longitude, name, address } = request.body;
+      return send(request, reply, request.body, request.body, async () => ({ location: { degreesLatitude: latitude, degreesLongitude: longitude, ...(name && { name }), ...(address && { address }) } }));
     },
-    async (request) => {
-      const input = await readImageRequest(request, mediaLimits);
-      const { session, sock } = connected(sessions, (request.params as { id: string }).id);
-      const to = await recipients.resolve(sock, input.to);
-      const quoted = await quotedMessage(session, to, input.quotedMessageId);
-      const sent = await sock.sendMessage(to, { image: input.media.data, mimetype: input.media.mimetype, ...(input.caption && { caption: input.caption }) }, { ...(quoted && { quoted }) });
-      return result(to, sent);
+  );
+
+  app.post<{ Params: { id: string }; Body: { to: string; contacts: ContactCard[]; quotedMessageId?: string } }>(
+    '/sessions/:id/messages/contact',
+    jsonSend(
+      'Send one or more contact cards',
+      {
+        contacts: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 50,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { name: { type: 'string', minLength: 1 }, phone: { type: 'string', minLength: 1 }, organization: { type: 'string' }, email: { type: 'string' }, vcard: { type: 'string', minLength: 1 } },
+          },
+        },
+      },
+      ['contacts'],
+      'Each contact is `{name, phone, organization?, email?}` (a vCard is built) or `{vcard}`.',
+    ),
+    async (request, reply) => {
+      const cards = request.body.contacts.map((card, index) => vcardOf(card, index));
+      const displayName = cards.length === 1 ? cards[0].displayName : `${cards.length} contacts`;
+      return send(request, reply, request.body, request.body, async () => ({ contacts: { displayName, contacts: cards } }));
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { to: string; name: string; options: string[]; multipleAnswers?: boolean; quotedMessageId?: string } }>(
+    '/sessions/:id/messages/poll',
+    jsonSend(
+      'Send a poll',
+      {
+        name: { type: 'string', minLength: 1, maxLength: 255, description: 'The question' },
+        options: { type: 'array', minItems: 2, maxItems: 12, items: { type: 'string', minLength: 1, maxLength: 100 } },
+        multipleAnswers: { type: 'boolean', default: false, description: 'Let voters pick several options' },
+      },
+      ['name', 'options'],
+      'Votes arrive as `poll.vote` events with the chosen option names.',
+    ),
+    async (request, reply) => {
+      const { name, options, multipleAnswers = false } = request.body;
+      if (new Set(options.map((o) => o.trim().toLowerCase())).size !== options.length) throw new ApiError(400, 'validation_failed', 'Poll options must be different from each other', { field: 'options' });
+      return send(request, reply, request.body, request.body, async () => ({ poll: { name, values: options, selectableCount: multipleAnswers ? options.length : 1 } }));
     },
   );
 };
 
-function connected(sessions: SessionManager, id: string): { session: Session; sock: WASocket } {
-  const session = sessions.get(id);
-  const sock = session.socket;
-  if (!sock) {
-    const hint = session.status === 'qr' ? ': scan its QR code first' : session.status === 'stopped' ? ': start it first' : '';
-    throw new ApiError(409, 'session_not_connected', `The session "${id}" is not connected (status: ${session.status})${hint}`);
-  }
-  return { session, sock };
-}
-
-async function quotedMessage(session: Session, chat: string, id: string | undefined) {
+export async function quotedMessage(session: Session, chat: string, id: string | undefined) {
   if (!id) return undefined;
   const quoted = await session.storedMessage(messageKey(chat, id));
   if (!quoted) throw new ApiError(404, 'quoted_message_not_found', `No message "${id}" in this chat to reply to`, { field: 'quotedMessageId' });
   return quoted;
 }
 
-function result(to: string, sent: { key: { id?: string | null }; messageTimestamp?: unknown } | undefined) {
-  return { id: sent?.key.id ?? '', to, status: 'sent', timestamp: Number(sent?.messageTimestamp ?? Math.floor(Date.now() / 1000)) };
-}
-
-interface ImageRequest {
+export interface SendResult {
+  id: string;
   to: string;
-  caption?: string;
-  quotedMessageId?: string;
-  media: MediaInput;
+  status: 'sent';
+  timestamp: number;
 }
 
-async function readImageRequest(request: FastifyRequest, limits: MediaLimits): Promise<ImageRequest> {
-  if (request.isMultipart()) {
-    const fields: Record<string, string> = {};
-    let media: MediaInput | undefined;
-    for await (const part of request.parts({ limits: { fileSize: limits.maxBytes, files: 1 } })) {
-      if (part.type === 'file') {
-        const data = await part.toBuffer().catch(() => {
-          throw new ApiError(413, 'media_too_large', `The media is larger than the limit of ${limits.maxBytes} bytes`, { field: part.fieldname });
-        });
-        media = checked({ data, mimetype: part.mimetype === 'application/octet-stream' ? '' : part.mimetype }, IMAGE_TYPES, limits, part.fieldname);
-      } else {
-        fields[part.fieldname] = String(part.value);
-      }
-    }
-    if (!fields.to) throw new ApiError(400, 'validation_failed', 'Missing field "to"', { field: 'to' });
-    if (!media) throw new ApiError(400, 'validation_failed', 'Missing the image file part', { field: 'image' });
-    return { to: fields.to, caption: fields.caption, quotedMessageId: fields.quotedMessageId, media };
-  }
-  const body = (request.body ?? {}) as { to?: unknown; caption?: unknown; quotedMessageId?: unknown; image?: { base64?: unknown; url?: unknown; mimetype?: unknown } };
-  if (typeof body.to !== 'string' || !body.to) throw new ApiError(400, 'validation_failed', 'Missing field "to"', { field: 'to' });
-  if (body.caption !== undefined && typeof body.caption !== 'string') throw new ApiError(400, 'validation_failed', '"caption" must be a string', { field: 'caption' });
-  const image = body.image;
-  if (!image || (typeof image.base64 !== 'string') === (typeof image.url !== 'string')) {
-    throw new ApiError(400, 'validation_failed', 'Give exactly one of "image.base64" or "image.url"', { field: 'image' });
-  }
-  const mimetype = typeof image.mimetype === 'string' ? image.mimetype.toLowerCase() : undefined;
-  const media = typeof image.base64 === 'string' ? fromBase64(image.base64, mimetype, IMAGE_TYPES, limits, 'image.base64') : await fromUrl(image.url as string, IMAGE_TYPES, limits, 'image.url');
-  return { to: body.to, caption: body.caption as string | undefined, quotedMessageId: typeof body.quotedMessageId === 'string' ? body.quotedMessageId : undefined, media };
+export function result(to: string, sent: { key: { id?: string | null }; messageTimestamp?: unknown } | undefined): SendResult {
+  return { id: sent?.key.id ?? '', to, status: 'sent', timestamp: Number(sent?.messageTimestamp ?? Math.floor(Date.now() / 1000)) };
 }

@@ -1,0 +1,158 @@
+/**
+ * messages/content: what each kind of send accepts and the Baileys message content it becomes. Media requests come
+ * as JSON (`media: {base64 | url, mimetype?, fileName?}`) or multipart (fields plus one file part); both end as the
+ * same `MediaRequest`, with a fingerprint for idempotency.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { ApiError } from '../http/errors';
+import { ANY_TYPE, AUDIO_TYPES, IMAGE_TYPES, STICKER_TYPES, VIDEO_TYPES, VOICE_TYPES, checked, fromBase64, fromUrl, type MediaInput, type MediaLimits } from './media-input';
+import { toVoiceNote } from './voice';
+
+type AnyMessageContent = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).AnyMessageContent;
+
+export type MediaKind = 'image' | 'video' | 'audio' | 'voice' | 'document' | 'sticker';
+
+interface MediaKindSpec {
+  summary: string;
+  types: string[];
+  caption: boolean;
+}
+
+export const MEDIA_KINDS: Record<MediaKind, MediaKindSpec> = {
+  image: { summary: 'Send an image (JPEG, PNG or WebP)', types: IMAGE_TYPES, caption: true },
+  video: { summary: 'Send a video (MP4 or 3GPP)', types: VIDEO_TYPES, caption: true },
+  audio: { summary: 'Send an audio file (played as music, not as a voice note)', types: AUDIO_TYPES, caption: false },
+  voice: { summary: 'Send a voice note (any audio; converted to OGG/Opus with ffmpeg when needed)', types: VOICE_TYPES, caption: false },
+  document: { summary: 'Send a document (any file type, with its file name)', types: ANY_TYPE, caption: true },
+  sticker: { summary: 'Send a sticker (WebP)', types: STICKER_TYPES, caption: false },
+};
+
+/** Fields a media send takes besides the file. */
+export interface MediaRequest {
+  to: string;
+  caption?: string;
+  fileName?: string;
+  quotedMessageId?: string;
+  /** Video only: play as a GIF (looping, muted). */
+  gifPlayback?: boolean;
+  media: MediaInput;
+  /** Identifies the request for Idempotency-Key checks (file bytes hashed). */
+  fingerprint: string;
+}
+
+const TEXT_FIELDS = ['to', 'caption', 'fileName', 'quotedMessageId', 'mimetype', 'gifPlayback'] as const;
+
+export async function readMediaRequest(request: FastifyRequest, kind: MediaKind, limits: MediaLimits): Promise<MediaRequest> {
+  const { types } = MEDIA_KINDS[kind];
+  const fields: Record<string, string> = {};
+  let media: MediaInput | undefined;
+  let fileName: string | undefined;
+  if (request.isMultipart()) {
+    for await (const part of request.parts({ limits: { fileSize: limits.maxBytes, files: 1 } })) {
+      if (part.type === 'file') {
+        const data = await part.toBuffer().catch(() => {
+          throw new ApiError(413, 'media_too_large', `The media is larger than the limit of ${limits.maxBytes} bytes`, { field: part.fieldname });
+        });
+        media = { data, mimetype: part.mimetype === 'application/octet-stream' ? '' : part.mimetype };
+        fileName = part.filename || undefined;
+      } else if ((TEXT_FIELDS as readonly string[]).includes(part.fieldname)) {
+        fields[part.fieldname] = String(part.value);
+      } else {
+        throw new ApiError(400, 'validation_failed', `Unknown field "${part.fieldname}"`, { field: part.fieldname });
+      }
+    }
+    if (!media) throw new ApiError(400, 'validation_failed', `Missing the ${kind} file part`, { field: kind });
+    media = checked({ data: media.data, mimetype: fields.mimetype?.toLowerCase() || media.mimetype }, types, limits, kind);
+  } else {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    for (const key of Object.keys(body)) {
+      if (![...TEXT_FIELDS, 'media', kind].includes(key)) throw new ApiError(400, 'validation_failed', `Unknown field "${key}"`, { field: key });
+    }
+    for (const key of TEXT_FIELDS) {
+      const value = body[key];
+      if (value === undefined) continue;
+      if (key === 'gifPlayback' && typeof value === 'boolean') fields[key] = String(value);
+      else if (typeof value !== 'string') throw new ApiError(400, 'validation_failed', `"${key}" must be a ${key === 'gifPlayback' ? 'boolean' : 'string'}`, { field: key });
+      else fields[key] = value;
+    }
+    const field = body.media !== undefined ? 'media' : kind;
+    const source = (body.media ?? body[kind]) as { base64?: unknown; url?: unknown; mimetype?: unknown; fileName?: unknown } | undefined;
+    if (!source || typeof source !== 'object' || (typeof source.base64 !== 'string') === (typeof source.url !== 'string')) {
+      throw new ApiError(400, 'validation_failed', `Give exactly one of "${field}.base64" or "${field}.url"`, { field });
+    }
+    const mimetype = typeof source.mimetype === 'string' ? source.mimetype.toLowerCase() : fields.mimetype?.toLowerCase();
+    media = typeof source.base64 === 'string' ? fromBase64(source.base64, mimetype, types, limits, `${field}.base64`) : await fromUrl(source.url as string, types, limits, `${field}.url`);
+    if (typeof source.url === 'string' && mimetype) media = checked({ data: media.data, mimetype }, types, limits, field);
+    if (typeof source.fileName === 'string') fileName = source.fileName;
+    if (typeof source.url === 'string' && !fileName) fileName = decodeURIComponent(new URL(source.url).pathname.split('/').pop() ?? '') || undefined;
+  }
+  if (!fields.to) throw new ApiError(400, 'validation_failed', 'Missing field "to"', { field: 'to' });
+  if (fields.caption !== undefined && !MEDIA_KINDS[kind].caption) throw new ApiError(400, 'validation_failed', `A ${kind} cannot have a caption`, { field: 'caption' });
+  if (fields.gifPlayback !== undefined && kind !== 'video') throw new ApiError(400, 'validation_failed', '"gifPlayback" is for videos only', { field: 'gifPlayback' });
+  const name = fields.fileName ?? fileName;
+  const fingerprint = createHash('sha256').update(JSON.stringify(fields)).update(media.mimetype).update(media.data).digest('hex');
+  return {
+    to: fields.to,
+    ...(fields.caption !== undefined && { caption: fields.caption }),
+    ...(name && { fileName: name }),
+    ...(fields.quotedMessageId && { quotedMessageId: fields.quotedMessageId }),
+    ...(fields.gifPlayback !== undefined && { gifPlayback: fields.gifPlayback === 'true' }),
+    media,
+    fingerprint,
+  };
+}
+
+/** The Baileys content of a media send (voice notes converted here, so a refused conversion sends nothing). */
+export async function mediaContent(kind: MediaKind, input: MediaRequest, ffmpegPath: string): Promise<AnyMessageContent> {
+  const { data, mimetype } = input.media;
+  const caption = input.caption ? { caption: input.caption } : {};
+  switch (kind) {
+    case 'image':
+      return { image: data, mimetype, ...caption };
+    case 'video':
+      return { video: data, mimetype, ...caption, ...(input.gifPlayback && { gifPlayback: true }) };
+    case 'audio':
+      return { audio: data, mimetype, ptt: false };
+    case 'voice': {
+      const voice = await toVoiceNote(input.media, ffmpegPath, 'voice');
+      return { audio: voice.data, mimetype: voice.mimetype, ptt: true };
+    }
+    case 'document':
+      return { document: data, mimetype, fileName: input.fileName ?? 'file', ...caption };
+    case 'sticker':
+      return { sticker: data, mimetype };
+  }
+}
+
+export interface ContactCard {
+  name?: string;
+  phone?: string;
+  organization?: string;
+  email?: string;
+  vcard?: string;
+}
+
+/** A vCard 3.0 for a contact given by name and phone (the `waid` parameter makes WhatsApp offer "Message"). */
+export function vcardOf(card: ContactCard, index: number): { displayName: string; vcard: string } {
+  const field = `contacts[${index}]`;
+  if (card.vcard) {
+    if (!/^BEGIN:VCARD/i.test(card.vcard.trim()) || !/END:VCARD\s*$/i.test(card.vcard)) throw new ApiError(400, 'validation_failed', `${field}.vcard is not a vCard (BEGIN:VCARD ... END:VCARD)`, { field: `${field}.vcard` });
+    const displayName = card.name ?? /^FN:(.*)$/im.exec(card.vcard)?.[1]?.trim() ?? 'Contact';
+    return { displayName, vcard: card.vcard.trim() };
+  }
+  if (!card.name || !card.phone) throw new ApiError(400, 'validation_failed', `${field} needs "name" and "phone", or "vcard"`, { field });
+  const digits = card.phone.replace(/[^0-9]/g, '');
+  if (digits.length < 7 || digits.length > 15) throw new ApiError(400, 'validation_failed', `${field}.phone "${card.phone}" is not a phone number`, { field: `${field}.phone` });
+  const escape = (value: string) => value.replace(/\\/g, '\\\\').replace(/([,;])/g, '\\$1').replace(/\r?\n/g, '\\n');
+  const lines = [
+    'BEGIN:VCARD',
+    'VERSION:3.0',
+    `FN:${escape(card.name)}`,
+    ...(card.organization ? [`ORG:${escape(card.organization)};`] : []),
+    `TEL;type=CELL;type=VOICE;waid=${digits}:+${digits}`,
+    ...(card.email ? [`EMAIL:${escape(card.email)}`] : []),
+    'END:VCARD',
+  ];
+  return { displayName: card.name, vcard: lines.join('\n') };
+}
