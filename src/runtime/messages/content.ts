@@ -43,7 +43,10 @@ export interface MediaRequest {
 
 const TEXT_FIELDS = ['to', 'caption', 'fileName', 'quotedMessageId', 'mimetype', 'gifPlayback'] as const;
 
-export async function readMediaRequest(request: FastifyRequest, kind: MediaKind, limits: MediaLimits): Promise<MediaRequest> {
+/** Reads a media request; `recipient: false` is for media that goes nowhere (a profile picture): no `to`. */
+export async function readMediaRequest(request: FastifyRequest, kind: MediaKind, limits: MediaLimits, options: { recipient?: boolean } = {}): Promise<MediaRequest> {
+  const recipient = options.recipient ?? true;
+  const allowed: readonly string[] = recipient ? TEXT_FIELDS : [];
   const { types } = MEDIA_KINDS[kind];
   const fields: Record<string, string> = {};
   let media: MediaInput | undefined;
@@ -56,7 +59,7 @@ export async function readMediaRequest(request: FastifyRequest, kind: MediaKind,
         });
         media = { data, mimetype: part.mimetype === 'application/octet-stream' ? '' : part.mimetype };
         fileName = part.filename || undefined;
-      } else if ((TEXT_FIELDS as readonly string[]).includes(part.fieldname)) {
+      } else if (allowed.includes(part.fieldname)) {
         fields[part.fieldname] = String(part.value);
       } else {
         throw new ApiError(400, 'validation_failed', `Unknown field "${part.fieldname}"`, { field: part.fieldname });
@@ -67,9 +70,9 @@ export async function readMediaRequest(request: FastifyRequest, kind: MediaKind,
   } else {
     const body = (request.body ?? {}) as Record<string, unknown>;
     for (const key of Object.keys(body)) {
-      if (![...TEXT_FIELDS, 'media', kind].includes(key)) throw new ApiError(400, 'validation_failed', `Unknown field "${key}"`, { field: key });
+      if (![...allowed, 'media', kind].includes(key)) throw new ApiError(400, 'validation_failed', `Unknown field "${key}"`, { field: key });
     }
-    for (const key of TEXT_FIELDS) {
+    for (const key of TEXT_FIELDS.filter((f) => allowed.includes(f))) {
       const value = body[key];
       if (value === undefined) continue;
       if (key === 'gifPlayback' && typeof value === 'boolean') fields[key] = String(value);
@@ -87,13 +90,13 @@ export async function readMediaRequest(request: FastifyRequest, kind: MediaKind,
     if (typeof source.fileName === 'string') fileName = source.fileName;
     if (typeof source.url === 'string' && !fileName) fileName = decodeURIComponent(new URL(source.url).pathname.split('/').pop() ?? '') || undefined;
   }
-  if (!fields.to) throw new ApiError(400, 'validation_failed', 'Missing field "to"', { field: 'to' });
+  if (recipient && !fields.to) throw new ApiError(400, 'validation_failed', 'Missing field "to"', { field: 'to' });
   if (fields.caption !== undefined && !MEDIA_KINDS[kind].caption) throw new ApiError(400, 'validation_failed', `A ${kind} cannot have a caption`, { field: 'caption' });
   if (fields.gifPlayback !== undefined && kind !== 'video') throw new ApiError(400, 'validation_failed', '"gifPlayback" is for videos only', { field: 'gifPlayback' });
   const name = fields.fileName ?? fileName;
   const fingerprint = createHash('sha256').update(JSON.stringify(fields)).update(media.mimetype).update(media.data).digest('hex');
   return {
-    to: fields.to,
+    to: fields.to ?? '',
     ...(fields.caption !== undefined && { caption: fields.caption }),
     ...(name && { fileName: name }),
     ...(fields.quotedMessageId && { quotedMessageId: fields.quotedMessageId }),

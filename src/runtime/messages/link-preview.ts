@@ -1,47 +1,78 @@
 /**
- * messages/link-preview: the preview card of the first URL in a text (title, description, thumbnail), fetched
- * with link-preview-js under the same rule as media URLs: no loopback or private addresses unless allowed.
- * A preview that cannot be built never blocks the message: it is sent without one.
+ * messages/link-preview: the preview card of the first URL in a text (title, description, image URL), read from the
+ * page's Open Graph tags or its <title>. The same rule as media URLs applies: no loopback or private addresses
+ * unless allowed, on every redirect hop. A preview that cannot be built never blocks the message.
+ * (link-preview-js was tried first: its URL pattern refuses IP literals and cannot be told otherwise.)
  */
-import { lookup } from 'node:dns/promises';
 import type { Logger } from 'pino';
-import { isPrivateAddress } from './media-input';
+import { isPrivateHost } from './media-input';
 
 type WAUrlInfo = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).WAUrlInfo;
 
 const URL_PATTERN = /https?:\/\/[^\s<>"']+/i;
+const MAX_HTML_BYTES = 512 * 1024;
+const MAX_REDIRECTS = 3;
 
 export async function linkPreview(text: string, options: { allowPrivateNetworks: boolean; timeoutMs?: number; logger?: Logger }): Promise<WAUrlInfo | undefined> {
-  const matched = URL_PATTERN.exec(text)?.[0];
+  const matched = URL_PATTERN.exec(text)?.[0]?.replace(/[.,;:!?)]+$/, '');
   if (!matched) return undefined;
   try {
-    const { getLinkPreview } = await import('link-preview-js');
-    const headers = { 'user-agent': 'WhatsApp/2.23 (link preview)' };
-    const timeout = options.timeoutMs ?? 5000;
-    const preview = options.allowPrivateNetworks
-      ? await getLinkPreview(matched, { timeout, headers, followRedirects: 'follow' })
-      : // every hop's address is checked: one manual redirect, re-resolved like the first URL
-        await getLinkPreview(matched, {
-          timeout,
-          headers,
-          followRedirects: 'manual',
-          handleRedirects: (_from: string, to: string) => /^https?:\/\//.test(to),
-          resolveDNSHost: async (url: string) => {
-            const { address } = await lookup(new URL(url).hostname);
-            if (isPrivateAddress(address)) throw new Error('link preview of a private address refused');
-            return address;
-          },
-        });
-    if (!('title' in preview) || !preview.title) return undefined;
+    const signal = AbortSignal.timeout(options.timeoutMs ?? 5000);
+    let url = new URL(matched);
+    let response: Response | undefined;
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      if (!options.allowPrivateNetworks && (await isPrivateHost(url.hostname))) throw new Error('link preview of a private address refused');
+      response = await fetch(url, { redirect: 'manual', signal, headers: { 'user-agent': 'WhatsApp/2.24 (link preview)', accept: 'text/html' } });
+      const location = response.headers.get('location');
+      if (response.status < 300 || response.status >= 400 || !location) break;
+      url = new URL(location, url);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+    }
+    if (!response?.ok || !(response.headers.get('content-type') ?? '').includes('html')) return undefined;
+    const html = await readCapped(response, MAX_HTML_BYTES);
+    const title = meta(html, 'og:title') ?? decode(/<title[^>]*>([^<]*)<\/title>/i.exec(html)?.[1]?.trim() ?? '');
+    if (!title) return undefined;
+    const description = meta(html, 'og:description') ?? meta(html, 'description');
+    const image = meta(html, 'og:image');
     return {
-      'canonical-url': preview.url,
+      'canonical-url': meta(html, 'og:url') ?? url.toString(),
       'matched-text': matched,
-      title: preview.title,
-      description: preview.description ?? undefined,
-      originalThumbnailUrl: preview.images?.[0],
+      title,
+      ...(description && { description }),
+      ...(image && { originalThumbnailUrl: new URL(image, url).toString() }),
     };
   } catch (error) {
     options.logger?.debug({ err: error, url: matched }, 'no link preview');
     return undefined;
   }
+}
+
+function meta(html: string, name: string): string | undefined {
+  for (const tag of html.match(/<meta\b[^>]*>/gi) ?? []) {
+    const key = /\b(?:property|name)\s*=\s*["']([^"']+)["']/i.exec(tag)?.[1];
+    if (key?.toLowerCase() !== name) continue;
+    const content = /\bcontent\s*=\s*"([^"]*)"|\bcontent\s*=\s*'([^']*)'/i.exec(tag);
+    const value = decode((content?.[1] ?? content?.[2] ?? '').trim());
+    if (value) return value;
+  }
+  return undefined;
+}
+
+function decode(text: string): string {
+  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+  return text.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (entity, body: string) => {
+    if (body[0] === '#') return String.fromCodePoint(body[1].toLowerCase() === 'x' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10));
+    return named[body.toLowerCase()] ?? entity;
+  });
+}
+
+async function readCapped(response: Response, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body ?? []) {
+    chunks.push(Buffer.from(chunk as Uint8Array));
+    size += (chunk as Uint8Array).length;
+    if (size >= limit) break;
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -91,7 +91,7 @@ function tooLarge(limits: MediaLimits, field: string): ApiError {
   return new ApiError(413, 'media_too_large', `The media is larger than the limit of ${limits.maxBytes} bytes`, { field });
 }
 
-async function isPrivateHost(hostname: string): Promise<boolean> {
+export async function isPrivateHost(hostname: string): Promise<boolean> {
   const host = hostname.replace(/^\[|\]$/g, '');
   const addresses = isIP(host) ? [host] : (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
   return addresses.length === 0 || addresses.some(isPrivateAddress);

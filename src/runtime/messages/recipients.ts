@@ -39,6 +39,37 @@ export class RecipientResolver {
     if (!jid) throw notOnWhatsApp(field, digits);
     return jid;
   }
+
+  /** Which of `inputs` are on WhatsApp: one query for all numbers not in the cache. */
+  async check(sock: WASocket, inputs: string[]): Promise<NumberCheck[]> {
+    const { b } = this;
+    const digitsOf = inputs.map((input) => {
+      const trimmed = input.trim();
+      const digits = /@(s\.whatsapp\.net|c\.us)$/.test(trimmed) ? trimmed.split('@')[0] : normalisePhoneNumber(trimmed);
+      return digits && /^[0-9]{7,15}$/.test(digits) ? digits : undefined;
+    });
+    const now = Date.now();
+    const missing = [...new Set(digitsOf.filter((d): d is string => !!d && !((this.cache.get(d)?.expires ?? 0) > now)))];
+    if (missing.length) {
+      const answers = (await sock.onWhatsApp(...missing.map((d) => `+${d}`))) ?? [];
+      const found = new Map(answers.filter((a) => a.exists).map((a) => [b.jidDecode(a.jid)?.user ?? '', b.jidNormalizedUser(a.jid)]));
+      for (const digits of missing) this.cache.set(digits, { jid: found.get(digits) ?? null, expires: now + CACHE_TTL_MS });
+    }
+    return inputs.map((input, index) => {
+      const digits = digitsOf[index];
+      if (!digits) return { input, exists: false, error: 'not a phone number' };
+      const jid = this.cache.get(digits)?.jid;
+      return { input, phoneNumber: digits, exists: !!jid, ...(jid && { jid }) };
+    });
+  }
+}
+
+export interface NumberCheck {
+  input: string;
+  phoneNumber?: string;
+  exists: boolean;
+  jid?: string;
+  error?: string;
 }
 
 /** Digits of a phone number written with +, spaces, dots, dashes or parentheses; undefined for anything else. */

@@ -368,6 +368,8 @@ export class Simulator {
         return this.onMessage(conn, node);
       case 'call':
         return this.onCallStanza(conn, node);
+      case 'receipt':
+        return this.onReceiptStanza(conn, node);
       case 'chatstate': {
         const actor = this.userOf(conn);
         if (actor) this.accounts.onChatState(actor, node);
@@ -760,6 +762,20 @@ export class Simulator {
       });
     }
     return callId;
+  }
+
+  /** Receipts (read, played) a linked device sent for messages of another user: recorded on that user. */
+  private onReceiptStanza(conn: Connection, node: BinaryNode): void {
+    const reader = this.userOf(conn);
+    const target = node.attrs.to && !node.attrs.to.endsWith('@g.us') ? this.findUser(node.attrs.to) : node.attrs.participant ? this.findUser(node.attrs.participant) : undefined;
+    if (!reader || !target || target === reader) return;
+    const ids = [node.attrs.id, ...nodeChildren(childOf(node, 'list')).map((item) => item.attrs.id)].filter(Boolean);
+    for (const id of ids) target.receipts.push({ id, type: node.attrs.type ?? 'delivery', from: reader.pnJid });
+  }
+
+  /** Receipts the account's linked devices sent for messages `phone` sent. */
+  receipts(phone: string): { id: string; type: string; from: string }[] {
+    return [...this.user(phone).receipts];
   }
 
   /** 'ringing' until a linked device rejects the call. */

@@ -56,6 +56,8 @@ export class SimUser {
   business?: BusinessProfile;
   /** Phone-number JIDs this user blocked. */
   readonly blocklist = new Set<string>();
+  /** Receipts other users' linked devices sent for this user's messages. */
+  readonly receipts: { id: string; type: string; from: string }[] = [];
   /** Typing and recording indications other users sent this user, in arrival order. */
   readonly chatStates: ChatState[] = [];
   /** Chat settings (archive, mute, pin, read) the user's linked devices set, by chat JID. */

@@ -1,0 +1,158 @@
+/**
+ * http/routes/chats: conversations as the runtime stored them (paged list, messages newest first, in the event
+ * schema's message shape) and what is done to a whole chat: mark read, archive/unarchive, mute/unmute, pin/unpin.
+ * The settings go to WhatsApp as app-state patches, so the phone shows the same state.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { ApiError } from '../errors';
+import type { SessionManager } from '../../sessions/manager';
+import { RecipientResolver } from '../../messages/recipients';
+import { normalizeMessage, type WAMessage } from '../../events/normalize';
+import type { Baileys } from '../../whatsapp/baileys';
+import { connected, errorResponses, idParams, whatsapp } from './common';
+
+export interface ChatRouteOptions {
+  b: Baileys;
+  sessions: SessionManager;
+}
+
+type ChatModification = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).ChatModification;
+
+const chatParams = { type: 'object', required: ['id', 'chatId'], properties: { id: { type: 'string' }, chatId: { type: 'string', description: 'Phone number, JID, LID or group JID' } } } as const;
+
+export const chatRoutes: FastifyPluginAsync<ChatRouteOptions> = async (app, { b, sessions }) => {
+  const recipients = new RecipientResolver(b);
+
+  /** The chat's JID: JIDs as given (no WhatsApp query, so stored chats can be read while offline); numbers resolved. */
+  async function chatJid(sessionId: string, chatId: string): Promise<string> {
+    if (/@(g\.us|s\.whatsapp\.net|lid)$/.test(chatId)) return b.jidNormalizedUser(chatId);
+    const { sock } = connected(sessions, sessionId);
+    return recipients.resolve(sock, chatId, 'chatId');
+  }
+
+  app.get<{ Params: { id: string }; Querystring: { limit?: number; offset?: number; archived?: boolean } }>(
+    '/sessions/:id/chats',
+    {
+      schema: {
+        tags: ['chats'],
+        summary: 'Chats, pinned first, then by latest message',
+        params: idParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 }, offset: { type: 'integer', minimum: 0, default: 0 }, archived: { type: 'boolean' } },
+        },
+        response: { ...errorResponses },
+      },
+    },
+    async (request) => {
+      const session = sessions.get(request.params.id);
+      const { limit = 50, offset = 0, archived } = request.query;
+      const { chats, total } = await session.chats.list({ limit, offset, archived });
+      return { chats: chats.map(view), total, limit, offset };
+    },
+  );
+
+  app.get<{ Params: { id: string; chatId: string }; Querystring: { limit?: number; before?: string } }>(
+    '/sessions/:id/chats/:chatId/messages',
+    {
+      schema: {
+        tags: ['chats'],
+        summary: 'Messages of a chat, newest first',
+        description: 'Pass the returned `nextBefore` as `before` for the next (older) page.',
+        params: chatParams,
+        querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 }, before: { type: 'string', minLength: 1 } } },
+        response: { ...errorResponses },
+      },
+    },
+    async (request) => {
+      const session = sessions.get(request.params.id);
+      const jid = await chatJid(session.id, request.params.chatId);
+      const chat = await session.chats.get(jid);
+      if (!chat) throw new ApiError(404, 'chat_not_found', `No chat ${jid} in this session's store`);
+      const { messages, nextBefore } = await session.chats.messages(jid, { limit: request.query.limit ?? 50, before: request.query.before });
+      const me = session.me;
+      return {
+        messages: messages.map((stored) => {
+          const message = b.proto.WebMessageInfo.fromObject(stored) as WAMessage;
+          const { key } = message;
+          const sender = key.fromMe ? { pn: me?.id, lid: me?.lid } : senderOf(b, key);
+          return normalizeMessage(b, message, sender, false);
+        }),
+        ...(nextBefore && { nextBefore }),
+      };
+    },
+  );
+
+  app.post<{ Params: { id: string; chatId: string } }>(
+    '/sessions/:id/chats/:chatId/read',
+    {
+      schema: { tags: ['chats'], summary: 'Mark a whole chat read', params: chatParams, response: { ...errorResponses } },
+    },
+    async (request) => {
+      const { session, sock } = connected(sessions, request.params.id);
+      const jid = await chatJid(session.id, request.params.chatId);
+      const { messages } = await session.chats.messages(jid, { limit: 1 });
+      const last = messages[0] && (b.proto.WebMessageInfo.fromObject(messages[0]) as WAMessage);
+      if (!last) throw new ApiError(404, 'chat_not_found', `No messages of ${jid} in this session's store`);
+      await whatsapp('mark the chat read', () => sock.chatModify({ markRead: true, lastMessages: [{ key: last.key, messageTimestamp: last.messageTimestamp }] }, jid));
+      const chat = await session.chats.update(jid, { unreadCount: 0 });
+      return view(chat);
+    },
+  );
+
+  app.patch<{ Params: { id: string; chatId: string }; Body: { archived?: boolean; pinned?: boolean; muted?: boolean; mutedUntil?: string } }>(
+    '/sessions/:id/chats/:chatId',
+    {
+      schema: {
+        tags: ['chats'],
+        summary: 'Archive, pin or mute a chat (or undo it)',
+        description: '`muted: true` mutes for ever unless `mutedUntil` (a date-time) is given; `muted: false` unmutes.',
+        params: chatParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          properties: { archived: { type: 'boolean' }, pinned: { type: 'boolean' }, muted: { type: 'boolean' }, mutedUntil: { type: 'string', format: 'date-time' } },
+        },
+        response: { ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { session, sock } = connected(sessions, request.params.id);
+      const jid = await chatJid(session.id, request.params.chatId);
+      const { archived, pinned, muted, mutedUntil } = request.body;
+      if (mutedUntil !== undefined && muted === false) throw new ApiError(400, 'validation_failed', '"mutedUntil" cannot be combined with muted: false', { field: 'mutedUntil' });
+      const muteEnd = mutedUntil !== undefined ? Date.parse(mutedUntil) : muted ? -1 : undefined;
+      if (muteEnd !== undefined && muteEnd !== -1 && muteEnd <= Date.now()) throw new ApiError(400, 'validation_failed', '"mutedUntil" must be in the future', { field: 'mutedUntil' });
+      const { messages } = await session.chats.messages(jid, { limit: 1 });
+      const last = messages[0] && (b.proto.WebMessageInfo.fromObject(messages[0]) as WAMessage);
+      const lastMessages = last ? [{ key: last.key, messageTimestamp: last.messageTimestamp }] : [];
+      const changes: ChatModification[] = [];
+      if (archived !== undefined) {
+        if (!last) throw new ApiError(422, 'chat_empty', 'A chat without messages in the store cannot be archived', { field: 'archived' });
+        changes.push({ archive: archived, lastMessages });
+      }
+      if (pinned !== undefined) changes.push({ pin: pinned });
+      if (muteEnd !== undefined) changes.push({ mute: muteEnd });
+      else if (muted === false) changes.push({ mute: null });
+      for (const change of changes) await whatsapp('change the chat', () => sock.chatModify(change, jid));
+      const chat = await session.chats.update(jid, {
+        ...(archived !== undefined && { archived }),
+        ...(pinned !== undefined && { pinned }),
+        ...(muteEnd !== undefined ? { mutedUntil: muteEnd } : muted === false ? { mutedUntil: 0 } : {}),
+      });
+      return view(chat);
+    },
+  );
+};
+
+function view<T extends { newestPage: number }>({ newestPage: _page, ...chat }: T) {
+  return chat;
+}
+
+function senderOf(b: Baileys, key: WAMessage['key']): { pn?: string; lid?: string } {
+  const group = b.isJidGroup(key.remoteJid ?? '');
+  const addresses = [group ? key.participant : key.remoteJid, group ? key.participantAlt : key.remoteJidAlt].filter((j): j is string => !!j).map((j) => b.jidNormalizedUser(j));
+  return { pn: addresses.find((j) => b.isPnUser(j)), lid: addresses.find((j) => b.isLidUser(j)) };
+}
