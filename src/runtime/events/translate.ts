@@ -89,7 +89,8 @@ export class EventTranslator {
       if (typeof chat.archived === 'boolean') change.archived = chat.archived;
       if (chat.pinned !== undefined) change.pinned = !!chat.pinned;
       if (chat.muteEndTime !== undefined) change.mutedUntil = chat.muteEndTime ? Number(chat.muteEndTime) : 0;
-      if (chat.unreadCount !== undefined && chat.unreadCount !== null) change.unreadCount = Math.max(0, chat.unreadCount);
+      // positive counts are Baileys' per-message increments (the chat store counts those itself); 0 is "read elsewhere"
+      if (chat.unreadCount === 0) change.unreadCount = 0;
       if (Object.keys(change).length) await update(b.jidNormalizedUser(chat.id), change);
     }
   }

@@ -92,12 +92,16 @@ export const chatRoutes: FastifyPluginAsync<ChatRouteOptions> = async (app, { b,
     async (request) => {
       const { session, sock } = connected(sessions, request.params.id);
       const jid = await chatJid(session.id, request.params.chatId);
-      const { messages } = await session.chats.messages(jid, { limit: 1 });
-      const last = messages[0] && (b.proto.WebMessageInfo.fromObject(messages[0]) as WAMessage);
+      const chat = await session.chats.get(jid);
+      const { messages } = await session.chats.messages(jid, { limit: Math.min(Math.max(chat?.unreadCount ?? 0, 1), 200) });
+      const recent = messages.map((m) => b.proto.WebMessageInfo.fromObject(m) as WAMessage);
+      const last = recent[0];
       if (!last) throw new ApiError(404, 'chat_not_found', `No messages of ${jid} in this session's store`);
+      // read receipts tell the sender (blue ticks); the app-state patch tells the account's other devices
+      const unread = recent.filter((m) => !m.key.fromMe).map((m) => m.key);
+      if (unread.length) await whatsapp('send read receipts', () => sock.readMessages(unread));
       await whatsapp('mark the chat read', () => sock.chatModify({ markRead: true, lastMessages: [{ key: last.key, messageTimestamp: last.messageTimestamp }] }, jid));
-      const chat = await session.chats.update(jid, { unreadCount: 0 });
-      return view(chat);
+      return view(await session.chats.update(jid, { unreadCount: 0 }));
     },
   );
 

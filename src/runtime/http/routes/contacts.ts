@@ -7,7 +7,7 @@ import { ApiError } from '../errors';
 import type { SessionManager } from '../../sessions/manager';
 import { RecipientResolver } from '../../messages/recipients';
 import type { Baileys } from '../../whatsapp/baileys';
-import { connected, errorResponses, idParams, whatsapp } from './common';
+import { connected, errorResponses, idParams, whatsapp, whatsappErrorCode } from './common';
 
 export interface ContactRouteOptions {
   b: Baileys;
@@ -100,10 +100,13 @@ export const contactRoutes: FastifyPluginAsync<ContactRouteOptions> = async (app
     async (request) => {
       const { sock } = connected(sessions, request.params.id);
       const jid = request.params.contact.endsWith('@g.us') ? request.params.contact : await recipients.resolve(sock, request.params.contact, 'contact');
-      const url = await sock.profilePictureUrl(jid, request.query.size ?? 'image').catch((error: { output?: { statusCode?: number } }) => {
-        if (error.output?.statusCode === 404 || error.output?.statusCode === 401) return undefined;
-        throw error;
-      });
+      const url = await whatsapp('fetch the picture', () =>
+        sock.profilePictureUrl(jid, request.query.size ?? 'image').catch((error: unknown) => {
+          const code = whatsappErrorCode(error);
+          if (code === 404 || code === 401) return undefined;
+          throw error;
+        }),
+      );
       if (!url) throw new ApiError(404, 'no_picture', `${jid} has no profile picture, or hides it from this account`);
       return { id: jid, url };
     },
