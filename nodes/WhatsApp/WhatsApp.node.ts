@@ -1,9 +1,12 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription, type IWebhookFunctions, type IWebhookResponseData } from 'n8n-workflow';
 import { sendAndWaitWebhooks, webhook as sendAndWaitWebhook } from './actions/message/sendAndWait.operation';
 import { router } from './actions/router';
+import * as chat from './actions/chat';
+import * as contact from './actions/contact';
+import * as group from './actions/group';
 import * as message from './actions/message';
 import * as session from './actions/session';
-import { searchSessions } from './methods/listSearch';
+import { searchChats, searchGroups, searchSessions } from './methods/listSearch';
 
 export class WhatsApp implements INodeType {
   description: INodeTypeDescription = {
@@ -28,17 +31,23 @@ export class WhatsApp implements INodeType {
         type: 'options',
         noDataExpression: true,
         options: [
-          { name: 'Message', value: 'message', description: 'Send WhatsApp messages' },
+          { name: 'Chat', value: 'chat', description: 'Conversations: list, read, archive, mute' },
+          { name: 'Contact', value: 'contact', description: 'People: check numbers, profiles, block' },
+          { name: 'Group', value: 'group', description: 'Groups: create, members, settings, invites' },
+          { name: 'Message', value: 'message', description: 'Send and act on WhatsApp messages' },
           { name: 'Session', value: 'session', description: 'A linked WhatsApp number' },
         ],
         default: 'message',
       },
+      ...chat.description,
+      ...contact.description,
+      ...group.description,
       ...message.description,
       ...session.description,
     ],
   };
 
-  methods = { listSearch: { searchSessions } };
+  methods = { listSearch: { searchChats, searchGroups, searchSessions } };
 
   async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
     return router.call(this);

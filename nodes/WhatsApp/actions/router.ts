@@ -1,10 +1,16 @@
 import { NodeApiError, NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import * as chat from './chat';
+import * as contact from './contact';
+import * as group from './group';
 import * as message from './message';
 import * as session from './session';
 
 type Operation = { execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> };
 
 const resources: Record<string, Record<string, Operation>> = {
+  chat: chat.operations,
+  contact: contact.operations,
+  group: group.operations,
   message: message.operations,
   session: session.operations,
 };

@@ -9,6 +9,7 @@ export const chatRLC: INodeProperties = {
   required: true,
   description: 'Who receives the message. After a WhatsApp Trigger the default answers in the same chat.',
   modes: [
+    { displayName: 'From List', name: 'list', type: 'list', typeOptions: { searchListMethod: 'searchChats', searchable: true } },
     {
       displayName: 'By Phone Number',
       name: 'phone',

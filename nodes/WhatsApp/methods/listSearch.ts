@@ -1,10 +1,43 @@
-import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
+import { NodeOperationError, type ILoadOptionsFunctions, type INodeListSearchResult } from 'n8n-workflow';
 import { runtimeRequest } from '../transport';
 
 interface SessionSummary {
   id: string;
   status: string;
   me?: { phoneNumber?: string; name?: string };
+}
+
+/** The session chosen in the node, for list searches that belong to a session. */
+function currentSession(context: ILoadOptionsFunctions): string {
+  const value = String(context.getCurrentNodeParameter('session', { extractValue: true }) ?? '').trim();
+  if (!value || value.startsWith('=')) throw new NodeOperationError(context.getNode(), 'Pick a session first: chats and groups are listed per session');
+  return encodeURIComponent(value);
+}
+
+interface ChatSummary {
+  id: string;
+  name?: string;
+  type: string;
+}
+
+export async function searchChats(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+  const { chats } = (await runtimeRequest.call(this, 'GET', `/sessions/${currentSession(this)}/chats`, { qs: { limit: 500 } })) as unknown as { chats: ChatSummary[] };
+  const needle = filter?.toLowerCase();
+  return {
+    results: chats
+      .filter((c) => !needle || c.id.includes(needle) || c.name?.toLowerCase().includes(needle))
+      .map((c) => ({ name: c.name ? `${c.name} (${c.id.split('@')[0]})` : c.id, value: c.id })),
+  };
+}
+
+export async function searchGroups(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+  const { groups } = (await runtimeRequest.call(this, 'GET', `/sessions/${currentSession(this)}/groups`)) as unknown as { groups: { id: string; subject: string; size: number }[] };
+  const needle = filter?.toLowerCase();
+  return {
+    results: groups
+      .filter((g) => !needle || g.subject.toLowerCase().includes(needle) || g.id.includes(needle))
+      .map((g) => ({ name: `${g.subject} (${g.size} members)`, value: g.id })),
+  };
 }
 
 export async function searchSessions(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {

@@ -21,8 +21,10 @@ export interface RequestOptions {
   body?: IDataObject;
   qs?: IDataObject;
   itemIndex?: number;
-  /** Return the raw body as a Buffer (images). */
+  /** Return the raw body as a Buffer (images, media). */
   binary?: boolean;
+  /** Return `{ body, headers, statusCode }` instead of the body. */
+  fullResponse?: boolean;
 }
 
 export async function runtimeRequest<T = IDataObject>(
@@ -40,9 +42,14 @@ export async function runtimeRequest<T = IDataObject>(
     ...(options.body && { body: options.body }),
     ...(options.qs && { qs: options.qs }),
     ...(options.binary && { encoding: 'arraybuffer' as const }),
+    ...(options.fullResponse && { returnFullResponse: true }),
   };
   try {
     const response = await this.helpers.httpRequestWithAuthentication.call(this, CREDENTIAL_NAME, request);
+    if (options.fullResponse) {
+      const full = response as { body: unknown; headers: Record<string, string>; statusCode: number };
+      return { ...full, body: options.binary ? Buffer.from(full.body as ArrayBuffer) : full.body } as T;
+    }
     return (options.binary ? Buffer.from(response as ArrayBuffer) : response) as T;
   } catch (error) {
     throw toNodeApiError(this, error, options.itemIndex);

@@ -1,0 +1,8 @@
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { blockDescription, setBlocked } from './setBlocked';
+
+export const description = blockDescription('unblock');
+
+export async function execute(this: IExecuteFunctions, i: number): Promise<INodeExecutionData[]> {
+  return setBlocked(this, i, 'unblock');
+}
