@@ -53,8 +53,16 @@ export function makeExecuteContext(options: FakeContextOptions): { context: IExe
           error.response = { status: response.status, data: JSON.parse(raw.toString() || '{}') };
           throw error;
         }
-        if (request.encoding === 'arraybuffer') return raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length);
-        return raw.length ? JSON.parse(raw.toString()) : {};
+        const body = request.encoding === 'arraybuffer' ? raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length) : raw.length ? JSON.parse(raw.toString()) : {};
+        return request.returnFullResponse ? { body, headers: Object.fromEntries(response.headers), statusCode: response.status } : body;
+      },
+      assertBinaryData(itemIndex: number, field: string) {
+        const binary = items[itemIndex]?.binary?.[field];
+        if (!binary) throw new Error(`item ${itemIndex} has no binary field "${field}"`);
+        return binary;
+      },
+      async getBinaryDataBuffer(itemIndex: number, field: string) {
+        return Buffer.from(items[itemIndex]!.binary![field].data, 'base64');
       },
       async prepareBinaryData(data: Buffer, fileName: string, mimeType: string) {
         return { data: data.toString('base64'), fileName, mimeType, fileSize: String(data.length) };
