@@ -4,6 +4,7 @@ import {
   NodeConnectionTypes,
   NodeOperationError,
   type IDataObject,
+  type INodeExecutionData,
   type IHookFunctions,
   type INodeType,
   type INodeTypeDescription,
@@ -83,6 +84,7 @@ export class WhatsAppTrigger implements INodeType {
         default: {},
         options: [
           { displayName: 'Chat Type', name: 'chatType', type: 'options', options: [{ name: 'All Chats', value: 'all' }, { name: 'Direct Chats Only', value: 'direct' }, { name: 'Groups Only', value: 'group' }], default: 'all' },
+          { displayName: 'Download Media', name: 'downloadMedia', type: 'boolean', default: false, description: 'Whether to attach the image, video, audio or document of a message as binary data (field "data")' },
           { displayName: 'Ignore Own Messages', name: 'ignoreOwnMessages', type: 'boolean', default: true, description: 'Whether to skip messages sent by the linked number itself' },
           {
             displayName: 'Message Kinds',
@@ -178,7 +180,20 @@ export class WhatsAppTrigger implements INodeType {
       messageKinds: (options.messageKinds as string[]) ?? [],
     };
     if (rejectionReason(event, filters)) return { webhookResponse: { received: true } };
-    return { workflowData: [[{ json: flatten(event) as IDataObject }]] };
+    const item: INodeExecutionData = { json: flatten(event) as IDataObject };
+    const data = event.data as { media?: unknown; messageId?: string; chatId?: string } | undefined;
+    if (options.downloadMedia && data?.media && data.messageId && data.chatId) {
+      // the event is never lost to a failed download: it carries the reason instead of the file
+      try {
+        const path = `/sessions/${encodeURIComponent(event.session)}/messages/${encodeURIComponent(data.messageId)}/media`;
+        const { body, headers } = (await runtimeRequest.call(this, 'GET', path, { qs: { chatId: data.chatId }, binary: true, fullResponse: true })) as unknown as { body: Buffer; headers: Record<string, string> };
+        const fileName = /filename\*=UTF-8''([^;]+)/.exec(headers['content-disposition'] ?? '')?.[1];
+        item.binary = { data: await this.helpers.prepareBinaryData(body, fileName ? decodeURIComponent(fileName) : undefined, headers['content-type']) };
+      } catch (error) {
+        item.json.mediaError = (error as Error).message;
+      }
+    }
+    return { workflowData: [[item]] };
   }
 }
 

@@ -18,7 +18,7 @@ export interface FakeContextOptions {
 export function makeExecuteContext(options: FakeContextOptions): { context: IExecuteFunctions; requests: IHttpRequestOptions[] } {
   const requests: IHttpRequestOptions[] = [];
   const node: INode = { id: 'n1', name: 'WhatsApp Runtime', type: 'n8n-nodes-whatsapp-runtime.whatsApp', typeVersion: 1, position: [0, 0], parameters: {} };
-  const items = options.items ?? [{ json: {} }];
+  const items: INodeExecutionData[] = options.items ?? [{ json: {} }];
   const credential = new WhatsAppRuntimeApi();
   const paramsFor = (i: number) => (typeof options.parameters === 'function' ? options.parameters(i) : options.parameters);
   const context = {
@@ -86,10 +86,12 @@ export function makeHookContext(options: { webhookUrl: string; staticData: IData
 }
 
 /** IWebhookFunctions for one incoming request; `response` records what the trigger answered itself. */
-export function makeWebhookContext(options: { headers: Record<string, string | string[] | undefined>; rawBody: Buffer; staticData: IDataObject; parameters: IDataObject }) {
+export function makeWebhookContext(options: { headers: Record<string, string | string[] | undefined>; rawBody: Buffer; staticData: IDataObject; parameters: IDataObject; credentials?: { baseUrl: string; apiKey: string } }) {
+  const execute = options.credentials ? (makeExecuteContext({ parameters: {}, credentials: options.credentials }).context as unknown as Record<string, unknown>) : {};
   const response = { statusCode: 200, body: undefined as unknown };
   const node: INode = { id: 't1', name: 'WhatsApp Runtime Trigger', type: 'n8n-nodes-whatsapp-runtime.whatsAppTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
   const context = {
+    ...(options.credentials && { getCredentials: execute.getCredentials, helpers: execute.helpers }),
     getNode: () => node,
     getWorkflowStaticData: () => options.staticData,
     getNodeParameter: (name: string, fallback?: unknown) => options.parameters[name] ?? fallback,

@@ -30,7 +30,7 @@ describe('WhatsApp Runtime Trigger against a real runtime', () => {
       const chunks: Buffer[] = [];
       req.on('data', (c) => chunks.push(c));
       req.on('end', async () => {
-        const { context, response } = makeWebhookContext({ headers: req.headers, rawBody: Buffer.concat(chunks), staticData, parameters });
+        const { context, response } = makeWebhookContext({ headers: req.headers, rawBody: Buffer.concat(chunks), staticData, parameters, credentials: { baseUrl: t.runtime.url, apiKey: ADMIN_KEY } });
         const result = await trigger.webhook.call(context);
         results.push({ status: response.statusCode, result });
         res.writeHead(response.statusCode).end();
@@ -58,6 +58,24 @@ describe('WhatsApp Runtime Trigger against a real runtime', () => {
     await methods.delete.call(hook());
     expect((await t.api('GET', '/api/v1/webhooks')).body.webhooks).toHaveLength(0);
     expect(await methods.checkExists.call(hook())).toBe(false);
+  });
+
+  test('with Download Media on, the trigger attaches the received file as binary data', async () => {
+    parameters = { ...parameters, options: { downloadMedia: true } };
+    try {
+      await trigger.webhookMethods.default.create.call(hook());
+      const sim = t.runtime.sandbox!;
+      const upload = await sim.uploadMedia({ kind: 'document', data: Buffer.from('menu of the day'), mimetype: 'text/plain', fileName: 'menu.txt' });
+      const id = await sim.sendMessage(ALICE, ACCOUNT, upload);
+      await until(() => results.some((r) => r.result.workflowData?.[0][0].json.messageId === id));
+      const [[item]] = results.find((r) => r.result.workflowData?.[0][0].json.messageId === id)!.result.workflowData!;
+      expect(item.binary?.data).toMatchObject({ fileName: 'menu.txt', mimeType: 'text/plain' });
+      expect(Buffer.from(item.binary!.data.data, 'base64').toString()).toBe('menu of the day');
+    } finally {
+      await trigger.webhookMethods.default.delete.call(hook());
+      parameters = { ...parameters, options: {} };
+      results.length = 0;
+    }
   });
 
   test('a contact says hi, the trigger emits a flat item, and the WhatsApp node answers in the same chat', async () => {

@@ -7,6 +7,7 @@ import {
   type IDataObject,
   type IExecuteFunctions,
   type IHookFunctions,
+  type IWebhookFunctions,
   type IHttpRequestMethods,
   type IHttpRequestOptions,
   type ILoadOptionsFunctions,
@@ -15,7 +16,7 @@ import {
 
 export const CREDENTIAL_NAME = 'whatsAppRuntimeApi';
 
-type Context = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions;
+type Context = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions | IWebhookFunctions;
 
 export interface RequestOptions {
   body?: IDataObject;
