@@ -33,32 +33,36 @@ export class IdempotencyStore {
     const fingerprint = createHash('sha256').update(JSON.stringify(request)).digest('hex');
     const running = this.inFlight.get(id);
     if (running) {
+      // the first request with this key is still sending: wait for it, then answer from what it stored
       await running.catch(() => undefined);
       return this.run(session, key, request, newId, send);
     }
+    // registered before the first await, so a concurrent retry always finds it
+    const attempt = this.attempt(id, fingerprint, newId, send);
+    this.inFlight.set(id, attempt);
+    try {
+      return await attempt;
+    } finally {
+      if (this.inFlight.get(id) === attempt) this.inFlight.delete(id);
+    }
+  }
+
+  private async attempt<R>(id: string, fingerprint: string, newId: () => string, send: (messageId: string) => Promise<R>): Promise<{ result: R; replayed: boolean }> {
     const stored = (await this.kv.get(id)) as IdempotencyRecord<R> | undefined;
     if (stored && stored.fingerprint !== fingerprint) {
       throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request', { field: 'Idempotency-Key' });
     }
     if (stored?.result !== undefined) return { result: stored.result, replayed: true };
     const messageId = stored?.messageId ?? newId();
-    const attempt = (async () => {
-      await this.kv.set(id, { fingerprint, messageId }, this.ttlMs);
-      try {
-        const result = await send(messageId);
-        await this.kv.set(id, { fingerprint, messageId, result }, this.ttlMs);
-        return result;
-      } catch (error) {
-        // a refused send did not happen: the key is free for a corrected retry
-        if (error instanceof ApiError) await this.kv.delete(id);
-        throw error;
-      }
-    })();
-    this.inFlight.set(id, attempt);
+    await this.kv.set(id, { fingerprint, messageId }, this.ttlMs);
     try {
-      return { result: await attempt, replayed: false };
-    } finally {
-      this.inFlight.delete(id);
+      const result = await send(messageId);
+      await this.kv.set(id, { fingerprint, messageId, result }, this.ttlMs);
+      return { result, replayed: false };
+    } catch (error) {
+      // a refused send did not happen: the key is free for a corrected retry
+      if (error instanceof ApiError) await this.kv.delete(id);
+      throw error;
     }
   }
 }
