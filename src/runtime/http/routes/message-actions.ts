@@ -3,7 +3,7 @@
  * for everyone, forward, mark read, typing/recording presence in a chat, and downloading a received message's
  * media (streamed, re-requested from the phone when WhatsApp's copy expired).
  */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors';
 import type { SessionManager } from '../../sessions/manager';
 import { messageKey, type Session } from '../../sessions/session';
@@ -43,14 +43,18 @@ export const messageActionRoutes: FastifyPluginAsync<MessageActionOptions> = asy
   }
 
   /** Sends a message that acts on another one, once per Idempotency-Key. */
-  async function act(sessionId: string, key: string | string[] | undefined, request: unknown, chatId: string, messageId: string, build: (message: WAMessage) => Parameters<WASocket['sendMessage']>[1], to?: string) {
-    return idempotency.run(sessionId, Array.isArray(key) ? key[0] : key, request, () => b.generateMessageIDV2(sessions.get(sessionId).me?.id), async (newId) => {
+  async function act(request: FastifyRequest<{ Params: { id: string }; Body: { chatId: string; messageId: string } }>, reply: FastifyReply, build: (message: WAMessage) => Parameters<WASocket['sendMessage']>[1], to?: string) {
+    const sessionId = request.params.id;
+    const { chatId, messageId } = request.body;
+    const key = request.headers['idempotency-key'];
+    const { result: sent, replayed } = await idempotency.run(sessionId, Array.isArray(key) ? key[0] : key, { route: request.routeOptions.url, body: request.body }, () => b.generateMessageIDV2(sessions.get(sessionId).me?.id), async (newId) => {
       const { session, sock } = connected(sessions, sessionId);
       const { chat, message } = await stored(session, sock, chatId, messageId);
       const destination = to ? await recipients.resolve(sock, to) : chat;
-      const sent = await sock.sendMessage(destination, build(message), { messageId: newId });
-      return result(destination, sent);
+      return result(destination, await sock.sendMessage(destination, build(message), { messageId: newId }));
     });
+    if (replayed) reply.header('idempotent-replayed', 'true');
+    return sent;
   }
 
   app.post<{ Params: { id: string }; Body: { chatId: string; messageId: string; emoji: string } }>(
@@ -65,11 +69,9 @@ export const messageActionRoutes: FastifyPluginAsync<MessageActionOptions> = asy
       },
     },
     async (request, reply) => {
-      const { chatId, messageId, emoji } = request.body;
+      const { emoji } = request.body;
       if (emoji && [...new Intl.Segmenter().segment(emoji)].length !== 1) throw new ApiError(400, 'validation_failed', 'A reaction is a single emoji, or "" to remove it', { field: 'emoji' });
-      const { result: sent, replayed } = await act(request.params.id, request.headers['idempotency-key'], request.body, chatId, messageId, (message) => ({ react: { text: emoji, key: message.key } }));
-      if (replayed) reply.header('idempotent-replayed', 'true');
-      return sent;
+      return act(request, reply, (message) => ({ react: { text: emoji, key: message.key } }));
     },
   );
 
@@ -85,13 +87,10 @@ export const messageActionRoutes: FastifyPluginAsync<MessageActionOptions> = asy
       },
     },
     async (request, reply) => {
-      const { chatId, messageId, text } = request.body;
-      const { result: sent, replayed } = await act(request.params.id, request.headers['idempotency-key'], request.body, chatId, messageId, (message) => {
+      return act(request, reply, (message) => {
         if (!message.key.fromMe) throw new ApiError(422, 'not_own_message', 'Only messages this account sent can be edited', { field: 'messageId' });
-        return { text, edit: message.key };
+        return { text: request.body.text, edit: message.key };
       });
-      if (replayed) reply.header('idempotent-replayed', 'true');
-      return sent;
     },
   );
 
@@ -108,13 +107,10 @@ export const messageActionRoutes: FastifyPluginAsync<MessageActionOptions> = asy
       },
     },
     async (request, reply) => {
-      const { chatId, messageId } = request.body;
-      const { result: sent, replayed } = await act(request.params.id, request.headers['idempotency-key'], request.body, chatId, messageId, (message) => {
+      return act(request, reply, (message) => {
         if (!message.key.fromMe && !b.isJidGroup(message.key.remoteJid ?? '')) throw new ApiError(422, 'not_own_message', 'Only your own messages (or, as a group admin, group messages) can be deleted for everyone', { field: 'messageId' });
         return { delete: message.key };
       });
-      if (replayed) reply.header('idempotent-replayed', 'true');
-      return sent;
     },
   );
 
@@ -130,10 +126,7 @@ export const messageActionRoutes: FastifyPluginAsync<MessageActionOptions> = asy
       },
     },
     async (request, reply) => {
-      const { to, chatId, messageId } = request.body;
-      const { result: sent, replayed } = await act(request.params.id, request.headers['idempotency-key'], request.body, chatId, messageId, (message) => ({ forward: message }), to);
-      if (replayed) reply.header('idempotent-replayed', 'true');
-      return sent;
+      return act(request, reply, (message) => ({ forward: message }), request.body.to);
     },
   );
 
