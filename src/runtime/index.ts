@@ -21,6 +21,7 @@ import { chatRoutes } from './http/routes/chats';
 import { groupRoutes } from './http/routes/groups';
 import { profileRoutes } from './http/routes/profile';
 import { IdempotencyStore } from './messages/idempotency';
+import { RecipientResolver } from './messages/recipients';
 import { sessionRoutes } from './http/routes/sessions';
 import { streamRoutes } from './http/routes/stream';
 import { webhookRoutes } from './http/routes/webhooks';
@@ -147,6 +148,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       });
       sessions = manager;
       const idempotency = new IdempotencyStore(store.namespace('idempotency', { plainJson: true }), config.idempotencyTtlHours * 3600_000);
+      const recipients = new RecipientResolver(b);
       const mediaLimits = { maxBytes: config.mediaMaxBytes, allowPrivateNetworks: config.mediaAllowPrivateNetworks };
       app = await buildHttpServer({
         logger,
@@ -157,11 +159,11 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
             await instance.register(multipart, { limits: { fileSize: config.mediaMaxBytes, files: 1 } });
             await instance.register(meRoutes, { version });
             await instance.register(sessionRoutes, { sessions: manager });
-            await instance.register(messageRoutes, { b, sessions: manager, mediaLimits, waits, idempotency, ffmpegPath: config.ffmpegPath, logger: logger.child({ component: 'messages' }) });
-            await instance.register(messageActionRoutes, { b, sessions: manager, idempotency });
-            await instance.register(contactRoutes, { b, sessions: manager });
-            await instance.register(chatRoutes, { b, sessions: manager });
-            await instance.register(groupRoutes, { b, sessions: manager });
+            await instance.register(messageRoutes, { b, recipients, sessions: manager, mediaLimits, waits, idempotency, ffmpegPath: config.ffmpegPath, logger: logger.child({ component: 'messages' }) });
+            await instance.register(messageActionRoutes, { b, recipients, sessions: manager, idempotency });
+            await instance.register(contactRoutes, { b, recipients, sessions: manager });
+            await instance.register(chatRoutes, { b, recipients, sessions: manager });
+            await instance.register(groupRoutes, { recipients, sessions: manager });
             await instance.register(profileRoutes, { b, sessions: manager, mediaLimits });
             await instance.register(webhookRoutes, { delivery, bus });
             await instance.register(waitRoutes, { waits, sessions: manager });

@@ -6,12 +6,14 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ApiError } from '../errors';
 import type { SessionManager } from '../../sessions/manager';
-import { RecipientResolver } from '../../messages/recipients';
+import type { RecipientResolver } from '../../messages/recipients';
 import { normalizeMessage, type WAMessage } from '../../events/normalize';
 import type { Baileys } from '../../whatsapp/baileys';
 import { connected, errorResponses, idParams, whatsapp } from './common';
 
 export interface ChatRouteOptions {
+  /** Shared by every route, so a number checked once is cached for all of them. */
+  recipients: RecipientResolver;
   b: Baileys;
   sessions: SessionManager;
 }
@@ -20,8 +22,7 @@ type ChatModification = import('@whiskeysockets/baileys', { with: { 'resolution-
 
 const chatParams = { type: 'object', required: ['id', 'chatId'], properties: { id: { type: 'string' }, chatId: { type: 'string', description: 'Phone number, JID, LID or group JID' } } } as const;
 
-export const chatRoutes: FastifyPluginAsync<ChatRouteOptions> = async (app, { b, sessions }) => {
-  const recipients = new RecipientResolver(b);
+export const chatRoutes: FastifyPluginAsync<ChatRouteOptions> = async (app, { b, sessions, recipients }) => {
 
   /** The chat's JID: JIDs as given (no WhatsApp query, so stored chats can be read while offline); numbers resolved. */
   async function chatJid(sessionId: string, chatId: string): Promise<string> {

@@ -5,19 +5,20 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ApiError } from '../errors';
 import type { SessionManager } from '../../sessions/manager';
-import { RecipientResolver } from '../../messages/recipients';
+import type { RecipientResolver } from '../../messages/recipients';
 import type { Baileys } from '../../whatsapp/baileys';
 import { connected, errorResponses, idParams, whatsapp, whatsappErrorCode } from './common';
 
 export interface ContactRouteOptions {
+  /** Shared by every route, so a number checked once is cached for all of them. */
+  recipients: RecipientResolver;
   b: Baileys;
   sessions: SessionManager;
 }
 
 const contactParams = { type: 'object', required: ['id', 'contact'], properties: { id: { type: 'string' }, contact: { type: 'string', description: 'Phone number, phone JID or LID' } } } as const;
 
-export const contactRoutes: FastifyPluginAsync<ContactRouteOptions> = async (app, { b, sessions }) => {
-  const recipients = new RecipientResolver(b);
+export const contactRoutes: FastifyPluginAsync<ContactRouteOptions> = async (app, { b, sessions, recipients }) => {
 
   async function contactJid(sessionId: string, contact: string) {
     const { session, sock } = connected(sessions, sessionId);

@@ -6,14 +6,14 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ApiError } from '../errors';
 import type { SessionManager } from '../../sessions/manager';
-import { RecipientResolver } from '../../messages/recipients';
-import type { Baileys } from '../../whatsapp/baileys';
+import type { RecipientResolver } from '../../messages/recipients';
 import { connected, errorResponses, idParams, whatsapp } from './common';
 
 type GroupMetadata = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).GroupMetadata;
 
 export interface GroupRouteOptions {
-  b: Baileys;
+  /** Shared by every route, so a number checked once is cached for all of them. */
+  recipients: RecipientResolver;
   sessions: SessionManager;
 }
 
@@ -24,8 +24,7 @@ const participantResults = {
   properties: { results: { type: 'array', items: { type: 'object', properties: { participant: { type: 'string' }, status: { type: 'string' }, ok: { type: 'boolean' } } } } },
 } as const;
 
-export const groupRoutes: FastifyPluginAsync<GroupRouteOptions> = async (app, { b, sessions }) => {
-  const recipients = new RecipientResolver(b);
+export const groupRoutes: FastifyPluginAsync<GroupRouteOptions> = async (app, { sessions, recipients }) => {
 
   function groupJid(groupId: string): string {
     const jid = groupId.includes('@') ? groupId : `${groupId}@g.us`;
@@ -168,9 +167,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRouteOptions> = async (app, { 
     },
     async (request) => {
       const { sock } = connected(sessions, request.params.id);
-      const code = await whatsapp('get the invite code', () => sock.groupInviteCode(groupJid(request.params.groupId)));
-      if (!code) throw new ApiError(502, 'whatsapp_error', 'WhatsApp returned no invite code');
-      return { code, link: `https://chat.whatsapp.com/${code}` };
+      return inviteLink(await whatsapp('get the invite code', () => sock.groupInviteCode(groupJid(request.params.groupId))));
     },
   );
 
@@ -181,9 +178,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRouteOptions> = async (app, { 
     },
     async (request) => {
       const { sock } = connected(sessions, request.params.id);
-      const code = await whatsapp('revoke the invite code', () => sock.groupRevokeInvite(groupJid(request.params.groupId)));
-      if (!code) throw new ApiError(502, 'whatsapp_error', 'WhatsApp returned no invite code');
-      return { code, link: `https://chat.whatsapp.com/${code}` };
+      return inviteLink(await whatsapp('revoke the invite code', () => sock.groupRevokeInvite(groupJid(request.params.groupId))));
     },
   );
 
@@ -227,3 +222,8 @@ export const groupRoutes: FastifyPluginAsync<GroupRouteOptions> = async (app, { 
     },
   );
 };
+
+function inviteLink(code: string | undefined): { code: string; link: string } {
+  if (!code) throw new ApiError(502, 'whatsapp_error', 'WhatsApp returned no invite code');
+  return { code, link: `https://chat.whatsapp.com/${code}` };
+}

@@ -7,7 +7,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors';
 import type { SessionManager } from '../../sessions/manager';
 import { messageKey, type Session } from '../../sessions/session';
-import { RecipientResolver } from '../../messages/recipients';
+import type { RecipientResolver } from '../../messages/recipients';
 import type { IdempotencyStore } from '../../messages/idempotency';
 import type { WAMessage } from '../../events/normalize';
 import type { Baileys } from '../../whatsapp/baileys';
@@ -15,6 +15,8 @@ import { connected, errorResponses, idParams, whatsapp, type WASocket } from './
 import { result, sendResult } from './messages';
 
 export interface MessageActionOptions {
+  /** Shared by every route, so a number checked once is cached for all of them. */
+  recipients: RecipientResolver;
   b: Baileys;
   sessions: SessionManager;
   idempotency: IdempotencyStore;
@@ -31,8 +33,7 @@ function body(properties: Record<string, unknown>, required: string[]) {
 
 const MEDIA_FIELDS = ['imageMessage', 'videoMessage', 'audioMessage', 'documentMessage', 'stickerMessage', 'ptvMessage'] as const;
 
-export const messageActionRoutes: FastifyPluginAsync<MessageActionOptions> = async (app, { b, sessions, idempotency }) => {
-  const recipients = new RecipientResolver(b);
+export const messageActionRoutes: FastifyPluginAsync<MessageActionOptions> = async (app, { b, sessions, idempotency, recipients }) => {
 
   /** The chat's JID and a stored message of it (404 when the runtime never saw that message). */
   async function stored(session: Session, sock: WASocket, chatId: string, messageId: string): Promise<{ chat: string; message: WAMessage }> {

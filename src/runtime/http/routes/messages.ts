@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { ApiError } from '../errors';
 import type { SessionManager } from '../../sessions/manager';
 import { messageKey, type Session } from '../../sessions/session';
-import { RecipientResolver } from '../../messages/recipients';
+import type { RecipientResolver } from '../../messages/recipients';
 import type { MediaLimits } from '../../messages/media-input';
 import { MEDIA_KINDS, mediaContent, readMediaRequest, vcardOf, type ContactCard, type MediaKind } from '../../messages/content';
 import type { IdempotencyStore } from '../../messages/idempotency';
@@ -26,6 +26,8 @@ export const sendResult = {
 } as const;
 
 export interface MessageRouteOptions {
+  /** Shared by every route, so a number checked once is cached for all of them. */
+  recipients: RecipientResolver;
   b: Baileys;
   sessions: SessionManager;
   mediaLimits: MediaLimits;
@@ -75,8 +77,7 @@ function jsonSend(summary: string, properties: Record<string, unknown>, required
   };
 }
 
-export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app, { b, sessions, mediaLimits, waits, idempotency, ffmpegPath, logger }) => {
-  const recipients = new RecipientResolver(b);
+export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app, { b, sessions, mediaLimits, waits, idempotency, ffmpegPath, logger, recipients }) => {
 
   /**
    * The one send path: resolve the recipient and the quoted message, then send once per Idempotency-Key. `build`
