@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildMessage } from '../../src/runtime/sandbox/messages';
+import type { ReceivedMessage } from '../../src/runtime/sandbox/users';
 import { ADMIN_KEY, linkSession, startRuntime, type TestRuntime } from '../helpers/runtime';
 import { until } from '../helpers/until';
 
@@ -131,7 +132,7 @@ const PACKAGE = 'n8n-nodes-whatsapp-runtime';
     await until(async () => (await runtime.api('GET', '/api/v1/webhooks')).body.webhooks.length === 0, 30_000, 200);
   }, 120_000);
 
-  test('Send and Wait: the workflow asks, waits, and resumes when the contact replies "yes" in WhatsApp', async () => {
+  test('Send and Wait: the workflow asks with a poll and resumes when the contact replies "yes", then when it votes "Decline"', async () => {
     const credentialId = (await publicApi('POST', '/credentials', { name: 'WhatsApp runtime (approvals)', type: 'whatsAppRuntimeApi', data: { baseUrl: runtime.runtime.url, apiKey: ADMIN_KEY } })).id;
     const credentials = { whatsAppRuntimeApi: { id: credentialId, name: 'WhatsApp runtime (approvals)' } };
     const fromTrigger = (field: string) => `={{ $('WhatsApp Runtime Trigger').item.json.${field} }}`;
@@ -166,14 +167,22 @@ const PACKAGE = 'n8n-nodes-whatsapp-runtime';
     await until(async () => (await runtime.api('GET', '/api/v1/webhooks')).body.webhooks.length === 1, 30_000, 200);
 
     const sim = runtime.runtime.sandbox!;
-    await sim.sendMessage('15550013001', '15550013000', buildMessage.text('deploy?'));
-    const question = await sim.waitForReceived('15550013001', (m) => !!m.text?.startsWith('May I deploy?'), 30_000);
-    expect(question.text).toMatch(/approved=true/);
-    await sim.sendMessage('15550013001', '15550013000', buildMessage.text('yes'));
-    const confirmation = await sim.waitForReceived('15550013001', (m) => m.text === 'approved: true', 30_000).catch(async (error: Error) => {
-      const executions = await publicApi('GET', `/executions?workflowId=${workflow.id}&includeData=true`);
+    const isPoll = (m: ReceivedMessage) => (m.message.pollCreationMessageV3 ?? m.message.pollCreationMessage)?.name === 'May I deploy?';
+    const explain = (workflowId: string) => async (error: Error) => {
+      const executions = await publicApi('GET', `/executions?workflowId=${workflowId}&includeData=true`);
       throw new Error(`${error.message}\n--- executions ---\n${JSON.stringify(executions).slice(0, 3000)}\n--- n8n log ---\n${log.slice(-2000)}`);
-    });
+    };
+    // first question: answered by replying "yes"
+    await sim.sendMessage('15550013001', '15550013000', buildMessage.text('deploy?'));
+    const first = await sim.waitForReceived('15550013001', isPoll, 30_000);
+    expect((first.message.pollCreationMessageV3 ?? first.message.pollCreationMessage)!.options!.map((o) => o.optionName)).toEqual(['Approve', 'Decline']);
+    await sim.sendMessage('15550013001', '15550013000', buildMessage.text('yes'));
+    const confirmation = await sim.waitForReceived('15550013001', (m) => m.text === 'approved: true', 30_000).catch(explain(workflow.id));
+    // second question: answered by tapping "Decline" in the poll
+    await sim.sendMessage('15550013001', '15550013000', buildMessage.text('deploy?'));
+    const second = await sim.waitForReceived('15550013001', (m) => isPoll(m) && m.id !== first.id, 30_000);
+    await sim.votePoll('15550013001', second.id, ['Decline']);
+    await sim.waitForReceived('15550013001', (m) => m.text === 'approved: false', 30_000).catch(explain(workflow.id));
     expect(confirmation.from).toBe('15550013000@s.whatsapp.net');
     await publicApi('POST', `/workflows/${workflow.id}/deactivate`);
   }, 120_000);

@@ -27,7 +27,8 @@ export function makeExecuteContext(options: FakeContextOptions): { context: IExe
     continueOnFail: () => options.continueOnFail ?? false,
     getCredentials: async () => options.credentials,
     getNodeParameter(name: string, itemIndex: number, fallback?: unknown, extra?: { extractValue?: boolean }) {
-      const value = paramsFor(itemIndex)[name];
+      // n8n resolves dotted paths into collections ('approvalOptions.values')
+      const value = name.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), paramsFor(itemIndex));
       if (value === undefined) {
         if (fallback !== undefined) return fallback;
         throw new Error(`missing parameter ${name}`);

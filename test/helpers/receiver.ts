@@ -3,6 +3,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ReceivedRequest {
+  /** Path and query. */
+  url: string;
   headers: IncomingHttpHeaders;
   body: string;
   json: { id: string; type: string; session: string; data: Record<string, unknown> };
@@ -21,7 +23,7 @@ export class Receiver {
       let body = '';
       req.on('data', (chunk) => (body += chunk));
       req.on('end', () => {
-        const partial = { headers: req.headers, body, json: JSON.parse(body || '{}') };
+        const partial = { url: req.url ?? '', headers: req.headers, body, json: JSON.parse(body || '{}') };
         const status = receiver.respond(partial, receiver.requests.length);
         receiver.requests.push({ ...partial, status });
         res.writeHead(status).end();

@@ -47,6 +47,21 @@ export type MessageKind =
   | 'poll'
   | 'unknown';
 
+/** `data` of poll.vote. */
+export interface PollVoteEventData {
+  pollMessageId: string;
+  chatId: string;
+  /** The poll's question. */
+  poll: string;
+  voter?: string;
+  voterPhoneNumber?: string;
+  voterLid?: string;
+  /** Option names; empty when the voter withdrew the vote. */
+  selectedOptions: string[];
+  voteMessageId: string;
+  timestamp: number;
+}
+
 /** `data` of message.received and message.sent. */
 export interface MessageEventData {
   messageId: string;

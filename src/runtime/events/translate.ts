@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Baileys } from '../whatsapp/baileys';
 import type { ChatSettingsUpdate } from '../chats/store';
 import type { EventBus } from './bus';
-import type { MessageEventData } from './schema';
+import type { MessageEventData, PollVoteEventData } from './schema';
 import { carrierOf, normalizeMessage, type SenderAddress, type WAMessage } from './normalize';
 
 type EventMap = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BaileysEventMap;
@@ -150,16 +150,17 @@ export class EventTranslator {
     }
     const byHash = new Map((creation.options ?? []).map((o) => [b.sha256(Buffer.from(o.optionName ?? '')).toString('hex'), o.optionName ?? '']));
     const selected = (vote.selectedOptions ?? []).map((hash) => byHash.get(Buffer.from(hash).toString('hex'))).filter((name): name is string => name !== undefined);
-    await bus.publish('poll.vote', session, {
+    const data: PollVoteEventData = {
       pollMessageId: pollKey.id,
-      chatId: message.key.remoteJid,
-      poll: creation.name,
+      chatId: message.key.remoteJid!,
+      poll: creation.name ?? '',
       ...(sender.pn && { voter: sender.pn, voterPhoneNumber: b.jidDecode(sender.pn)?.user }),
       ...(sender.lid && { voterLid: sender.lid }),
       selectedOptions: selected,
-      voteMessageId: message.key.id,
+      voteMessageId: message.key.id!,
       timestamp: Number(update.senderTimestampMs ?? 0),
-    }, seenKey);
+    };
+    await bus.publish('poll.vote', session, data, seenKey);
   }
 
   /**

@@ -19,6 +19,7 @@ import { Accounts } from './accounts';
 import { GroupDirectory } from './groups';
 import { MediaHost } from './media';
 import { textOf } from '../events/normalize';
+import { pollVote } from './messages';
 import { SimUser, type LinkedDevice, type ReceivedMessage } from './users';
 
 export interface SimulatorOptions {
@@ -707,6 +708,26 @@ export class Simulator {
       }
     }
     return id;
+  }
+
+  /**
+   * `voter` votes on a poll it received (direct or in a group), encrypted with the poll's secret as a phone does.
+   * An empty `options` withdraws the vote. Returns the vote message's id.
+   */
+  async votePoll(voter: string, pollMessageId: string, options: string[]): Promise<string> {
+    const user = this.user(voter);
+    const poll = user.received.find((m) => m.id === pollMessageId);
+    const secret = poll?.message.messageContextInfo?.messageSecret;
+    if (!poll || !secret) throw new Error(`${user.pn} received no poll ${pollMessageId}`);
+    const group = poll.chat.endsWith('@g.us');
+    const vote = pollVote({
+      poll: { remoteJid: poll.chat, id: poll.id, fromMe: false, ...(group && { participant: poll.from }) },
+      pollCreatorJid: poll.from,
+      voterJid: user.pnJid,
+      secret,
+      options,
+    });
+    return group ? this.sendGroupMessage(voter, poll.chat, vote) : this.sendMessage(voter, poll.from, vote);
   }
 
   /**

@@ -2,13 +2,14 @@
  * waits/: Send and Wait answered in WhatsApp. A node that sent a question registers a wait: the chat, its message
  * and n8n's signed resume URLs. The first fitting reply in that chat (a quoted reply to the question, or any
  * message after it) resumes the n8n execution: approval replies ("yes"/"no" and friends) call the approve or
- * disapprove URL, free-text replies are POSTed as `{text}`. Waits are persisted and expire.
+ * disapprove URL, free-text replies are POSTed as `{text}`. When the question is a poll, a vote on it answers the
+ * same way (the chosen option is matched against the approve and disapprove words). Waits are persisted and expire.
  */
 import { randomUUID } from 'node:crypto';
 import type Keyv from 'keyv';
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/bus';
-import type { MessageEventData, RuntimeEvent } from '../events/schema';
+import type { MessageEventData, PollVoteEventData, RuntimeEvent } from '../events/schema';
 
 export interface Wait {
   id: string;
@@ -47,6 +48,7 @@ export class WaitRegistry {
     }
     this.unsubscribe = this.bus.subscribe((event) => {
       if (event.type === 'message.received') void this.onMessage(event as unknown as RuntimeEvent<MessageEventData>);
+      else if (event.type === 'poll.vote') void this.onPollVote(event as unknown as RuntimeEvent<PollVoteEventData>);
     });
   }
 
@@ -84,7 +86,17 @@ export class WaitRegistry {
     // a quoted reply to one question wins; otherwise the oldest open question in the chat
     const wait = candidates.find((w) => message.quoted?.messageId === w.messageId) ?? candidates.sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0];
     if (!wait || message.fromMe) return;
-    const text = message.text ?? message.poll?.name ?? '';
+    await this.answer(wait, message.text ?? message.poll?.name ?? '');
+  }
+
+  private async onPollVote(event: RuntimeEvent<PollVoteEventData>): Promise<void> {
+    const { pollMessageId, selectedOptions } = event.data;
+    const wait = this.list(event.session).find((w) => w.messageId === pollMessageId && !expired(w));
+    // an empty selection is a withdrawn vote; several choices cannot be one answer
+    if (wait && selectedOptions.length === 1) await this.answer(wait, selectedOptions[0]);
+  }
+
+  private async answer(wait: Wait, text: string): Promise<void> {
     let request: { url: string; method: 'GET' | 'POST'; body?: string } | undefined;
     if (wait.responseType === 'freeText' && wait.textUrl && text) {
       request = { url: wait.textUrl, method: 'POST', body: JSON.stringify({ text }) };
@@ -94,6 +106,8 @@ export class WaitRegistry {
       else if (wait.disapproveWords.includes(answer) && wait.disapproveUrl) request = { url: wait.disapproveUrl, method: 'GET' };
     }
     if (!request) return;
+    // only the first answer resumes: a second vote or reply finds the wait gone
+    if (!this.waits.has(wait.id)) return;
     await this.cancel(wait.id);
     await this.resume(wait, request);
   }

@@ -17,7 +17,7 @@ export const description: INodeProperties[] = [
     name: 'responseType',
     type: 'options',
     options: [
-      { name: 'Approval', value: 'approval', description: 'The recipient approves or declines (replies "yes"/"no" in WhatsApp, or opens a link)' },
+      { name: 'Approval', value: 'approval', description: 'The recipient approves or declines (taps a poll option or replies "yes"/"no" in WhatsApp, or opens a link)' },
       { name: 'Free Text', value: 'freeText', description: 'The recipient answers in their own words (a WhatsApp reply, or a form behind a link)' },
     ],
     default: 'approval',
@@ -70,6 +70,14 @@ export const description: INodeProperties[] = [
         ],
       },
       { displayName: 'Accept WhatsApp Replies', name: 'replyInWhatsApp', type: 'boolean', default: true, description: 'Whether a reply in the chat answers (besides the link)' },
+      {
+        displayName: 'Ask With a Poll',
+        name: 'approvalPoll',
+        type: 'boolean',
+        default: true,
+        description: 'Whether an approve-or-decline question is sent as a WhatsApp poll with the two labels as choices (one tap answers; "yes"/"no" replies still work). Off: a text message with approve and decline links.',
+        displayOptions: { show: { '/responseType': ['approval'] } },
+      },
     ],
   },
 ];
@@ -80,35 +88,47 @@ export const sendAndWaitWebhooks: IWebhookDescription[] = [
   { name: 'default', httpMethod: 'POST', responseMode: 'onReceived', responseData: '', path: '={{ $nodeId }}', restartWebhook: true, isFullPath: true },
 ];
 
+const POLL_NAME_MAX = 255;
 const UNIT_MS: Record<string, number> = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 };
 
 export async function execute(this: IExecuteFunctions, i: number): Promise<INodeExecutionData[]> {
   const message = this.getNodeParameter('message', i) as string;
   const responseType = this.getNodeParameter('responseType', i, 'approval') as 'approval' | 'freeText';
   const approval = (this.getNodeParameter('approvalOptions.values', i, {}) ?? {}) as { approvalType?: 'single' | 'double'; approveLabel?: string; disapproveLabel?: string };
-  const options = this.getNodeParameter('options', i, {}) as { limitWaitTime?: { values?: { limitType?: string; resumeAmount?: number; resumeUnit?: string; maxDateAndTime?: string } }; replyInWhatsApp?: boolean };
+  const options = this.getNodeParameter('options', i, {}) as { limitWaitTime?: { values?: { limitType?: string; resumeAmount?: number; resumeUnit?: string; maxDateAndTime?: string } }; replyInWhatsApp?: boolean; approvalPoll?: boolean };
   const waitTill = waitUntil(this, options.limitWaitTime?.values, i);
   const replies = options.replyInWhatsApp !== false;
   const approveUrl = this.getSignedResumeUrl({ approved: 'true' });
   const disapproveUrl = this.getSignedResumeUrl({ approved: 'false' });
   const textUrl = this.getSignedResumeUrl();
   const double = (approval.approvalType ?? 'double') === 'double';
-  const lines = [message, ''];
-  if (responseType === 'approval') {
-    if (replies) lines.push(double ? 'Reply *yes* to approve or *no* to decline, or open a link:' : 'Reply *yes* to approve, or open the link:');
-    lines.push(`*${approval.approveLabel ?? 'Approve'}:* ${approveUrl}`);
-    if (double) lines.push(`*${approval.disapproveLabel ?? 'Decline'}:* ${disapproveUrl}`);
+  const approveLabel = approval.approveLabel || 'Approve';
+  const disapproveLabel = approval.disapproveLabel || 'Decline';
+  const expiresAt = waitTill.getTime() !== WAIT_INDEFINITELY.getTime() ? { expiresAt: waitTill.toISOString() } : {};
+  const to = recipient(this, i);
+  const path = sessionPath(this, i);
+  // a poll needs two distinct choices and WhatsApp answers; otherwise the question carries links
+  if (responseType === 'approval' && double && replies && options.approvalPoll !== false) {
+    if (approveLabel.trim().toLowerCase() === disapproveLabel.trim().toLowerCase()) {
+      throw new NodeOperationError(this.getNode(), 'The approve and decline labels must differ: they become the poll\'s two choices', { itemIndex: i });
+    }
+    // WhatsApp limits a poll question to 255 characters: a longer message goes first as text
+    const pollName = message.length <= POLL_NAME_MAX ? message : 'Your answer';
+    if (pollName !== message) await runtimeRequest.call(this, 'POST', `${path}/messages/text`, { body: { to, text: message }, itemIndex: i });
+    const waitForReply = { responseType, approveUrl, disapproveUrl, ...expiresAt };
+    await runtimeRequest.call(this, 'POST', `${path}/messages/poll`, { body: { to, name: pollName, options: [approveLabel, disapproveLabel], waitForReply }, itemIndex: i });
   } else {
-    lines.push(replies ? `Reply to this message, or answer here: ${textUrl}` : `Answer here: ${textUrl}`);
+    const lines = [message, ''];
+    if (responseType === 'approval') {
+      if (replies) lines.push(double ? 'Reply *yes* to approve or *no* to decline, or open a link:' : 'Reply *yes* to approve, or open the link:');
+      lines.push(`*${approveLabel}:* ${approveUrl}`);
+      if (double) lines.push(`*${disapproveLabel}:* ${disapproveUrl}`);
+    } else {
+      lines.push(replies ? `Reply to this message, or answer here: ${textUrl}` : `Answer here: ${textUrl}`);
+    }
+    const waitForReply = replies ? { responseType, ...(responseType === 'approval' ? { approveUrl, ...(double && { disapproveUrl }) } : { textUrl }), ...expiresAt } : undefined;
+    await runtimeRequest.call(this, 'POST', `${path}/messages/text`, { body: { to, text: lines.join('\n'), ...(waitForReply && { waitForReply }) }, itemIndex: i });
   }
-  const waitForReply = replies
-    ? {
-        responseType,
-        ...(responseType === 'approval' ? { approveUrl, ...(double && { disapproveUrl }) } : { textUrl }),
-        ...(waitTill.getTime() !== WAIT_INDEFINITELY.getTime() && { expiresAt: waitTill.toISOString() }),
-      }
-    : undefined;
-  await runtimeRequest.call(this, 'POST', `${sessionPath(this, i)}/messages/text`, { body: { to: recipient(this, i), text: lines.join('\n'), ...(waitForReply && { waitForReply }) }, itemIndex: i });
   await this.putExecutionToWait(waitTill);
   return [{ json: this.getInputData()[i]?.json ?? {}, pairedItem: { item: i } }];
 }

@@ -15,7 +15,7 @@ import { MEDIA_KINDS, mediaContent, readMediaRequest, vcardOf, type ContactCard,
 import type { IdempotencyStore } from '../../messages/idempotency';
 import { linkPreview } from '../../messages/link-preview';
 import type { Baileys } from '../../whatsapp/baileys';
-import type { WaitRegistry } from '../../waits';
+import { DEFAULT_APPROVE_WORDS, DEFAULT_DISAPPROVE_WORDS, type WaitRegistry } from '../../waits';
 import { connected, errorResponses, idParams, type WASocket } from './common';
 
 type AnyMessageContent = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).AnyMessageContent;
@@ -115,6 +115,28 @@ export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app
     return sent;
   }
 
+  /** `send` with an optional Send and Wait: the wait exists before the message does, so even an instant answer finds it. */
+  async function sendWaiting(
+    request: FastifyRequest<{ Params: { id: string }; Body: { to: string; quotedMessageId?: string } }>,
+    reply: FastifyReply,
+    wait: WaitForReply | undefined,
+    build: (ctx: { sock: WASocket; to: string; messageId: string }) => Promise<AnyMessageContent>,
+  ): Promise<SendResult> {
+    let registered: { id: string } | undefined;
+    return send(
+      request,
+      reply,
+      request.body,
+      request.body,
+      async (ctx) => {
+        const content = await build(ctx);
+        if (wait) registered = await waits.create({ ...wait, session: request.params.id, chatId: ctx.to, messageId: ctx.messageId });
+        return content;
+      },
+      { onFailure: async () => void (registered && (await waits.cancel(registered.id))) },
+    );
+  }
+
   app.post<{ Params: { id: string }; Body: { to: string; text: string; mentions?: string[]; quotedMessageId?: string; linkPreview?: boolean; waitForReply?: WaitForReply } }>(
     '/sessions/:id/messages/text',
     jsonSend(
@@ -129,23 +151,12 @@ export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app
     ),
     async (request, reply) => {
       const { text, waitForReply: wait, linkPreview: preview = true } = request.body;
-      if (wait?.responseType === 'approval' && !wait.approveUrl) throw new ApiError(400, 'validation_failed', 'waitForReply of type approval needs approveUrl', { field: 'waitForReply.approveUrl' });
-      if (wait?.responseType === 'freeText' && !wait.textUrl) throw new ApiError(400, 'validation_failed', 'waitForReply of type freeText needs textUrl', { field: 'waitForReply.textUrl' });
-      let registered: { id: string } | undefined;
-      return send(
-        request,
-        reply,
-        request.body,
-        request.body,
-        async ({ sock, to: jid, messageId }) => {
-          const mentions = await Promise.all((request.body.mentions ?? []).map((m) => recipients.resolve(sock, m, 'mentions')));
-          // the wait exists before the message does, so even an instant answer finds it
-          if (wait) registered = await waits.create({ ...wait, session: request.params.id, chatId: jid, messageId });
-          const urlInfo = preview ? await linkPreview(text, { allowPrivateNetworks: mediaLimits.allowPrivateNetworks, logger }) : undefined;
-          return { text, ...(mentions.length && { mentions }), linkPreview: urlInfo ?? null };
-        },
-        { onFailure: async () => void (registered && (await waits.cancel(registered.id))) },
-      );
+      if (wait) checkWait(wait);
+      return sendWaiting(request, reply, wait, async ({ sock }) => {
+        const mentions = await Promise.all((request.body.mentions ?? []).map((m) => recipients.resolve(sock, m, 'mentions')));
+        const urlInfo = preview ? await linkPreview(text, { allowPrivateNetworks: mediaLimits.allowPrivateNetworks, logger }) : undefined;
+        return { text, ...(mentions.length && { mentions }), linkPreview: urlInfo ?? null };
+      });
     },
   );
 
@@ -215,7 +226,7 @@ export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { to: string; name: string; options: string[]; multipleAnswers?: boolean; quotedMessageId?: string } }>(
+  app.post<{ Params: { id: string }; Body: { to: string; name: string; options: string[]; multipleAnswers?: boolean; quotedMessageId?: string; waitForReply?: WaitForReply } }>(
     '/sessions/:id/messages/poll',
     jsonSend(
       'Send a poll',
@@ -223,17 +234,33 @@ export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app
         name: { type: 'string', minLength: 1, maxLength: 255, description: 'The question' },
         options: { type: 'array', minItems: 2, maxItems: 12, items: { type: 'string', minLength: 1, maxLength: 100 } },
         multipleAnswers: { type: 'boolean', default: false, description: 'Let voters pick several options' },
+        waitForReply: { ...waitForReplySchema, description: 'Send and Wait (approval only, two options): a vote for the first option calls approveUrl, for the second disapproveUrl; replying in words works as for text' },
       },
       ['name', 'options'],
       'Votes arrive as `poll.vote` events with the chosen option names.',
     ),
     async (request, reply) => {
-      const { name, options, multipleAnswers = false } = request.body;
+      const { name, options, multipleAnswers = false, waitForReply: wait } = request.body;
       if (new Set(options.map((o) => o.trim().toLowerCase())).size !== options.length) throw new ApiError(400, 'validation_failed', 'Poll options must be different from each other', { field: 'options' });
-      return send(request, reply, request.body, request.body, async () => ({ poll: { name, values: options, selectableCount: multipleAnswers ? options.length : 1 } }));
+      if (wait) {
+        if (wait.responseType !== 'approval') throw new ApiError(400, 'validation_failed', 'A poll can only wait for an approval: use responseType "approval"', { field: 'waitForReply.responseType' });
+        if (options.length !== 2 || multipleAnswers) throw new ApiError(400, 'validation_failed', 'A poll that waits for an approval needs exactly two options (approve, decline) and single answers', { field: 'options' });
+        checkWait(wait);
+      }
+      const approval = wait && {
+        ...wait,
+        approveWords: [...(wait.approveWords ?? DEFAULT_APPROVE_WORDS), options[0]],
+        disapproveWords: [...(wait.disapproveWords ?? DEFAULT_DISAPPROVE_WORDS), options[1]],
+      };
+      return sendWaiting(request, reply, approval, async () => ({ poll: { name, values: options, selectableCount: multipleAnswers ? options.length : 1 } }));
     },
   );
 };
+
+function checkWait(wait: WaitForReply): void {
+  if (wait.responseType === 'approval' && !wait.approveUrl) throw new ApiError(400, 'validation_failed', 'waitForReply of type approval needs approveUrl', { field: 'waitForReply.approveUrl' });
+  if (wait.responseType === 'freeText' && !wait.textUrl) throw new ApiError(400, 'validation_failed', 'waitForReply of type freeText needs textUrl', { field: 'waitForReply.textUrl' });
+}
 
 export async function quotedMessage(session: Session, chat: string, id: string | undefined) {
   if (!id) return undefined;
