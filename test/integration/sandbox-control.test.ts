@@ -1,3 +1,4 @@
+import { until } from '../helpers/until';
 import { startRuntime, type TestRuntime } from '../helpers/runtime';
 
 describe('sandbox control API over HTTP (runtime in sandbox mode)', () => {
@@ -33,6 +34,13 @@ describe('sandbox control API over HTTP (runtime in sandbox mode)', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(received.find((m) => m.id === reply.body.id)?.text).toBe('hi fay');
+
+    const ours = await t.api('POST', '/api/v1/sessions/http/messages/poll', { to: '15550008001', name: 'Tea?', options: ['Green', 'Black'] });
+    await until(async () => (await t.api('GET', '/api/v1/sandbox/users/15550008001/received')).body.messages.some((m: { id: string }) => m.id === ours.body.id), 5000, 20);
+    expect((await t.api('POST', '/api/v1/sandbox/users/15550008001/votes', { pollMessageId: ours.body.id, options: ['Purple'] })).status).toBe(400);
+    expect((await t.api('POST', '/api/v1/sandbox/users/15550008001/votes', { pollMessageId: ours.body.id, options: ['Black'] })).status).toBe(200);
+    const vote = await t.waitForEvent((e) => e.type === 'poll.vote');
+    expect(vote.data).toMatchObject({ pollMessageId: ours.body.id, poll: 'Tea?', selectedOptions: ['Black'], voterPhoneNumber: '15550008001' });
   });
 
   test('bad control requests get 4xx with a reason', async () => {
@@ -43,6 +51,7 @@ describe('sandbox control API over HTTP (runtime in sandbox mode)', () => {
       ['POST', '/api/v1/sandbox/users/15550008001/messages', { to: '15550008000', type: 'sms', text: 'x' }, 400, 'validation_failed'],
       ['POST', '/api/v1/sandbox/qr/scan', { qr: 'https://wa.me/settings/linked_devices#a,b,c,d', phone: '1' }, 409, 'sandbox_scan_failed'],
       ['POST', '/api/v1/sandbox/users/15550008001/disconnect', { kind: 'explode' }, 400, 'validation_failed'],
+      ['POST', '/api/v1/sandbox/users/15550008001/votes', { pollMessageId: 'NOPE', options: ['A'] }, 404, 'poll_not_found'],
     ];
     for (const [method, path, body, status, code] of cases) {
       const response = await t.api(method, path, body);

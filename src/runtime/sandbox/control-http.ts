@@ -137,6 +137,28 @@ export const sandboxControlRoutes: FastifyPluginAsync<{ simulator: Simulator }> 
     },
   );
 
+  app.post<{ Params: { phone: string }; Body: { pollMessageId: string; options: string[] } }>(
+    '/sandbox/users/:phone/votes',
+    {
+      schema: {
+        tags,
+        summary: 'Make a simulated user vote on a poll it received (empty options withdraw the vote)',
+        params: phoneParams,
+        body: { type: 'object', required: ['pollMessageId', 'options'], additionalProperties: false, properties: { pollMessageId: { type: 'string', minLength: 1 }, options: { type: 'array', items: { type: 'string' }, maxItems: 12 } } },
+      },
+    },
+    async (request) => {
+      const voter = userOr404(request.params.phone);
+      const poll = voter.received.find((m) => m.id === request.body.pollMessageId);
+      const creation = poll && (poll.message.pollCreationMessageV3 ?? poll.message.pollCreationMessageV2 ?? poll.message.pollCreationMessage);
+      if (!creation) throw new ApiError(404, 'poll_not_found', `${voter.pn} received no poll "${request.body.pollMessageId}"`, { field: 'pollMessageId' });
+      const known = new Set((creation.options ?? []).map((o) => o.optionName));
+      const unknown = request.body.options.filter((o) => !known.has(o));
+      if (unknown.length) throw new ApiError(400, 'validation_failed', `Not options of this poll: ${unknown.join(', ')}`, { field: 'options' });
+      return { id: await simulator.votePoll(voter.pn, request.body.pollMessageId, request.body.options) };
+    },
+  );
+
   app.post<{ Params: { phone: string }; Body: { to: string; count: number; perSecond: number; text?: string } }>(
     '/sandbox/users/:phone/messages/series',
     {
