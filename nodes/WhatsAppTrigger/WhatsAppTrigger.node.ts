@@ -19,6 +19,9 @@ import { flatten, parseNumbers, rejectionReason, type IncomingEvent, type Trigge
 
 const EVENT_OPTIONS = [
   { name: 'Call Received', value: 'call.received' },
+  { name: 'Campaign Completed', value: 'campaign.completed' },
+  { name: 'Campaign Recipient Update', value: 'campaign.recipient' },
+  { name: 'Campaign Updated', value: 'campaign.updated' },
   { name: 'Contact Updated', value: 'contact.updated' },
   { name: 'Group Joined', value: 'group.joined' },
   { name: 'Group Participants Changed', value: 'group.participants' },
@@ -31,6 +34,7 @@ const EVENT_OPTIONS = [
   { name: 'Message Status', value: 'message.status' },
   { name: 'Poll Vote', value: 'poll.vote' },
   { name: 'Presence Update', value: 'presence.update' },
+  { name: 'Session Limited by WhatsApp', value: 'session.limited' },
   { name: 'Session QR Code', value: 'session.qr' },
   { name: 'Session Status', value: 'session.status' },
 ];

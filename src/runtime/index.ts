@@ -3,6 +3,7 @@
  * sandbox), sessions, the event bus and the HTTP API, and returns a handle to start and stop it. The CLI
  * (`cli.ts`) and the tests use this same entry point.
  */
+import { randomUUID } from 'node:crypto';
 import { Agent as HttpsAgent } from 'node:https';
 import multipart from '@fastify/multipart';
 import pino, { type Logger } from 'pino';
@@ -20,6 +21,11 @@ import { contactRoutes } from './http/routes/contacts';
 import { chatRoutes } from './http/routes/chats';
 import { groupRoutes } from './http/routes/groups';
 import { profileRoutes } from './http/routes/profile';
+import { outboundRoutes } from './http/routes/outbound';
+import { MessageSender } from './messages/sender';
+import { OutboundQueue } from './outbound/queue';
+import { CampaignManager } from './outbound/campaigns';
+import { systemClock, type Clock } from './outbound/clock';
 import { IdempotencyStore } from './messages/idempotency';
 import { RecipientResolver } from './messages/recipients';
 import { sessionRoutes } from './http/routes/sessions';
@@ -49,6 +55,8 @@ export interface Runtime {
   readonly sandbox?: Simulator;
   readonly sessions: SessionManager;
   readonly delivery: Delivery;
+  /** The send queue and campaigns, once started. */
+  readonly outbound: OutboundQueue;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -66,7 +74,7 @@ export function createLogger(level: RuntimeConfig['logLevel']): Logger {
   });
 }
 
-export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?: Logger; onQr?(session: string, qr: string): void } = {}): Runtime {
+export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?: Logger; onQr?(session: string, qr: string): void; clock?: Clock; random?: () => number } = {}): Runtime {
   const config = parseConfig(input);
   const logger = options.logger ?? createLogger(config.logLevel);
   const store = createStore(config);
@@ -88,6 +96,8 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
   let generatedAdminKey: string | undefined;
   let sandbox: Simulator | undefined;
   let sessions: SessionManager | undefined;
+  let outbound: OutboundQueue | undefined;
+  let campaigns: CampaignManager | undefined;
   let releaseConsole: (() => void) | undefined;
 
   async function whatsappTarget(): Promise<WhatsAppTarget> {
@@ -126,6 +136,10 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       if (!sessions) throw new Error('the runtime is not started');
       return sessions;
     },
+    get outbound() {
+      if (!outbound) throw new Error('the runtime is not started');
+      return outbound;
+    },
     async start() {
       const b = await loadBaileys();
       releaseConsole = guardConsole(logger);
@@ -145,11 +159,38 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         messageRetentionMs: config.messageRetentionDays * 24 * 3600 * 1000,
         restoreStaggerMs: config.restoreStaggerMs,
         onQr: options.onQr,
+        onWhatsAppLimit: (session, signal) => void outbound?.onWhatsAppLimit(session, signal),
       });
       sessions = manager;
       const idempotency = new IdempotencyStore(store.namespace('idempotency', { plainJson: true }), config.idempotencyTtlHours * 3600_000);
       const recipients = new RecipientResolver(b);
       const mediaLimits = { maxBytes: config.mediaMaxBytes, allowPrivateNetworks: config.mediaAllowPrivateNetworks };
+      const sender = new MessageSender({ sessions: manager, recipients, mediaLimits, ffmpegPath: config.ffmpegPath, logger: logger.child({ component: 'messages' }) });
+      const queue = new OutboundQueue({
+        items: store.namespace('outbound', { plainJson: true }),
+        media: store.namespace('outbound-media'),
+        state: store.namespace('outbound-state', { plainJson: true }),
+        bus,
+        sender,
+        sessions: manager,
+        clock: options.clock ?? systemClock,
+        logger: logger.child({ component: 'outbound' }),
+        random: options.random,
+      });
+      const campaignManager = new CampaignManager({
+        campaigns: store.namespace('campaigns', { plainJson: true }),
+        recipients: store.namespace('campaign-recipients', { plainJson: true }),
+        queue,
+        sessions: manager,
+        resolver: recipients,
+        bus,
+        logger: logger.child({ component: 'campaigns' }),
+        newMessageId: (session) => b.generateMessageIDV2(manager.find(session)?.me?.id),
+        newId: () => randomUUID(),
+      });
+      queue.setListener(campaignManager);
+      outbound = queue;
+      campaigns = campaignManager;
       app = await buildHttpServer({
         logger,
         apiKeys,
@@ -159,7 +200,8 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
             await instance.register(multipart, { limits: { fileSize: config.mediaMaxBytes, files: 1 } });
             await instance.register(meRoutes, { version });
             await instance.register(sessionRoutes, { sessions: manager });
-            await instance.register(messageRoutes, { b, recipients, sessions: manager, mediaLimits, waits, idempotency, ffmpegPath: config.ffmpegPath, logger: logger.child({ component: 'messages' }) });
+            await instance.register(messageRoutes, { b, sessions: manager, sender, outbound: queue, mediaLimits, waits, idempotency });
+            await instance.register(outboundRoutes, { sessions: manager, outbound: queue, campaigns: campaignManager, idempotency, mediaLimits });
             await instance.register(messageActionRoutes, { b, recipients, sessions: manager, idempotency });
             await instance.register(contactRoutes, { b, recipients, sessions: manager });
             await instance.register(chatRoutes, { b, recipients, sessions: manager });
@@ -177,11 +219,17 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       const port = typeof address === 'object' && address ? address.port : config.port;
       url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
       await manager.restore();
+      // campaigns first, so the queue's first sends find them; then the queue; then campaigns catch up with it
+      await campaignManager.load();
+      await queue.start();
+      await campaignManager.reconcile();
     },
     async stop() {
       await app?.close();
       app = undefined;
       waits.stop();
+      campaigns?.stop();
+      await outbound?.stop();
       await sessions?.shutdown();
       await delivery.stop();
       await sandbox?.stop();

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRuntime, type Runtime, type RuntimeConfigInput } from '../../src/runtime';
 import type { RuntimeEvent } from '../../src/runtime/events/schema';
+import type { Clock } from '../../src/runtime/outbound/clock';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 
@@ -17,8 +18,8 @@ export interface TestRuntime {
   close(options?: { keepData?: boolean }): Promise<void>;
 }
 
-export async function startRuntime(config: RuntimeConfigInput = {}, dataDir = mkdtempSync(join(tmpdir(), 'wa-runtime-'))): Promise<TestRuntime> {
-  const runtime = createRuntime({ port: 0, logLevel: 'silent', adminApiKey: ADMIN_KEY, dataDir, sandbox: true, restoreStaggerMs: 0, ...config });
+export async function startRuntime(config: RuntimeConfigInput = {}, dataDir = mkdtempSync(join(tmpdir(), 'wa-runtime-')), options: { clock?: Clock; random?: () => number } = {}): Promise<TestRuntime> {
+  const runtime = createRuntime({ port: 0, logLevel: 'silent', adminApiKey: ADMIN_KEY, dataDir, sandbox: true, restoreStaggerMs: 0, ...config }, options);
   const events: RuntimeEvent[] = [];
   runtime.bus.subscribe((event) => events.push(event));
   await runtime.start();

@@ -122,7 +122,9 @@ export class EventTranslator {
     await bus.publish(key.fromMe ? 'message.sent' : 'message.received', session, data, seenKey);
     const status = message.status !== undefined && message.status !== null ? STATUS_NAMES[message.status] : undefined;
     if (key.fromMe && status && status !== 'sent') {
-      await bus.publish('message.status', session, { messageId: key.id, chatId: key.remoteJid, fromMe: true, status }, `${key.remoteJid}|${key.id}|${status}`);
+      // an error ack that arrives while the send is still buffered is merged into the upsert, with its code
+      const reason = message.messageStubParameters?.length ? { reason: message.messageStubParameters.join(' ') } : {};
+      await bus.publish('message.status', session, { messageId: key.id, chatId: key.remoteJid, fromMe: true, status, ...reason }, `${key.remoteJid}|${key.id}|${status}`);
     }
   }
 

@@ -37,11 +37,14 @@ export interface MediaRequest {
   /** Video only: play as a GIF (looping, muted). */
   gifPlayback?: boolean;
   media: MediaInput;
+  /** Queueing: `bulk` or `interactive`, and a time to send at (checked by the route). */
+  lane?: string;
+  sendAt?: string;
   /** Identifies the request for Idempotency-Key checks (file bytes hashed). */
   fingerprint: string;
 }
 
-const TEXT_FIELDS = ['to', 'caption', 'fileName', 'quotedMessageId', 'mimetype', 'gifPlayback'] as const;
+const TEXT_FIELDS = ['to', 'caption', 'fileName', 'quotedMessageId', 'mimetype', 'gifPlayback', 'lane', 'sendAt'] as const;
 
 /** Reads a media request; `recipient: false` is for media that goes nowhere (a profile picture): no `to`. */
 export async function readMediaRequest(request: FastifyRequest, kind: MediaKind, limits: MediaLimits, options: { recipient?: boolean } = {}): Promise<MediaRequest> {
@@ -101,6 +104,8 @@ export async function readMediaRequest(request: FastifyRequest, kind: MediaKind,
     ...(name && { fileName: name }),
     ...(fields.quotedMessageId && { quotedMessageId: fields.quotedMessageId }),
     ...(fields.gifPlayback !== undefined && { gifPlayback: fields.gifPlayback === 'true' }),
+    ...(fields.lane !== undefined && { lane: fields.lane }),
+    ...(fields.sendAt !== undefined && { sendAt: fields.sendAt }),
     media,
     fingerprint,
   };

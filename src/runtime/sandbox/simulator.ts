@@ -537,6 +537,11 @@ export class Simulator {
     const sender = this.userOf(conn);
     const senderDevice = this.deviceOf(conn);
     const to = node.attrs.to;
+    if (sender?.restriction && to && !to.endsWith('@g.us')) {
+      // a restricted account's direct messages are refused with an error ack and reach no one
+      conn.send({ tag: 'ack', attrs: { class: 'message', id: node.attrs.id, from: to, t: now(), error: String(sender.restriction) } });
+      return;
+    }
     conn.send({ tag: 'ack', attrs: { class: 'message', id: node.attrs.id, from: to, t: now() } });
     if (!sender || !senderDevice || !to) return;
     const senderJid = `${sender.lid}:${senderDevice.id}@lid`;
@@ -815,6 +820,30 @@ export class Simulator {
   markRead(from: string, to: string, ids: string[], type: 'read' | 'played' = 'read'): void {
     const reader = this.user(from);
     for (const id of ids) this.sendReceipt(this.user(to), reader.pnJid, id, type);
+  }
+
+  /**
+   * WhatsApp restricts (or, with undefined, frees) `phone`'s account: its direct messages get an error ack with
+   * `code` (463 = restricted) instead of being delivered.
+   */
+  restrict(phone: string, code: number | undefined): void {
+    this.user(phone).restriction = code;
+  }
+
+  /** Tells `phone`'s linked devices about a reach-out time lock until `until`, or (null) that it was lifted. */
+  setReachoutTimelock(phone: string, until: Date | null): void {
+    const user = this.user(phone);
+    const payload = until
+      ? { is_active: true, time_enforcement_ends: String(Math.floor(until.getTime() / 1000)), enforcement_type: 'DEFAULT' }
+      : { is_active: false };
+    const body = Buffer.from(JSON.stringify({ data: { xwa2_notify_account_reachout_timelock: payload } }));
+    for (const device of user.devices.values()) {
+      this.deliver(user, device.id, {
+        tag: 'notification',
+        attrs: { from: S_WHATSAPP_NET, type: 'mex', id: messageId(), t: now() },
+        content: [{ tag: 'update', attrs: { op_name: 'NotificationUserReachoutTimelockUpdate' }, content: body }],
+      });
+    }
   }
 
   /** What `phone` received, decrypted, in arrival order. */

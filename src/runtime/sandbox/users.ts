@@ -49,6 +49,8 @@ export class SimUser {
   readonly received: ReceivedMessage[] = [];
   /** Whether this user's phone answers with a delivery receipt as soon as a message reaches it. */
   autoDeliveryReceipt = true;
+  /** When set, WhatsApp refuses this user's direct messages with this ack error (463: restricted). */
+  restriction?: number;
   online = true;
   about = 'Hey there! I am using WhatsApp.';
   picture?: { id: string; url: string; directPath: string; data: Buffer };

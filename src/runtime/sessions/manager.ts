@@ -13,7 +13,7 @@ import type { WhatsAppTarget } from '../whatsapp/target';
 import { ApiError } from '../http/errors';
 import type { ReconnectPolicy } from './policy';
 import { ChatStore, type ChatRecord } from '../chats/store';
-import { Session, type SessionMe, type SessionSettings } from './session';
+import { Session, type SessionMe, type SessionSettings, type WhatsAppLimitSignal } from './session';
 
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -36,6 +36,8 @@ export interface SessionManagerDeps {
   messageRetentionMs: number;
   restoreStaggerMs: number;
   onQr?(session: string, qr: string): void;
+  /** WhatsApp reported a limit on the account (reach-out time lock, new-chat message cap). */
+  onWhatsAppLimit?(session: string, signal: WhatsAppLimitSignal): void;
 }
 
 export class SessionManager {
@@ -61,6 +63,10 @@ export class SessionManager {
 
   list(): Session[] {
     return [...this.sessions.values()];
+  }
+
+  find(id: string): Session | undefined {
+    return this.sessions.get(id);
   }
 
   get(id: string): Session {
@@ -110,6 +116,7 @@ export class SessionManager {
       chats: new ChatStore(store.namespace<ChatRecord>(`chats:${record.id}`, { plainJson: true }), messages, this.deps.messageRetentionMs),
       messageRetentionMs: this.deps.messageRetentionMs,
       onQr: this.deps.onQr,
+      onWhatsAppLimit: this.deps.onWhatsAppLimit,
       persist: async (update) => {
         const current = (await this.registry.get(record.id)) ?? record;
         const next: SessionRecord = { ...current, ...(update.desired && { desired: update.desired }), ...(update.settings && { settings: update.settings }) };

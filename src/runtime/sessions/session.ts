@@ -8,6 +8,7 @@
 import NodeCache from '@cacheable/node-cache';
 import type Keyv from 'keyv';
 import type { Logger } from 'pino';
+import type { PacingSettings } from '../outbound/pacing';
 import type { EventBus } from '../events/bus';
 import type { WAMessage } from '../events/normalize';
 import { EventTranslator } from '../events/translate';
@@ -39,6 +40,8 @@ export interface SessionSettings {
   rejectCalls: boolean;
   /** Sent to the caller after an automatic rejection. */
   rejectCallsMessage?: string;
+  /** Pacing of queued sends, over the defaults (outbound/pacing). */
+  outbound?: Partial<PacingSettings>;
 }
 
 export const DEFAULT_SESSION_SETTINGS: SessionSettings = { rejectCalls: false };
@@ -69,7 +72,12 @@ export interface SessionDeps {
   persist(update: { desired?: 'running' | 'stopped'; me?: SessionMe | null; settings?: SessionSettings }): Promise<void>;
   /** Called with every new QR string (the CLI prints it to a terminal). */
   onQr?(session: string, qr: string): void;
+  onWhatsAppLimit?(session: string, signal: WhatsAppLimitSignal): void;
 }
+
+export type WhatsAppLimitSignal =
+  | { kind: 'reachout_timelock'; active: boolean; until?: Date }
+  | { kind: 'new_chat_cap'; used?: number; total?: number; cycleEnd?: number };
 
 const TERMINAL: SessionStatus[] = ['logged_out', 'conflict', 'failed'];
 
@@ -276,6 +284,7 @@ export class Session {
       if (generation !== this.generation) return;
       if (events['creds.update']) await this.auth?.saveCreds();
       if (events['connection.update']) await this.onConnectionUpdate(generation, events['connection.update']);
+      this.reportLimits(events);
       this.updateGroupCache(events);
       try {
         await translator.handle(events);
@@ -383,6 +392,16 @@ export class Session {
   private async saveMessage(message: WAMessage): Promise<void> {
     if (!message.key.remoteJid || !message.key.id) return;
     await this.deps.messages.set(messageKey(message.key.remoteJid, message.key.id), message, this.deps.messageRetentionMs);
+  }
+
+  private reportLimits(events: Partial<import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BaileysEventMap>): void {
+    const report = this.deps.onWhatsAppLimit;
+    const lock = events['connection.update']?.reachoutTimeLock;
+    if (report && lock) report(this.id, { kind: 'reachout_timelock', active: !!lock.isActive, until: lock.timeEnforcementEnds });
+    const cap = events['message-capping.update'];
+    if (report && cap) {
+      report(this.id, { kind: 'new_chat_cap', used: cap.used_quota, total: cap.total_quota, ...(cap.cycle_end_timestamp && { cycleEnd: Number(cap.cycle_end_timestamp) * 1000 }) });
+    }
   }
 
   private updateGroupCache(events: Partial<import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BaileysEventMap>): void {

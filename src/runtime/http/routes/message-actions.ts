@@ -12,7 +12,8 @@ import type { IdempotencyStore } from '../../messages/idempotency';
 import type { WAMessage } from '../../events/normalize';
 import type { Baileys } from '../../whatsapp/baileys';
 import { connected, errorResponses, idParams, whatsapp, type WASocket } from './common';
-import { result, sendResult } from './messages';
+import { sendResult } from './messages';
+import { result } from '../../messages/sender';
 
 export interface MessageActionOptions {
   /** Shared by every route, so a number checked once is cached for all of them. */

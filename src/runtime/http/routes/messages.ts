@@ -1,41 +1,44 @@
 /**
  * http/routes/messages: sending. Text (mentions, quoted reply, link preview, Send and Wait), media (image, video,
  * audio, voice note, document, sticker; multipart, base64 or URL), location, contact cards and polls, to a phone
- * number, a JID, a LID or a group. Every send takes an `Idempotency-Key` and answers with the message id.
+ * number, a JID, a LID or a group. Every send takes an `Idempotency-Key`. A send goes now (interactive) and answers
+ * with the message id, or, with `lane: "bulk"` or `sendAt`, is queued (outbound/) and answers 202 with the id it
+ * will carry.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type {} from '@fastify/multipart';
-import type { Logger } from 'pino';
 import { ApiError } from '../errors';
 import type { SessionManager } from '../../sessions/manager';
-import { messageKey, type Session } from '../../sessions/session';
-import type { RecipientResolver } from '../../messages/recipients';
 import type { MediaLimits } from '../../messages/media-input';
-import { MEDIA_KINDS, mediaContent, readMediaRequest, vcardOf, type ContactCard, type MediaKind } from '../../messages/content';
+import { MEDIA_KINDS, readMediaRequest, vcardOf, type ContactCard, type MediaKind } from '../../messages/content';
 import type { IdempotencyStore } from '../../messages/idempotency';
-import { linkPreview } from '../../messages/link-preview';
+import type { MessageSender, SendRequest, SendResult } from '../../messages/sender';
+import type { OutboundQueue, Lane } from '../../outbound/queue';
 import type { Baileys } from '../../whatsapp/baileys';
 import { DEFAULT_APPROVE_WORDS, DEFAULT_DISAPPROVE_WORDS, type WaitRegistry } from '../../waits';
-import { connected, errorResponses, idParams, type WASocket } from './common';
-
-type AnyMessageContent = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).AnyMessageContent;
+import { errorResponses, idParams } from './common';
 
 export const sendResult = {
   type: 'object',
   properties: { id: { type: 'string' }, to: { type: 'string' }, status: { type: 'string' }, timestamp: { type: 'integer' } },
 } as const;
 
+export const queuedResult = {
+  type: 'object',
+  properties: { id: { type: 'string' }, to: { type: 'string' }, status: { type: 'string', enum: ['queued'] }, lane: { type: 'string' }, sendAt: { type: 'string', nullable: true } },
+} as const;
+
 export interface MessageRouteOptions {
-  /** Shared by every route, so a number checked once is cached for all of them. */
-  recipients: RecipientResolver;
   b: Baileys;
   sessions: SessionManager;
+  sender: MessageSender;
+  outbound: OutboundQueue;
   mediaLimits: MediaLimits;
   waits: WaitRegistry;
   idempotency: IdempotencyStore;
-  ffmpegPath: string;
-  logger: Logger;
 }
+
+type Queueing = { lane?: Lane; sendAt?: string };
 
 type WaitForReply = { responseType: 'approval' | 'freeText'; approveUrl?: string; disapproveUrl?: string; textUrl?: string; approveWords?: string[]; disapproveWords?: string[]; expiresAt?: string };
 
@@ -58,6 +61,10 @@ const waitForReplySchema = {
 
 const to = { type: 'string', minLength: 1, description: 'Phone number (any format, with country code), phone JID, LID or group JID' } as const;
 const quotedMessageId = { type: 'string', minLength: 1, description: 'Reply to this message of the same chat' } as const;
+const queueing = {
+  lane: { type: 'string', enum: ['interactive', 'bulk'], default: 'interactive', description: '`bulk` queues the send behind the session\'s pacing (see /outbound); `interactive` sends now' },
+  sendAt: { type: 'string', format: 'date-time', description: 'Queue the send until this time' },
+} as const;
 const idempotencyHeader = {
   type: 'object',
   properties: { 'idempotency-key': { type: 'string', description: 'Sends with the same key happen once; a retry returns the first result' } },
@@ -71,73 +78,54 @@ function jsonSend(summary: string, properties: Record<string, unknown>, required
       ...(description && { description }),
       params: idParams,
       headers: idempotencyHeader,
-      body: { type: 'object', required: ['to', ...required], additionalProperties: false, properties: { to, quotedMessageId, ...properties } },
-      response: { 200: sendResult, ...errorResponses },
+      body: { type: 'object', required: ['to', ...required], additionalProperties: false, properties: { to, quotedMessageId, ...queueing, ...properties } },
+      response: { 200: sendResult, 202: queuedResult, ...errorResponses },
     },
   };
 }
 
-export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app, { b, sessions, mediaLimits, waits, idempotency, ffmpegPath, logger, recipients }) => {
-
+export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app, { b, sessions, sender, outbound, mediaLimits, waits, idempotency }) => {
   /**
-   * The one send path: resolve the recipient and the quoted message, then send once per Idempotency-Key. `build`
-   * runs inside the idempotent section, so a replay neither downloads nor converts media again.
+   * The one send path: now (through the interactive lane) or queued, once per Idempotency-Key. A Send and Wait
+   * registers its wait after the content is built and before the message goes, so even an instant answer finds it.
    */
-  async function send(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    input: { to: string; quotedMessageId?: string },
-    fingerprint: unknown,
-    build: (ctx: { sock: WASocket; to: string; messageId: string }) => Promise<AnyMessageContent>,
-    hooks: { onFailure?(): Promise<void> } = {},
-  ): Promise<SendResult> {
+  async function dispatch(request: FastifyRequest, reply: FastifyReply, send: SendRequest, queueing: Queueing, fingerprint: unknown, wait?: WaitForReply): Promise<SendResult | QueuedResult> {
     const sessionId = (request.params as { id: string }).id;
+    const session = sessions.get(sessionId);
     const key = request.headers['idempotency-key'];
-    const { result: sent, replayed } = await idempotency.run(
+    const sendAt = queueing.sendAt === undefined ? undefined : Date.parse(queueing.sendAt);
+    const queued = queueing.lane === 'bulk' || sendAt !== undefined;
+    if (queued && wait) throw new ApiError(400, 'validation_failed', 'A Send and Wait goes now: it cannot be queued with "lane" or "sendAt"', { field: 'waitForReply' });
+    let registered: { id: string } | undefined;
+    const { result, replayed } = await idempotency.run<SendResult | QueuedResult>(
       sessionId,
       Array.isArray(key) ? key[0] : key,
-      { route: request.routeOptions.url, fingerprint },
-      () => b.generateMessageIDV2(sessions.get(sessionId).me?.id),
+      { route: request.routeOptions.url, fingerprint, queueing },
+      () => b.generateMessageIDV2(session.me?.id),
       async (messageId) => {
-        const { session, sock } = connected(sessions, sessionId);
-        const jid = await recipients.resolve(sock, input.to);
-        const quoted = await quotedMessage(session, jid, input.quotedMessageId);
-        const content = await build({ sock, to: jid, messageId });
+        if (queued) {
+          const lane = queueing.lane ?? 'interactive';
+          await outbound.enqueue(sessionId, { id: messageId, lane, request: send, ...(sendAt !== undefined && { sendAt }) });
+          return { id: messageId, to: send.body.to, status: 'queued', lane, sendAt: sendAt === undefined ? null : new Date(sendAt).toISOString() };
+        }
         try {
-          return result(jid, await sock.sendMessage(jid, content, { messageId, ...(quoted && { quoted }) }));
+          return await outbound.sendNow(sessionId, send.body.to, () =>
+            sender.send(sessionId, send, messageId, {
+              beforeSend: wait ? async ({ to }) => void (registered = await waits.create({ ...wait, session: sessionId, chatId: to, messageId })) : undefined,
+            }),
+          );
         } catch (error) {
-          await hooks.onFailure?.();
+          if (registered) await waits.cancel(registered.id);
           throw error;
         }
       },
     );
     if (replayed) reply.header('idempotent-replayed', 'true');
-    return sent;
+    if (result.status === 'queued') reply.status(202);
+    return result;
   }
 
-  /** `send` with an optional Send and Wait: the wait exists before the message does, so even an instant answer finds it. */
-  async function sendWaiting(
-    request: FastifyRequest<{ Params: { id: string }; Body: { to: string; quotedMessageId?: string } }>,
-    reply: FastifyReply,
-    wait: WaitForReply | undefined,
-    build: (ctx: { sock: WASocket; to: string; messageId: string }) => Promise<AnyMessageContent>,
-  ): Promise<SendResult> {
-    let registered: { id: string } | undefined;
-    return send(
-      request,
-      reply,
-      request.body,
-      request.body,
-      async (ctx) => {
-        const content = await build(ctx);
-        if (wait) registered = await waits.create({ ...wait, session: request.params.id, chatId: ctx.to, messageId: ctx.messageId });
-        return content;
-      },
-      { onFailure: async () => void (registered && (await waits.cancel(registered.id))) },
-    );
-  }
-
-  app.post<{ Params: { id: string }; Body: { to: string; text: string; mentions?: string[]; quotedMessageId?: string; linkPreview?: boolean; waitForReply?: WaitForReply } }>(
+  app.post<{ Params: { id: string }; Body: { to: string; text: string; mentions?: string[]; quotedMessageId?: string; linkPreview?: boolean; waitForReply?: WaitForReply } & Queueing }>(
     '/sessions/:id/messages/text',
     jsonSend(
       'Send a text message',
@@ -150,13 +138,9 @@ export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app
       ['text'],
     ),
     async (request, reply) => {
-      const { text, waitForReply: wait, linkPreview: preview = true } = request.body;
+      const { waitForReply: wait, lane, sendAt, ...body } = request.body;
       if (wait) checkWait(wait);
-      return sendWaiting(request, reply, wait, async ({ sock }) => {
-        const mentions = await Promise.all((request.body.mentions ?? []).map((m) => recipients.resolve(sock, m, 'mentions')));
-        const urlInfo = preview ? await linkPreview(text, { allowPrivateNetworks: mediaLimits.allowPrivateNetworks, logger }) : undefined;
-        return { text, ...(mentions.length && { mentions }), linkPreview: urlInfo ?? null };
-      });
+      return dispatch(request, reply, { kind: 'text', body }, { lane, sendAt }, request.body, wait);
     },
   );
 
@@ -168,21 +152,23 @@ export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app
         schema: {
           tags: ['messages'],
           summary: spec.summary,
-          description: `JSON \`{to, ${spec.caption ? 'caption?, ' : ''}quotedMessageId?, fileName?, media: {base64 | url, mimetype?, fileName?}}\` or multipart/form-data with those fields and one file part. Accepted types: ${spec.types.join(', ')}; at most the configured media size.`,
+          description: `JSON \`{to, ${spec.caption ? 'caption?, ' : ''}quotedMessageId?, fileName?, lane?, sendAt?, media: {base64 | url, mimetype?, fileName?}}\` or multipart/form-data with those fields and one file part. Accepted types: ${spec.types.join(', ')}; at most the configured media size.`,
           params: idParams,
           headers: idempotencyHeader,
-          response: { 200: sendResult, ...errorResponses },
+          response: { 200: sendResult, 202: queuedResult, ...errorResponses },
         },
       },
       async (request, reply) => {
         sessions.get(request.params.id);
-        const input = await readMediaRequest(request, kind, mediaLimits);
-        return send(request, reply, input, input.fingerprint, () => mediaContent(kind, input, ffmpegPath));
+        const { fingerprint, lane, sendAt, ...body } = await readMediaRequest(request, kind, mediaLimits);
+        if (lane !== undefined && lane !== 'interactive' && lane !== 'bulk') throw new ApiError(400, 'validation_failed', '"lane" must be "interactive" or "bulk"', { field: 'lane' });
+        if (sendAt !== undefined && Number.isNaN(Date.parse(sendAt))) throw new ApiError(400, 'validation_failed', '"sendAt" must be a date-time', { field: 'sendAt' });
+        return dispatch(request, reply, { kind, body }, { lane, sendAt }, fingerprint);
       },
     );
   }
 
-  app.post<{ Params: { id: string }; Body: { to: string; latitude: number; longitude: number; name?: string; address?: string; quotedMessageId?: string } }>(
+  app.post<{ Params: { id: string }; Body: { to: string; latitude: number; longitude: number; name?: string; address?: string; quotedMessageId?: string } & Queueing }>(
     '/sessions/:id/messages/location',
     jsonSend(
       'Send a location',
@@ -195,12 +181,12 @@ export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app
       ['latitude', 'longitude'],
     ),
     async (request, reply) => {
-      const { latitude, longitude, name, address } = request.body;
-      return send(request, reply, request.body, request.body, async () => ({ location: { degreesLatitude: latitude, degreesLongitude: longitude, ...(name && { name }), ...(address && { address }) } }));
+      const { lane, sendAt, ...body } = request.body;
+      return dispatch(request, reply, { kind: 'location', body }, { lane, sendAt }, request.body);
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { to: string; contacts: ContactCard[]; quotedMessageId?: string } }>(
+  app.post<{ Params: { id: string }; Body: { to: string; contacts: ContactCard[]; quotedMessageId?: string } & Queueing }>(
     '/sessions/:id/messages/contact',
     jsonSend(
       'Send one or more contact cards',
@@ -220,13 +206,14 @@ export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app
       'Each contact is `{name, phone, organization?, email?}` (a vCard is built) or `{vcard}`.',
     ),
     async (request, reply) => {
-      const cards = request.body.contacts.map((card, index) => vcardOf(card, index));
-      const displayName = cards.length === 1 ? cards[0].displayName : `${cards.length} contacts`;
-      return send(request, reply, request.body, request.body, async () => ({ contacts: { displayName, contacts: cards } }));
+      const { lane, sendAt, ...body } = request.body;
+      // checked now, so a bad card is refused before anything is queued
+      body.contacts.forEach((card, index) => vcardOf(card, index));
+      return dispatch(request, reply, { kind: 'contact', body }, { lane, sendAt }, request.body);
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { to: string; name: string; options: string[]; multipleAnswers?: boolean; quotedMessageId?: string; waitForReply?: WaitForReply } }>(
+  app.post<{ Params: { id: string }; Body: { to: string; name: string; options: string[]; multipleAnswers?: boolean; quotedMessageId?: string; waitForReply?: WaitForReply } & Queueing }>(
     '/sessions/:id/messages/poll',
     jsonSend(
       'Send a poll',
@@ -240,7 +227,8 @@ export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app
       'Votes arrive as `poll.vote` events with the chosen option names.',
     ),
     async (request, reply) => {
-      const { name, options, multipleAnswers = false, waitForReply: wait } = request.body;
+      const { waitForReply: wait, lane, sendAt, ...body } = request.body;
+      const { options, multipleAnswers = false } = body;
       if (new Set(options.map((o) => o.trim().toLowerCase())).size !== options.length) throw new ApiError(400, 'validation_failed', 'Poll options must be different from each other', { field: 'options' });
       if (wait) {
         if (wait.responseType !== 'approval') throw new ApiError(400, 'validation_failed', 'A poll can only wait for an approval: use responseType "approval"', { field: 'waitForReply.responseType' });
@@ -252,30 +240,20 @@ export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app
         approveWords: [...(wait.approveWords ?? DEFAULT_APPROVE_WORDS), options[0]],
         disapproveWords: [...(wait.disapproveWords ?? DEFAULT_DISAPPROVE_WORDS), options[1]],
       };
-      return sendWaiting(request, reply, approval, async () => ({ poll: { name, values: options, selectableCount: multipleAnswers ? options.length : 1 } }));
+      return dispatch(request, reply, { kind: 'poll', body }, { lane, sendAt }, request.body, approval);
     },
   );
 };
 
+interface QueuedResult {
+  id: string;
+  to: string;
+  status: 'queued';
+  lane: Lane;
+  sendAt: string | null;
+}
+
 function checkWait(wait: WaitForReply): void {
   if (wait.responseType === 'approval' && !wait.approveUrl) throw new ApiError(400, 'validation_failed', 'waitForReply of type approval needs approveUrl', { field: 'waitForReply.approveUrl' });
   if (wait.responseType === 'freeText' && !wait.textUrl) throw new ApiError(400, 'validation_failed', 'waitForReply of type freeText needs textUrl', { field: 'waitForReply.textUrl' });
-}
-
-export async function quotedMessage(session: Session, chat: string, id: string | undefined) {
-  if (!id) return undefined;
-  const quoted = await session.storedMessage(messageKey(chat, id));
-  if (!quoted) throw new ApiError(404, 'quoted_message_not_found', `No message "${id}" in this chat to reply to`, { field: 'quotedMessageId' });
-  return quoted;
-}
-
-export interface SendResult {
-  id: string;
-  to: string;
-  status: 'sent';
-  timestamp: number;
-}
-
-export function result(to: string, sent: { key: { id?: string | null }; messageTimestamp?: unknown } | undefined): SendResult {
-  return { id: sent?.key.id ?? '', to, status: 'sent', timestamp: Number(sent?.messageTimestamp ?? Math.floor(Date.now() / 1000)) };
 }
