@@ -1,6 +1,8 @@
 'use strict';
 // Sending texts one after the other: bare `sock.sendMessage` (baseline) against the runtime's
-// `POST /sessions/:id/messages/text` (recipient check, validation, HTTP). Wall time per send, as a client sees it.
+// `POST /sessions/:id/messages/text` (recipient check, validation, HTTP; wall time per send, as a client sees it)
+// and against the outbound queue with pacing off (queued sends persisted, picked, sent and removed; time per send
+// while the queue drains a backlog that became due at once).
 const { startSimulatorProcess, until, percentile, report, bareSocket } = require('./lib');
 
 const COUNT = Number(process.env.BENCH_SENDS ?? 300);
@@ -46,10 +48,28 @@ async function main() {
         req.end(body);
       });
     const ours = await timed(COUNT, (i) => post(JSON.stringify({ to: '+1 555 009 8888', text: `rest ${i}` })));
+
+    const noPacing = { minGapMs: 0, maxGapMs: 0, perMinute: null, perHour: null, perDay: null, firstContactsPerDay: null };
+    await fetch(`${rt.url}/api/v1/sessions/send/outbound/settings`, { method: 'PATCH', headers, body: JSON.stringify(noPacing) });
+    const dueAt = Date.now() + 3000;
+    const queued = new Set();
+    for (let i = 0; i < COUNT; i++) {
+      const response = await fetch(`${rt.url}/api/v1/sessions/send/messages/text`, { method: 'POST', headers, body: JSON.stringify({ to: '+1 555 009 8888', text: `queued ${i}`, lane: 'bulk', sendAt: new Date(dueAt).toISOString() }) });
+      queued.add((await response.json()).id);
+    }
+    if (Date.now() >= dueAt) throw new Error('queueing took longer than the 3 s head start: raise it');
+    let lastSentAt = 0;
+    const unsubscribe = rt.bus.subscribe((event) => {
+      if (event.type === 'message.sent' && queued.delete(event.data.messageId)) lastSentAt = Date.now();
+    });
+    await until(() => queued.size === 0, 60_000);
+    unsubscribe();
+    const queuedPerSend = (lastSentAt - dueAt) / COUNT;
     await rt.stop();
     report(`sending a text (${COUNT} sequential sends)`, [
       { what: 'bare sock.sendMessage (baseline)', 'mean ms': bare.mean.toFixed(2), 'p50 ms': bare.p50.toFixed(2), 'p99 ms': bare.p99.toFixed(2), ratio: '1.00' },
       { what: 'runtime POST /messages/text', 'mean ms': ours.mean.toFixed(2), 'p50 ms': ours.p50.toFixed(2), 'p99 ms': ours.p99.toFixed(2), ratio: (ours.mean / bare.mean).toFixed(2) },
+      { what: 'outbound queue, pacing off (per send)', 'mean ms': queuedPerSend.toFixed(2), 'p50 ms': '-', 'p99 ms': '-', ratio: (queuedPerSend / bare.mean).toFixed(2) },
     ]);
   } finally {
     sim.stop();
