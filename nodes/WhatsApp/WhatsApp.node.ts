@@ -1,6 +1,7 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription, type IWebhookFunctions, type IWebhookResponseData } from 'n8n-workflow';
 import { sendAndWaitWebhooks, webhook as sendAndWaitWebhook } from './actions/message/sendAndWait.operation';
 import { router } from './actions/router';
+import * as campaign from './actions/campaign';
 import * as chat from './actions/chat';
 import * as contact from './actions/contact';
 import * as group from './actions/group';
@@ -31,6 +32,7 @@ export class WhatsApp implements INodeType {
         type: 'options',
         noDataExpression: true,
         options: [
+          { name: 'Campaign', value: 'campaign', description: 'Bulk messages: one template, many recipients, paced' },
           { name: 'Chat', value: 'chat', description: 'Conversations: list, read, archive, mute' },
           { name: 'Contact', value: 'contact', description: 'People: check numbers, profiles, block' },
           { name: 'Group', value: 'group', description: 'Groups: create, members, settings, invites' },
@@ -39,6 +41,7 @@ export class WhatsApp implements INodeType {
         ],
         default: 'message',
       },
+      ...campaign.description,
       ...chat.description,
       ...contact.description,
       ...group.description,

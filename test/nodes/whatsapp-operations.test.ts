@@ -27,6 +27,13 @@ const cases: [string, IDataObject, Recorded][] = [
   ['message forward', { resource: 'message', operation: 'forward', session, chat, messageId: 'M1', forwardTo: '+1 555 0199' }, { method: 'POST', url: '/api/v1/sessions/sales/messages/forward', body: { chatId: chat.value, messageId: 'M1', to: '+1 555 0199' } }],
   ['message markRead', { resource: 'message', operation: 'markRead', session, chat, messageId: 'M1, M2' }, { method: 'POST', url: '/api/v1/sessions/sales/messages/read', body: { chatId: chat.value, messageIds: ['M1', 'M2'] } }],
   ['message sendPresence', { resource: 'message', operation: 'sendPresence', session, chat, state: 'recording' }, { method: 'POST', url: '/api/v1/sessions/sales/presence', body: { chatId: chat.value, state: 'recording' } }],
+  ['message sendText (paced bulk, scheduled)', { resource: 'message', operation: 'sendText', session, chat, text: 'later', options: { bulk: true, sendAt: '2030-01-01T08:00:00.000Z' } }, { method: 'POST', url: '/api/v1/sessions/sales/messages/text', body: { to: chat.value, text: 'later', lane: 'bulk', sendAt: '2030-01-01T08:00:00.000Z' } }],
+  ['campaign get', { resource: 'campaign', operation: 'get', session, campaignId: 'cmp_1' }, { method: 'GET', url: '/api/v1/sessions/sales/campaigns/cmp_1' }],
+  ['campaign getAll', { resource: 'campaign', operation: 'getAll', session }, { method: 'GET', url: '/api/v1/sessions/sales/campaigns' }],
+  ['campaign getRecipients', { resource: 'campaign', operation: 'getRecipients', session, campaignId: 'cmp_1', status: 'failed', limit: 20 }, { method: 'GET', url: '/api/v1/sessions/sales/campaigns/cmp_1/recipients?limit=20&status=failed' }],
+  ['campaign pause', { resource: 'campaign', operation: 'pause', session, campaignId: 'cmp_1' }, { method: 'POST', url: '/api/v1/sessions/sales/campaigns/cmp_1/pause' }],
+  ['campaign resume', { resource: 'campaign', operation: 'resume', session, campaignId: 'cmp_1' }, { method: 'POST', url: '/api/v1/sessions/sales/campaigns/cmp_1/resume' }],
+  ['campaign cancel', { resource: 'campaign', operation: 'cancel', session, campaignId: 'cmp_1' }, { method: 'POST', url: '/api/v1/sessions/sales/campaigns/cmp_1/cancel' }],
   ['chat getAll', { resource: 'chat', operation: 'getAll', session, limit: 10, archivedOnly: true }, { method: 'GET', url: '/api/v1/sessions/sales/chats?limit=10&archived=true' }],
   ['chat getMessages', { resource: 'chat', operation: 'getMessages', session, chat, limit: 5 }, { method: 'GET', url: '/api/v1/sessions/sales/chats/15550001111%40s.whatsapp.net/messages?limit=5' }],
   ['chat markRead', { resource: 'chat', operation: 'markRead', session, chat }, { method: 'POST', url: '/api/v1/sessions/sales/chats/15550001111%40s.whatsapp.net/read' }],
@@ -59,7 +66,7 @@ describe('WhatsApp node operations build the runtime request', () => {
       req.on('end', () => {
         seen.push({ method: req.method!, url: req.url!, ...(raw && { body: JSON.parse(raw) }) });
         res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ ok: true, results: [{ ok: true }], chats: [{ id: 'c' }], messages: [{ messageId: 'm' }], groups: [{ id: 'g' }] }));
+        res.end(JSON.stringify({ ok: true, results: [{ ok: true }], chats: [{ id: 'c' }], messages: [{ messageId: 'm' }], groups: [{ id: 'g' }], campaigns: [{ id: 'c' }], recipients: [{ index: 0 }] }));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -85,6 +92,9 @@ describe('WhatsApp node operations build the runtime request', () => {
     await expect(run({ resource: 'message', operation: 'edit', session, chat, messageId: 'M', text: '  ' })).rejects.toThrow(/New Text is empty/);
     await expect(run({ resource: 'message', operation: 'sendMedia', session, chat, mediaType: 'sticker', source: 'url', url: 'https://x.test/s.webp', options: { caption: 'no' } })).rejects.toThrow(NodeOperationError);
     await expect(run({ resource: 'group', operation: 'get', session, group: { mode: 'id', value: '' } })).rejects.toThrow(/No group given/);
+    await expect(run({ resource: 'message', operation: 'sendText', session, chat, text: 'x', options: { sendAt: 'soon' } })).rejects.toThrow(/Send At/);
+    await expect(run({ resource: 'campaign', operation: 'create', session, recipient: '', messageType: 'text', text: 'hi', options: {} })).rejects.toThrow(/no recipient/);
+    await expect(run({ resource: 'campaign', operation: 'pause', session, campaignId: ' ' })).rejects.toThrow(/Campaign ID is empty/);
     expect(seen).toHaveLength(0);
   });
 });
@@ -127,5 +137,27 @@ describe('WhatsApp node media in and out, against a real runtime and the simulat
     const [[item]] = await new WhatsApp().execute.call(download.context);
     expect(item.binary?.file).toMatchObject({ fileName: 'orders.txt', mimeType: 'text/plain' });
     expect(Buffer.from(item.binary!.file.data, 'base64').toString()).toBe('order list');
+  });
+
+  test('Campaign → Create: one campaign from all input items, each filled from its own fields', async () => {
+    const sim = t.runtime.sandbox!;
+    sim.createUser({ phone: '15550009102', name: 'Hal' });
+    await t.api('PATCH', '/api/v1/sessions/sales/outbound/settings', { minGapMs: 0, maxGapMs: 0, perMinute: null, perHour: null, perDay: null, firstContactsPerDay: null });
+    const items = [
+      { json: { phone: `+${GINA}`, name: 'Gina', order: 17 } },
+      { json: { phone: '+1 555 000 9102', name: 'Hal', order: 18 } },
+      { json: { phone: '+1 555 000 9199', name: 'Nobody', order: 19 } },
+    ];
+    const context = makeExecuteContext({
+      items,
+      parameters: (i) => ({ resource: 'campaign', operation: 'create', session, recipient: items[i].json.phone, messageType: 'text', text: 'Hi {{name}}, order {{order}} shipped', options: { name: 'Shipping' } }),
+      credentials: { baseUrl: t.runtime.url, apiKey: ADMIN_KEY },
+    });
+    const [output] = await new WhatsApp().execute.call(context.context);
+    expect(output).toHaveLength(1);
+    expect(output[0].pairedItem).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
+    expect(output[0].json).toMatchObject({ name: 'Shipping', total: 3, skipped: [{ index: 2, reason: expect.stringMatching(/not on WhatsApp/) }] });
+    await sim.waitForReceived(GINA, (m) => m.text === 'Hi Gina, order 17 shipped');
+    await sim.waitForReceived('15550009102', (m) => m.text === 'Hi Hal, order 18 shipped');
   });
 });

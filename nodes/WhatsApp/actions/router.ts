@@ -1,4 +1,5 @@
 import { NodeApiError, NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import * as campaign from './campaign';
 import * as chat from './chat';
 import * as contact from './contact';
 import * as group from './group';
@@ -8,6 +9,7 @@ import * as session from './session';
 type Operation = { execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> };
 
 const resources: Record<string, Record<string, Operation>> = {
+  campaign: campaign.operations,
   chat: chat.operations,
   contact: contact.operations,
   group: group.operations,
@@ -18,6 +20,15 @@ const resources: Record<string, Record<string, Operation>> = {
 /** Runs the chosen operation once per input item; a failed item becomes an error item when "Continue On Fail" is on. */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
   const items = this.getInputData();
+  // a campaign is created once from all input items (one per recipient)
+  if (this.getNodeParameter('resource', 0) === 'campaign' && this.getNodeParameter('operation', 0) === 'create') {
+    try {
+      return [await campaign.createCampaign.call(this)];
+    } catch (error) {
+      if (this.continueOnFail()) return [[{ json: { error: (error as Error).message }, pairedItem: items.map((_, i) => ({ item: i })) }]];
+      throw error instanceof NodeApiError || error instanceof NodeOperationError ? error : new NodeOperationError(this.getNode(), error as Error, { itemIndex: 0 });
+    }
+  }
   const output: INodeExecutionData[] = [];
   // Send and Wait puts the whole execution to wait once: it asks the first item's chat, as n8n's own nodes do
   const count = this.getNodeParameter('operation', 0) === 'sendAndWait' ? Math.min(items.length, 1) : items.length;

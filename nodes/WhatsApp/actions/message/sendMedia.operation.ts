@@ -4,6 +4,7 @@ import { sessionRLC } from '../../descriptions/rlc.session';
 import { runtimeRequest } from '../../transport';
 import { sessionPath } from '../session/common';
 import { recipient } from './common';
+import { mediaFromSource, mediaSourceFields, queueFields, queueOptions } from '../fields';
 
 const show = { resource: ['message'], operation: ['sendMedia'] };
 
@@ -25,21 +26,7 @@ export const description: INodeProperties[] = [
       { name: 'Voice Note', value: 'voice', description: 'Any audio, played as a voice message (converted to OGG/Opus)' },
     ],
   },
-  {
-    displayName: 'Media Source',
-    name: 'source',
-    type: 'options',
-    default: 'binary',
-    displayOptions: { show },
-    options: [
-      { name: 'Binary Field of the Input Item', value: 'binary' },
-      { name: 'URL', value: 'url' },
-      { name: 'Base64 Text', value: 'base64' },
-    ],
-  },
-  { displayName: 'Input Binary Field', name: 'binaryPropertyName', type: 'string', default: 'data', required: true, hint: 'The name of the input binary field with the file', displayOptions: { show: { ...show, source: ['binary'] } } },
-  { displayName: 'URL', name: 'url', type: 'string', default: '', required: true, placeholder: 'https://example.com/photo.jpg', displayOptions: { show: { ...show, source: ['url'] } } },
-  { displayName: 'Base64 Data', name: 'base64', type: 'string', default: '', required: true, description: 'The file as base64 or a data: URL', displayOptions: { show: { ...show, source: ['base64'] } } },
+  ...mediaSourceFields(show),
   {
     displayName: 'Options',
     name: 'options',
@@ -52,28 +39,15 @@ export const description: INodeProperties[] = [
       { displayName: 'File Name', name: 'fileName', type: 'string', default: '', description: 'Name shown for a document (defaults to the binary file name)' },
       { displayName: 'MIME Type', name: 'mimetype', type: 'string', default: '', placeholder: 'application/pdf', description: 'Overrides the detected type' },
       { displayName: 'Reply To Message ID', name: 'quotedMessageId', type: 'string', default: '' },
+      ...queueOptions,
     ],
   },
 ];
 
 export async function execute(this: IExecuteFunctions, i: number): Promise<INodeExecutionData[]> {
   const mediaType = this.getNodeParameter('mediaType', i) as string;
-  const source = this.getNodeParameter('source', i) as 'binary' | 'url' | 'base64';
-  const options = this.getNodeParameter('options', i, {}) as { caption?: string; fileName?: string; mimetype?: string; quotedMessageId?: string };
-  const media: IDataObject = {};
-  if (source === 'binary') {
-    const field = this.getNodeParameter('binaryPropertyName', i) as string;
-    const binary = this.helpers.assertBinaryData(i, field);
-    const data = await this.helpers.getBinaryDataBuffer(i, field);
-    media.base64 = data.toString('base64');
-    if (binary.mimeType && binary.mimeType !== 'application/octet-stream') media.mimetype = binary.mimeType;
-    if (binary.fileName) media.fileName = binary.fileName;
-  } else if (source === 'url') {
-    media.url = (this.getNodeParameter('url', i) as string).trim();
-  } else {
-    media.base64 = (this.getNodeParameter('base64', i) as string).trim();
-  }
-  if (!media.url && !media.base64) throw new NodeOperationError(this.getNode(), `No media given: fill in the ${source === 'url' ? 'URL' : 'base64 data'}`, { itemIndex: i });
+  const options = this.getNodeParameter('options', i, {}) as { caption?: string; fileName?: string; mimetype?: string; quotedMessageId?: string; bulk?: boolean; sendAt?: string };
+  const media = await mediaFromSource(this, i);
   if (options.mimetype) media.mimetype = options.mimetype;
   const body: IDataObject = {
     to: recipient(this, i),
@@ -81,6 +55,7 @@ export async function execute(this: IExecuteFunctions, i: number): Promise<INode
     ...(options.caption && { caption: options.caption }),
     ...(options.fileName && { fileName: options.fileName }),
     ...(options.quotedMessageId && { quotedMessageId: options.quotedMessageId }),
+    ...queueFields(this, options, i),
   };
   if (!['image', 'video', 'document'].includes(mediaType) && body.caption) throw new NodeOperationError(this.getNode(), `A ${mediaType} cannot have a caption`, { itemIndex: i });
   if (mediaType !== 'document') delete body.fileName;

@@ -4,6 +4,7 @@ import { sessionRLC } from '../../descriptions/rlc.session';
 import { runtimeRequest } from '../../transport';
 import { sessionPath } from '../session/common';
 import { recipient } from './common';
+import { queueFields, queueOptions } from '../fields';
 
 const show = { resource: ['message'], operation: ['sendText'] };
 
@@ -30,19 +31,21 @@ export const description: INodeProperties[] = [
     options: [
       { displayName: 'Reply To Message ID', name: 'quotedMessageId', type: 'string', default: '', description: 'Quote this message of the same chat (for example {{ $json.messageId }} after a trigger)' },
       { displayName: 'Mentions', name: 'mentions', type: 'string', default: '', placeholder: '+49 151 2345678, +1 555 0100', description: 'Phone numbers to mention (comma-separated); write @<number> in the text where they should appear' },
+      ...queueOptions,
     ],
   },
 ];
 
 export async function execute(this: IExecuteFunctions, i: number): Promise<INodeExecutionData[]> {
   const text = this.getNodeParameter('text', i) as string;
-  const options = this.getNodeParameter('options', i, {}) as { quotedMessageId?: string; mentions?: string };
+  const options = this.getNodeParameter('options', i, {}) as { quotedMessageId?: string; mentions?: string; bulk?: boolean; sendAt?: string };
   const mentions = (options.mentions ?? '').split(',').map((m) => m.trim()).filter(Boolean);
   const body: IDataObject = {
     to: recipient(this, i),
     text,
     ...(options.quotedMessageId && { quotedMessageId: options.quotedMessageId }),
     ...(mentions.length && { mentions }),
+    ...queueFields(this, options, i),
   };
   const sent = await runtimeRequest.call(this, 'POST', `${sessionPath(this, i)}/messages/text`, { body, itemIndex: i });
   return [{ json: sent as IDataObject, pairedItem: { item: i } }];
