@@ -1,9 +1,14 @@
 'use strict';
-// Copies the SVG icons next to the compiled nodes and credentials (n8n resolves `file:` icons relative to them).
-const { src, dest } = require('gulp');
+// Copies the SVG icons next to the compiled nodes and credentials (n8n resolves `file:` icons relative to them), and
+// the dashboard's static files next to the compiled runtime.
+const { src, dest, parallel } = require('gulp');
 
 function buildIcons() {
   return src(['icons/*.svg', 'nodes/**/*.svg', 'credentials/**/*.svg'], { base: '.' }).pipe(dest('dist'));
 }
 
-exports['build:icons'] = buildIcons;
+function buildDashboard() {
+  return src('src/runtime/dashboard/public/*', { base: '.', encoding: false }).pipe(dest('dist'));
+}
+
+exports['build:assets'] = parallel(buildIcons, buildDashboard);

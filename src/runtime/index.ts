@@ -195,6 +195,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         logger,
         apiKeys,
         version,
+        dashboard: true,
         routes: [
           async (instance) => {
             await instance.register(multipart, { limits: { fileSize: config.mediaMaxBytes, files: 1 } });

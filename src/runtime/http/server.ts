@@ -9,6 +9,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
 import type { ApiKeys } from '../auth/api-keys';
 import { ApiError, type ErrorBody } from './errors';
+import { dashboardRoutes, isDashboardPath } from '../dashboard';
 
 export interface HttpDeps {
   logger: Logger;
@@ -16,6 +17,8 @@ export interface HttpDeps {
   apiKeys: ApiKeys | 'none';
   version: string;
   routes: FastifyPluginAsync[];
+  /** Serve the web dashboard under `/`. */
+  dashboard?: boolean;
 }
 
 const PUBLIC_PATHS = new Set(['/health']);
@@ -63,7 +66,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   const apiKeys = deps.apiKeys;
   if (apiKeys !== 'none') app.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0];
-    if (PUBLIC_PATHS.has(path) || path === '/docs' || path.startsWith('/docs/')) return;
+    if (PUBLIC_PATHS.has(path) || path === '/docs' || path.startsWith('/docs/') || (deps.dashboard && isDashboardPath(path))) return;
     const key = presentedKey(request.headers.authorization, request.headers['x-api-key']);
     const record = await apiKeys.verify(key);
     if (!record) {
@@ -75,6 +78,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   for (const plugin of deps.routes) await app.register(plugin, { prefix: '/api/v1' });
+  if (deps.dashboard) await app.register(dashboardRoutes);
   return app;
 }
 

@@ -1,0 +1,35 @@
+/**
+ * dashboard/: the web dashboard, served by the runtime on its own port under `/`. Static files only (no build
+ * step, no secrets): the page asks for an API key, keeps it in the browser session, and does everything through the
+ * same REST API and event stream as every other client.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyPluginAsync } from 'fastify';
+
+const FILES: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/dashboard/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/dashboard/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+};
+
+/** Paths the dashboard serves without an API key. */
+export function isDashboardPath(path: string): boolean {
+  return path in FILES;
+}
+
+export const dashboardRoutes: FastifyPluginAsync = async (app) => {
+  for (const [path, { file, type }] of Object.entries(FILES)) {
+    const content = readFileSync(join(__dirname, 'public', file));
+    app.get(path, { schema: { hide: true } }, async (_request, reply) =>
+      reply
+        .type(type)
+        // the page holds an API key: no framing by other sites, no inline scripts, nothing loaded from elsewhere
+        .header('content-security-policy', "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
+        .header('x-content-type-options', 'nosniff')
+        .header('referrer-policy', 'no-referrer')
+        .header('cache-control', 'no-cache')
+        .send(content),
+    );
+  }
+};

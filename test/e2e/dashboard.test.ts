@@ -1,0 +1,164 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium driven by playwright-core) against a runtime in sandbox mode:
+ * sign-in, linking by QR and by pairing code with pushed status, webhooks with their delivery log and dead-letter
+ * replay, the outbound queue and campaigns, and the sandbox chat.
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { Receiver } from '../helpers/receiver';
+import { ADMIN_KEY, startRuntime, type TestRuntime } from '../helpers/runtime';
+
+const CHROMIUM = '/usr/bin/chromium';
+// without the background-networking flags Chromium keeps trying to reach Google, which this closed network refuses
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+describe('dashboard in a real browser', () => {
+  let t: TestRuntime;
+  let browser: Browser;
+  let page: Page;
+  let receiver: Receiver;
+  const dialogs: string[] = [];
+  const pageLog: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
+    t = await startRuntime({ webhookMaxAttempts: 1 });
+    receiver = await Receiver.start();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    page = await browser.newPage();
+    // a step that does not happen fails the test at that step, with what the page logged
+    page.setDefaultTimeout(10_000);
+    page.on('pageerror', (error) => pageLog.push(`error: ${error.message}`));
+    // refused requests (4xx the page shows itself) are expected here; anything else the page logs is printed
+    page.on('console', (message) => void (/Failed to load resource/.test(message.text()) || pageLog.push(`${message.type()}: ${message.text()}`)));
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.accept();
+    });
+  }, 60_000);
+  afterEach(() => {
+    if (pageLog.length) process.stdout.write(`page log:\n${pageLog.splice(0).join('\n')}\n`);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await receiver?.close();
+    await t?.close();
+  });
+
+  test('sign-in: a wrong key is refused; the right one opens the dashboard, kept for this tab only, with live updates', async () => {
+    await page.goto(t.runtime.url);
+    await page.getByTestId('api-key').fill('wrong-key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'refused' }).waitFor();
+    await page.getByTestId('api-key').fill(ADMIN_KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('view-sessions').waitFor();
+    await page.getByTestId('live').filter({ hasText: 'live' }).waitFor();
+    expect(await page.evaluate(() => [Object.keys(sessionStorage).length, localStorage.length])).toEqual([1, 0]);
+    // room for what comes later
+    expect(await page.getByTestId('nav-keys').isDisabled()).toBe(true);
+    expect(await page.getByTestId('nav-audit').isDisabled()).toBe(true);
+  });
+
+  test('linking by QR: the live QR is shown, re-rendered when it rotates, and the number appears once linked', async () => {
+    await page.getByTestId('new-session').fill('shop');
+    await page.getByRole('button', { name: 'Create and link' }).click();
+    const qr = page.getByTestId('qr');
+    await qr.waitFor();
+    const first = await qr.getAttribute('src');
+    // a new QR (here: the session restarted) replaces the shown one without a reload
+    await t.api('POST', '/api/v1/sessions/shop/restart');
+    await page.waitForFunction((src) => document.querySelector('[data-testid="qr"]')?.getAttribute('src') !== src, first);
+    const raw = await t.api('GET', '/api/v1/sessions/shop/qr?format=raw');
+    t.runtime.sandbox!.scanQr(raw.body as string, '15550051000');
+    const row = page.locator('tr[data-session="shop"]');
+    await row.getByTestId('status').filter({ hasText: 'connected' }).waitFor();
+    await row.getByTestId('number').filter({ hasText: '+15550051000' }).waitFor();
+    expect(await page.getByTestId('link-panel').count()).toBe(0);
+  });
+
+  test('linking by pairing code, and stopping a session after confirming', async () => {
+    await page.getByTestId('new-session').fill('desk');
+    await page.getByRole('button', { name: 'Create and link' }).click();
+    await page.getByTestId('pairing-phone').fill('+1 555 005 2000');
+    await page.getByRole('button', { name: 'Get pairing code' }).click();
+    const code = (await page.getByTestId('pairing-code').locator('strong').textContent())!;
+    await t.runtime.sandbox!.enterPairingCode('15550052000', code);
+    const row = page.locator('tr[data-session="desk"]');
+    await row.getByTestId('status').filter({ hasText: 'connected' }).waitFor();
+    await row.getByRole('button', { name: 'Stop' }).click();
+    await row.getByTestId('status').filter({ hasText: 'stopped' }).waitFor();
+    expect(dialogs.at(-1)).toContain('Stop "desk"');
+  });
+
+  test('webhooks: add, send a test event and see it delivered; a dead letter is replayed once the receiver is back', async () => {
+    await page.getByTestId('nav-webhooks').click();
+    await page.getByTestId('webhook-url').fill(receiver.url);
+    await page.getByRole('button', { name: 'Add webhook' }).click();
+    await page.getByTestId('secret').waitFor();
+    const row = page.locator('tr[data-webhook]');
+    await row.getByTestId('send-test').click();
+    await receiver.waitFor((r) => r.some((x) => x.json.type === 'webhook.test'));
+    await page.getByRole('button', { name: 'refresh' }).click();
+    const delivered = page.getByTestId('deliveries').locator('tr[data-event]').first();
+    await delivered.getByTestId('status').filter({ hasText: 'delivered' }).waitFor();
+    expect(await delivered.textContent()).toContain('HTTP 200');
+
+    receiver.respond = () => 500;
+    await row.getByTestId('send-test').click();
+    await receiver.waitFor((r) => r.some((x) => x.status === 500));
+    await page.getByRole('button', { name: 'refresh' }).click();
+    await page.getByTestId('dead-letters').locator('tr[data-event]').first().waitFor();
+    receiver.respond = () => 200;
+    await page.getByTestId('replay-all').click();
+    await receiver.waitFor((r) => r.filter((x) => x.json.type === 'webhook.test' && x.status === 200).length >= 2);
+    await page.getByRole('button', { name: 'refresh' }).click();
+    await page.getByText('None: every event was delivered').waitFor();
+
+    await row.getByRole('button', { name: 'Disable' }).click();
+    await row.getByTestId('status').filter({ hasText: 'disabled' }).waitFor();
+    expect((await t.api('GET', '/api/v1/webhooks')).body.webhooks[0].enabled).toBe(false);
+  });
+
+  test('outbound: queue depth and a campaign with progress, paused and cancelled from the page', async () => {
+    t.runtime.sandbox!.createUser({ phone: '15550053001', name: 'Ida' });
+    t.runtime.sandbox!.createUser({ phone: '15550053002', name: 'Jon' });
+    await t.api('PATCH', '/api/v1/sessions/shop/outbound/settings', { minGapMs: 3_600_000, maxGapMs: 3_600_000 });
+    await t.api('POST', '/api/v1/sessions/shop/messages/text', { to: '15550053001', text: 'tomorrow', sendAt: new Date(Date.now() + 86_400_000).toISOString() });
+    const campaign = await t.api('POST', '/api/v1/sessions/shop/campaigns', { name: 'Autumn', template: { kind: 'text', text: 'Hi {{name}}' }, recipients: [{ to: '15550053001', variables: { name: 'Ida' } }, { to: '15550053002', variables: { name: 'Jon' } }] });
+    expect(campaign.status).toBe(201);
+    await page.getByTestId('nav-outbound').click();
+    const card = page.locator('[data-outbound="shop"]');
+    await card.getByTestId('depth-interactive').filter({ hasText: '1' }).waitFor();
+    const row = card.locator(`tr[data-campaign="${campaign.body.campaign.id}"]`);
+    // the first recipient goes at once, the second waits for the hour-long gap
+    await row.getByTestId('counts').filter({ hasText: /(sent|delivered|read) 1/ }).waitFor();
+    await row.getByRole('button', { name: 'Pause' }).click();
+    await row.getByTestId('status').filter({ hasText: 'paused' }).waitFor();
+    await row.getByRole('button', { name: 'Cancel' }).click();
+    await row.getByTestId('status').filter({ hasText: 'cancelled' }).waitFor();
+    expect((await t.api('GET', `/api/v1/sessions/shop/campaigns/${campaign.body.campaign.id}`)).body.counts).toMatchObject({ sent: expect.any(Number), cancelled: 1 });
+  });
+
+  test('sandbox: write as a simulated contact and see the account answer in the chat', async () => {
+    await page.getByTestId('nav-sandbox').click();
+    await page.getByTestId('contact-phone').fill('+1 555 005 4001');
+    await page.getByTestId('contact-name').fill('Kai');
+    await page.getByRole('button', { name: 'Add simulated contact' }).click();
+    await page.getByTestId('chat-session').selectOption('shop');
+    await page.getByTestId('chat-contact').selectOption('15550054001');
+    await page.getByTestId('chat-text').fill('hi there');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByTestId('chat').locator('[data-from="contact"]').filter({ hasText: 'hi there' }).waitFor();
+    await t.api('POST', '/api/v1/sessions/shop/messages/text', { to: '15550054001', text: 'hello Kai' });
+    await page.getByTestId('chat').locator('[data-from="account"]').filter({ hasText: 'hello Kai' }).waitFor();
+  });
+
+  test('the page is served with a strict content policy and without a key; the API behind it still needs one', async () => {
+    const response = await fetch(t.runtime.url);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect((await fetch(`${t.runtime.url}/dashboard/app.js`)).status).toBe(200);
+    expect((await fetch(`${t.runtime.url}/api/v1/sessions`)).status).toBe(401);
+  });
+});
