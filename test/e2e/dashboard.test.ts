@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Receiver } from '../helpers/receiver';
+import { until } from '../helpers/until';
 import { ADMIN_KEY, startRuntime, type TestRuntime } from '../helpers/runtime';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -68,7 +69,7 @@ describe('dashboard in a real browser', () => {
     const first = await qr.getAttribute('src');
     // a new QR (here: the session restarted) replaces the shown one without a reload
     await t.api('POST', '/api/v1/sessions/shop/restart');
-    await page.waitForFunction((src) => document.querySelector('[data-testid="qr"]')?.getAttribute('src') !== src, first);
+    await until(async () => (await qr.getAttribute('src')) !== first, 10_000, 50);
     const raw = await t.api('GET', '/api/v1/sessions/shop/qr?format=raw');
     t.runtime.sandbox!.scanQr(raw.body as string, '15550051000');
     const row = page.locator('tr[data-session="shop"]');
