@@ -146,6 +146,7 @@ describe('dashboard in a real browser', () => {
     await page.getByTestId('contact-phone').fill('+1 555 005 4001');
     await page.getByTestId('contact-name').fill('Kai');
     await page.getByRole('button', { name: 'Add simulated contact' }).click();
+    await page.locator('[data-testid="chat-contact"] option[value="15550054001"]').waitFor({ state: 'attached' });
     await page.getByTestId('chat-session').selectOption('shop');
     await page.getByTestId('chat-contact').selectOption('15550054001');
     await page.getByTestId('chat-text').fill('hi there');

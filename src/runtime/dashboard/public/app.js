@@ -6,7 +6,7 @@ const app = document.getElementById('app');
 const live = document.getElementById('live');
 const signOutButton = document.getElementById('sign-out');
 
-const state = { key: sessionStorage.getItem(KEY_STORAGE), view: 'sessions', sandbox: false, stream: undefined, linking: undefined, chat: undefined, webhook: undefined };
+const state = { key: sessionStorage.getItem(KEY_STORAGE), view: 'sessions', sandbox: false, stream: undefined, linking: undefined, chat: undefined, webhook: undefined, secret: undefined };
 
 // ---- helpers ---------------------------------------------------------------------------------------------------
 
@@ -53,11 +53,14 @@ function action(run) {
     const target = event.currentTarget;
     const place = target.closest('form, .card, section') ?? app;
     place.querySelector(':scope > .error')?.remove();
+    // a submitted form's input is not carried over into the re-rendered page (see typedInput)
+    if (target instanceof HTMLFormElement) target.dataset.sent = '';
     try {
       target.disabled = true;
       await run(event);
     } catch (error) {
       if (error.status !== 401) place.append(h('p', { class: 'error', role: 'alert' }, error.message));
+      if (target instanceof HTMLFormElement) delete target.dataset.sent;
     } finally {
       target.disabled = false;
     }
@@ -124,7 +127,9 @@ async function start() {
 }
 
 async function show(view) {
+  clearTimeout(refreshTimer);
   state.view = view;
+  state.secret = undefined;
   const nav = h(
     'nav',
     {},
@@ -137,15 +142,43 @@ async function show(view) {
   await refresh();
 }
 
-/** Re-renders the current view (after an action or a pushed event). */
+let renders = 0;
+/** Re-renders the current view (after an action or a pushed event); of overlapping renders the latest one wins. */
 async function refresh() {
   const section = app.querySelector('section.view');
   if (!section || !RENDER[state.view]) return;
+  const render = ++renders;
+  let content;
   try {
-    section.replaceChildren(...(await RENDER[state.view]()));
+    content = await RENDER[state.view]();
   } catch (error) {
-    if (error.status !== 401) section.replaceChildren(h('p', { class: 'error', role: 'alert' }, error.message));
+    if (error.status === 401) return;
+    content = [h('p', { class: 'error', role: 'alert' }, error.message)];
   }
+  if (render !== renders || !section.isConnected) return;
+  const typed = typedInput(section);
+  section.replaceChildren(...content);
+  restoreInput(section, typed);
+}
+
+/** What the user is typing, so a pushed re-render does not wipe it: values of text fields, and the focus. */
+function typedInput(root) {
+  const fields = [...root.querySelectorAll('input[name]:not([type=password]), textarea[name]')];
+  return {
+    values: fields.map((field, index) => [fieldKey(field, index), field.value, field]).filter(([, value, field]) => value && !field.form?.hasAttribute('data-sent')),
+    focused: fields.includes(document.activeElement) ? fieldKey(document.activeElement, fields.indexOf(document.activeElement)) : undefined,
+  };
+}
+
+function restoreInput(root, typed) {
+  const fields = [...root.querySelectorAll('input[name]:not([type=password]), textarea[name]')];
+  const byKey = new Map(fields.map((field, index) => [fieldKey(field, index), field]));
+  for (const [key, value] of typed.values) if (byKey.has(key)) byKey.get(key).value = value;
+  if (typed.focused) byKey.get(typed.focused)?.focus();
+}
+
+function fieldKey(field, index) {
+  return field.dataset.testid ?? `${field.name}#${index}`;
 }
 
 let refreshTimer;
@@ -304,8 +337,8 @@ async function renderWebhooks() {
       const body = { url: values.url, events: list(values.events, ['*']), sessions: list(values.sessions, []), ...(values.description && { description: values.description }) };
       const created = await api('POST', '/webhooks', body);
       state.webhook = created.id;
+      state.secret = created.secret;
       await refresh();
-      if (created.secret) app.querySelector('section.view h2').after(h('p', { class: 'card', 'data-testid': 'secret' }, 'Signing secret (shown once): ', h('code', {}, created.secret)));
     }) },
     h('label', {}, 'URL', h('input', { name: 'url', type: 'url', required: true, size: 40, placeholder: 'https://n8n.example.com/webhook/…', 'data-testid': 'webhook-url' })),
     h('label', {}, 'Events', h('input', { name: 'events', placeholder: '* or message.received, session.*' })),
@@ -335,6 +368,7 @@ async function renderWebhooks() {
   const selected = webhooks.find((w) => w.id === state.webhook);
   return [
     h('h2', {}, 'Webhooks'),
+    state.secret && h('p', { class: 'card', 'data-testid': 'secret' }, 'Signing secret (shown until you leave this page): ', h('code', {}, state.secret)),
     create,
     webhooks.length
       ? h('table', { 'data-testid': 'webhooks' }, h('thead', {}, h('tr', {}, ['URL', 'Events', 'Sessions', 'State', ''].map((t) => h('th', {}, t)))), h('tbody', {}, rows))
