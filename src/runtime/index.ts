@@ -160,6 +160,10 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         restoreStaggerMs: config.restoreStaggerMs,
         onQr: options.onQr,
         onWhatsAppLimit: (session, signal) => void outbound?.onWhatsAppLimit(session, signal),
+        onDeleted: async (session) => {
+          await campaigns?.dropSession(session);
+          await outbound?.dropSession(session);
+        },
       });
       sessions = manager;
       const idempotency = new IdempotencyStore(store.namespace('idempotency', { plainJson: true }), config.idempotencyTtlHours * 3600_000);

@@ -213,6 +213,18 @@ describe('campaigns', () => {
     expect(received()).toBe(sentCount);
   }, 60_000);
 
+  test("deleting a session drops its queued sends and cancels its campaigns", async () => {
+    await linkSession(t, 'doomed', '15550032000');
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    await t.api('POST', '/api/v1/sessions/doomed/messages/text', { to: member(0), text: 'never', sendAt: later });
+    const created = await t.api('POST', '/api/v1/sessions/doomed/campaigns', { template: { kind: 'text', text: 'never either' }, recipients: [{ to: member(1) }], sendAt: later });
+    expect(await t.runtime.outbound.list('doomed')).toHaveLength(2);
+    expect((await t.api('DELETE', '/api/v1/sessions/doomed')).status).toBe(204);
+    expect(await t.runtime.outbound.list('doomed')).toHaveLength(0);
+    const done = await t.waitForEvent((e) => e.type === 'campaign.completed' && (e.data as { campaignId: string }).campaignId === created.body.campaign.id);
+    expect(done.data).toMatchObject({ status: 'cancelled', counts: { cancelled: 1 } });
+  });
+
   test('bad campaign requests are refused', async () => {
     const post = (body: unknown) => t.api('POST', '/api/v1/sessions/campaigns/campaigns', body);
     expect((await post({ template: { kind: 'text' }, recipients: [{ to: member(0) }] })).status).toBe(400);

@@ -212,6 +212,13 @@ export class CampaignManager implements QueueListener {
     return this.view(campaign);
   }
 
+  /** Cancels the unfinished campaigns of a deleted session. */
+  async dropSession(session: string): Promise<void> {
+    for (const campaign of this.campaigns.values()) {
+      if (campaign.session === session && (campaign.status === 'running' || campaign.status === 'paused')) await this.cancel(session, campaign.id);
+    }
+  }
+
   isHeld(item: QueuedSend): boolean {
     return !!item.campaignId && this.campaigns.get(item.campaignId)?.status === 'paused';
   }

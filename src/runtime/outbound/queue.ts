@@ -190,6 +190,15 @@ export class OutboundQueue {
     (await this.queue(session)).applySettings();
   }
 
+  /** Drops a deleted session's queued sends, their media and its pacing state. */
+  async dropSession(session: string): Promise<void> {
+    const queue = await this.queue(session);
+    await queue.remove(() => true);
+    await queue.stop();
+    this.queues.delete(session);
+    await this.deps.state.delete(session);
+  }
+
   kick(session: string): void {
     this.queues.get(session)?.kick();
   }

@@ -36,6 +36,8 @@ export interface SessionManagerDeps {
   messageRetentionMs: number;
   restoreStaggerMs: number;
   onQr?(session: string, qr: string): void;
+  /** A session and its data were deleted (its queued sends and campaigns go with it). */
+  onDeleted?(session: string): Promise<void>;
   /** WhatsApp reported a limit on the account (reach-out time lock, new-chat message cap). */
   onWhatsAppLimit?(session: string, signal: WhatsAppLimitSignal): void;
 }
@@ -93,6 +95,7 @@ export class SessionManager {
     await session.destroy();
     this.sessions.delete(id);
     await this.registry.delete(id);
+    await this.deps.onDeleted?.(id);
   }
 
   /** Ends every socket, keeping each session's desired state for the next boot. */
