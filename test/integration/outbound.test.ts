@@ -125,6 +125,26 @@ describe('outbound queue: pacing, lanes, limits (manual clock)', () => {
     expect(sent.find((s) => s.id === queued.body.id)!.at).toBeGreaterThanOrEqual(until.getTime());
   });
 
+  test('typing is shown before a queued text for a time proportional to it; a send that cannot go fails with the reason', async () => {
+    await settings({ ...NO_PACING, typing: true, typingMsPerChar: 100, typingMaxMs: 2_000 });
+    const sim = t.runtime.sandbox!;
+    const queuedAt = clock.now();
+    const short = await api('POST', '/messages/text', { to: contact(5), text: 'hello', lane: 'bulk' });
+    const long = await api('POST', '/messages/text', { to: contact(5), text: 'x'.repeat(500), lane: 'bulk' });
+    await clock.runUntil(() => sent.some((s) => s.id === long.body.id));
+    expect(sent.find((s) => s.id === short.body.id)!.at - queuedAt).toBe(500);
+    expect(sent.find((s) => s.id === long.body.id)!.at - sent.find((s) => s.id === short.body.id)!.at).toBe(2_000);
+    await until(() => sim.user(contact(5)).chatStates.filter((c) => c.state === 'composing').length >= 2, 5_000);
+    expect(sim.user(contact(5)).chatStates.map((c) => c.state)).toEqual(['composing', 'paused', 'composing', 'paused']);
+    await settings({ typing: false });
+
+    const nobody = await api('POST', '/messages/text', { to: '+1 555 009 9999', text: 'to nobody', lane: 'bulk' });
+    expect(nobody.status).toBe(202);
+    const failed = await t.waitForEvent((e) => e.type === 'message.status' && (e.data as { messageId: string }).messageId === nobody.body.id);
+    expect(failed.data).toMatchObject({ status: 'failed', reason: expect.stringContaining('not on WhatsApp') });
+    expect((await api('GET', '/outbound')).body.lanes.bulk.queued).toBe(0);
+  });
+
   test('bad queue requests are refused with a reason', async () => {
     expect((await api('POST', '/messages/text', { to: contact(1), text: 'x', lane: 'sometime' })).status).toBe(400);
     expect((await api('POST', '/messages/text', { to: contact(1), text: 'x', sendAt: 'tomorrow' })).status).toBe(400);
@@ -212,6 +232,21 @@ describe('campaigns', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(received()).toBe(sentCount);
   }, 60_000);
+
+  test('a media campaign: the file is stored once and every recipient gets it with a personal caption', async () => {
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 7)]);
+    const created = await t.api('POST', '/api/v1/sessions/campaigns/campaigns', {
+      template: { kind: 'image', caption: 'For {{name}}', media: { base64: png.toString('base64'), mimetype: 'image/png' } },
+      recipients: [{ to: member(20), variables: { name: 'Ola' } }, { to: member(21), variables: { name: 'Per' } }],
+    });
+    expect(created.status).toBe(201);
+    const sim = t.runtime.sandbox!;
+    for (const [i, name] of [[20, 'Ola'], [21, 'Per']] as const) {
+      const got = await sim.waitForReceived(member(i), (m) => m.message.imageMessage?.caption === `For ${name}`, 10_000);
+      expect(await sim.downloadMedia(got.message)).toEqual(png);
+    }
+    await t.waitForEvent((e) => e.type === 'campaign.completed' && (e.data as { campaignId: string }).campaignId === created.body.campaign.id);
+  });
 
   test("deleting a session drops its queued sends and cancels its campaigns", async () => {
     await linkSession(t, 'doomed', '15550032000');
