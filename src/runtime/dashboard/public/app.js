@@ -6,7 +6,7 @@ const app = document.getElementById('app');
 const live = document.getElementById('live');
 const signOutButton = document.getElementById('sign-out');
 
-const state = { key: sessionStorage.getItem(KEY_STORAGE), view: 'sessions', sandbox: false, stream: undefined, linking: undefined, chat: undefined, webhook: undefined, secret: undefined };
+const state = { key: sessionStorage.getItem(KEY_STORAGE), view: 'sessions', sandbox: false, stream: undefined, linking: undefined, chat: undefined, webhook: undefined, secret: undefined, pairing: undefined };
 
 // ---- helpers ---------------------------------------------------------------------------------------------------
 
@@ -271,7 +271,10 @@ async function renderSessions() {
     ),
   );
   const linking = sessions.find((s) => s.id === state.linking && ['qr', 'pairing_code', 'starting'].includes(s.status));
-  if (state.linking && !linking) state.linking = undefined;
+  if (state.linking && !linking) {
+    state.linking = undefined;
+    state.pairing = undefined;
+  }
   return [
     h('h2', {}, 'Sessions'),
     create,
@@ -296,7 +299,8 @@ function linkPanel(session) {
     { class: 'inline', onsubmit: action(async () => {
       const { phoneNumber } = formValues(pairing);
       const { code } = await api('POST', `/sessions/${session.id}/pairing-code`, { phoneNumber });
-      pairing.after(h('p', { 'data-testid': 'pairing-code' }, 'On the phone: Linked devices → Link with phone number, then type ', h('strong', {}, code)));
+      state.pairing = { session: session.id, code };
+      await refresh();
     }) },
     h('label', {}, 'Or link with a code: phone number with country code', h('input', { name: 'phoneNumber', required: true, placeholder: '+49 151 2345678', 'data-testid': 'pairing-phone' })),
     h('button', { type: 'submit' }, 'Get pairing code'),
@@ -308,6 +312,7 @@ function linkPanel(session) {
     h('p', {}, 'On the phone: WhatsApp → Settings → Linked devices → Link a device, and scan this code. It renews itself.'),
     h('div', { class: 'qr', id: 'qr' }, h('p', { class: 'notice' }, 'Waiting for a QR code…')),
     pairing,
+    state.pairing?.session === session.id && h('p', { 'data-testid': 'pairing-code' }, 'On the phone: Linked devices → Link with phone number, then type ', h('strong', {}, state.pairing.code)),
   );
   if (session.status !== 'pairing_code') queueMicrotask(() => showQr(session.id));
   return panel;
