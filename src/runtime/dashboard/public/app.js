@@ -294,6 +294,7 @@ function confirmed(question, run) {
 }
 
 function linkPanel(session) {
+  const shownQr = document.querySelector(`#qr img[data-session="${CSS.escape(session.id)}"]`) ?? undefined;
   const pairing = h(
     'form',
     { class: 'inline', onsubmit: action(async () => {
@@ -310,25 +311,30 @@ function linkPanel(session) {
     { class: 'card', 'data-testid': 'link-panel' },
     h('h3', {}, `Link a number to "${session.id}"`),
     h('p', {}, 'On the phone: WhatsApp → Settings → Linked devices → Link a device, and scan this code. It renews itself.'),
-    h('div', { class: 'qr', id: 'qr' }, h('p', { class: 'notice' }, 'Waiting for a QR code…')),
+    // the QR already shown moves into the re-rendered panel (no flicker); a new one arrives as session.qr
+    h('div', { class: 'qr', id: 'qr' }, shownQr ?? h('p', { class: 'notice' }, 'Waiting for a QR code…')),
     pairing,
     state.pairing?.session === session.id && h('p', { 'data-testid': 'pairing-code' }, 'On the phone: Linked devices → Link with phone number, then type ', h('strong', {}, state.pairing.code)),
   );
-  if (session.status !== 'pairing_code') queueMicrotask(() => showQr(session.id));
+  if (!shownQr && session.status !== 'pairing_code') queueMicrotask(() => showQr(session.id));
   return panel;
 }
 
 async function showQr(id) {
-  const holder = document.getElementById('qr');
-  if (!holder) return;
+  if (!document.getElementById('qr')) return;
+  let content;
   try {
     const svg = await api('GET', `/sessions/${id}/qr?format=svg&wait=10`);
-    const previous = holder.querySelector('img')?.src;
-    holder.replaceChildren(h('img', { src: URL.createObjectURL(svg), alt: 'QR code to scan with WhatsApp', 'data-testid': 'qr' }));
-    if (previous) URL.revokeObjectURL(previous);
+    content = h('img', { src: URL.createObjectURL(svg), alt: 'QR code to scan with WhatsApp', 'data-testid': 'qr', 'data-session': id });
   } catch (error) {
-    if (error.status !== 401) holder.replaceChildren(h('p', { class: 'notice' }, error.message));
+    if (error.status === 401) return;
+    content = h('p', { class: 'notice' }, error.message);
   }
+  // looked up after the wait: the panel may have been re-rendered meanwhile
+  const holder = document.getElementById('qr');
+  const previous = holder?.querySelector('img')?.src;
+  holder?.replaceChildren(content);
+  if (previous) URL.revokeObjectURL(previous);
 }
 
 // ---- webhooks ----------------------------------------------------------------------------------------------------
