@@ -24,7 +24,7 @@ describe('outbound queue: pacing, lanes, limits (manual clock)', () => {
 
   beforeAll(async () => {
     t = await startRuntime({}, undefined, { clock, random: () => jitter[draws++ % jitter.length] });
-    for (let i = 0; i < 12; i++) t.runtime.sandbox!.createUser({ phone: contact(i), name: `Contact ${i}` });
+    for (let i = 0; i < 16; i++) t.runtime.sandbox!.createUser({ phone: contact(i), name: `Contact ${i}` });
     await linkSession(t, 'paced', ACCOUNT);
     t.runtime.bus.subscribe((event) => {
       const data = event.data as { messageId: string; chatId: string };
@@ -123,6 +123,39 @@ describe('outbound queue: pacing, lanes, limits (manual clock)', () => {
     const queued = await api('POST', '/messages/text', { to: contact(4), text: 'after the lock', lane: 'bulk' });
     await clock.runUntil(() => sent.some((s) => s.id === queued.body.id));
     expect(sent.find((s) => s.id === queued.body.id)!.at).toBeGreaterThanOrEqual(until.getTime());
+  });
+
+  test('429 rate-overlimit: the queued send waits out the back-off; a send made now answers 429 and sends nothing', async () => {
+    await settings(NO_PACING);
+    const sim = t.runtime.sandbox!;
+    sim.rateLimit(ACCOUNT, 1);
+    const queued = await api('POST', '/messages/text', { to: contact(12), text: 'after the back-off', lane: 'bulk' });
+    const limited = await t.waitForEvent((e) => e.type === 'session.limited' && (e.data as { reason: string }).reason === 'rate_limited' && (e.data as { active: boolean }).active);
+    const until = Date.parse((limited.data as { until: string }).until);
+    expect(until - clock.now()).toBe(60_000);
+    expect(limited.data).toMatchObject({ code: 429, scope: 'bulk' });
+    sim.rateLimit(ACCOUNT, 1);
+    const now = await api('POST', '/messages/text', { to: contact(13), text: 'right now' });
+    expect(now.status).toBe(429);
+    expect(now.body.error).toMatchObject({ code: 'rate_limited' });
+    await clock.runUntil(() => sent.some((s) => s.id === queued.body.id));
+    expect(sent.find((s) => s.id === queued.body.id)!.at).toBeGreaterThanOrEqual(until);
+    expect(sim.received(contact(13))).toHaveLength(0);
+    await api('POST', '/outbound/resume');
+  });
+
+  test("WhatsApp's new-chat cap holds bulk sends to new chats only, until the cycle ends", async () => {
+    const sim = t.runtime.sandbox!;
+    const cycleEnd = new Date(Math.ceil((clock.now() + 600_000) / 1000) * 1000);
+    sim.setNewChatCap(ACCOUNT, { used: 5, total: 5, cycleEnd });
+    const limited = await t.waitForEvent((e) => e.type === 'session.limited' && (e.data as { reason: string }).reason === 'new_chat_cap');
+    expect(limited.data).toMatchObject({ active: true, scope: 'first_contacts', until: cycleEnd.toISOString() });
+    const fresh = await api('POST', '/messages/text', { to: contact(14), text: 'first hello', lane: 'bulk' });
+    const known = await api('POST', '/messages/text', { to: contact(0), text: 'hello again', lane: 'bulk' });
+    await clock.runUntil(() => sent.some((s) => s.id === known.body.id));
+    expect(sent.some((s) => s.id === fresh.body.id)).toBe(false);
+    await clock.runUntil(() => sent.some((s) => s.id === fresh.body.id));
+    expect(sent.find((s) => s.id === fresh.body.id)!.at).toBeGreaterThanOrEqual(cycleEnd.getTime());
   });
 
   test('typing is shown before a queued text for a time proportional to it; a send that cannot go fails with the reason', async () => {

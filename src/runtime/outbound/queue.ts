@@ -163,8 +163,9 @@ export class OutboundQueue {
       queue.recordSend('interactive', firstContact);
       return result;
     } catch (error) {
-      if (isRateLimit(error)) await queue.rateLimited();
-      throw error;
+      if (!isRateLimit(error)) throw error;
+      await queue.rateLimited();
+      throw new ApiError(429, 'rate_limited', 'WhatsApp is rate-limiting this number (rate-overlimit): nothing was sent, bulk sends are paused; try again in a minute');
     }
   }
 

@@ -423,7 +423,14 @@ export class Simulator {
       const error = (code: number, text: string) => iqError(node, code, text);
       return conn.send(actor ? this.groups.handleIq(actor, node, result, error) : error(401, 'not-authorized'));
     }
-    if (xmlns === 'usync') return conn.send(result([this.onUsync(child)]));
+    if (xmlns === 'usync') {
+      const asker = this.userOf(conn);
+      if (asker && asker.rateLimitedQueries > 0) {
+        asker.rateLimitedQueries--;
+        return conn.send(iqError(node, 429, 'rate-overlimit'));
+      }
+      return conn.send(result([this.onUsync(child)]));
+    }
     if (xmlns === 'w:m' && child?.tag === 'media_conn') {
       return conn.send(result([{ tag: 'media_conn', attrs: { auth: this.media.auth, ttl: '3600', auth_ttl: '3600', max_buckets: '4' }, content: [{ tag: 'host', attrs: { hostname: this.media.hostname, maxContentLengthBytes: String(64 * 1024 * 1024) } }] }]));
     }
@@ -830,18 +837,34 @@ export class Simulator {
     this.user(phone).restriction = code;
   }
 
+  /** WhatsApp answers `phone`'s next `queries` contact lookups (usync) with 429 rate-overlimit. */
+  rateLimit(phone: string, queries: number): void {
+    this.user(phone).rateLimitedQueries = queries;
+  }
+
   /** Tells `phone`'s linked devices about a reach-out time lock until `until`, or (null) that it was lifted. */
   setReachoutTimelock(phone: string, until: Date | null): void {
-    const user = this.user(phone);
     const payload = until
       ? { is_active: true, time_enforcement_ends: String(Math.floor(until.getTime() / 1000)), enforcement_type: 'DEFAULT' }
       : { is_active: false };
-    const body = Buffer.from(JSON.stringify({ data: { xwa2_notify_account_reachout_timelock: payload } }));
+    this.notifyMex(phone, 'NotificationUserReachoutTimelockUpdate', { xwa2_notify_account_reachout_timelock: payload });
+  }
+
+  /** Tells `phone`'s linked devices how much of its new-chat message quota is used in the cycle ending at `cycleEnd`. */
+  setNewChatCap(phone: string, cap: { used: number; total: number; cycleEnd: Date }): void {
+    const payload = { used_quota: cap.used, total_quota: cap.total, cycle_end_timestamp: String(Math.floor(cap.cycleEnd.getTime() / 1000)) };
+    this.notifyMex(phone, 'MessageCappingInfoNotification', { xwa2_notify_new_chat_messages_capping_info_update: payload });
+  }
+
+  /** A server notification carrying a GraphQL (mex) update, as WhatsApp pushes account state changes. */
+  private notifyMex(phone: string, opName: string, data: object): void {
+    const user = this.user(phone);
+    const body = Buffer.from(JSON.stringify({ data }));
     for (const device of user.devices.values()) {
       this.deliver(user, device.id, {
         tag: 'notification',
         attrs: { from: S_WHATSAPP_NET, type: 'mex', id: messageId(), t: now() },
-        content: [{ tag: 'update', attrs: { op_name: 'NotificationUserReachoutTimelockUpdate' }, content: body }],
+        content: [{ tag: 'update', attrs: { op_name: opName }, content: body }],
       });
     }
   }

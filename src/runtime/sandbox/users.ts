@@ -51,6 +51,8 @@ export class SimUser {
   autoDeliveryReceipt = true;
   /** When set, WhatsApp refuses this user's direct messages with this ack error (463: restricted). */
   restriction?: number;
+  /** How many more of this user's contact queries (usync) WhatsApp refuses with 429 rate-overlimit. */
+  rateLimitedQueries = 0;
   online = true;
   about = 'Hey there! I am using WhatsApp.';
   picture?: { id: string; url: string; directPath: string; data: Buffer };
