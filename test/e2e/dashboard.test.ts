@@ -90,6 +90,10 @@ describe('dashboard in a real browser', () => {
     await row.getByRole('button', { name: 'Stop' }).click();
     await row.getByTestId('status').filter({ hasText: 'stopped' }).waitFor();
     expect(dialogs.at(-1)).toContain('Stop "desk"');
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await row.waitFor({ state: 'detached' });
+    expect(dialogs.at(-1)).toContain('Delete "desk"');
+    expect((await t.api('GET', '/api/v1/sessions/desk')).status).toBe(404);
   });
 
   test('webhooks: add, send a test event and see it delivered; a dead letter is replayed once the receiver is back', async () => {
@@ -115,6 +119,12 @@ describe('dashboard in a real browser', () => {
     await receiver.waitFor((r) => r.filter((x) => x.json.type === 'webhook.test' && x.status === 200).length >= 2);
     await page.getByRole('button', { name: 'refresh' }).click();
     await page.getByText('None: every event was delivered').waitFor();
+
+    const edit = page.getByTestId('webhook-detail').locator('form');
+    await edit.locator('input[name="events"]').fill('message.*, session.status');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await row.filter({ hasText: 'message.*, session.status' }).waitFor();
+    expect((await t.api('GET', '/api/v1/webhooks')).body.webhooks[0].events).toEqual(['message.*', 'session.status']);
 
     await row.getByRole('button', { name: 'Disable' }).click();
     await row.getByTestId('status').filter({ hasText: 'disabled' }).waitFor();
