@@ -4,6 +4,7 @@ import { sessionRLC } from '../../descriptions/rlc.session';
 import { runtimeRequest } from '../../transport';
 import { sessionPath } from '../session/common';
 import { recipient } from './common';
+import { queueFields, queueOptions } from '../fields';
 
 const show = { resource: ['message'], operation: ['sendContact'] };
 
@@ -22,18 +23,19 @@ export const description: INodeProperties[] = [
     options: [
       { displayName: 'Organization', name: 'organization', type: 'string', default: '' },
       { displayName: 'Email', name: 'email', type: 'string', placeholder: 'name@email.com', default: '' },
+      ...queueOptions,
     ],
   },
 ];
 
 export async function execute(this: IExecuteFunctions, i: number): Promise<INodeExecutionData[]> {
-  const options = this.getNodeParameter('options', i, {}) as { organization?: string; email?: string };
+  const options = this.getNodeParameter('options', i, {}) as { organization?: string; email?: string; bulk?: boolean; sendAt?: string };
   const contact: IDataObject = {
     name: this.getNodeParameter('contactName', i) as string,
     phone: this.getNodeParameter('contactPhone', i) as string,
     ...(options.organization && { organization: options.organization }),
     ...(options.email && { email: options.email }),
   };
-  const sent = await runtimeRequest.call(this, 'POST', `${sessionPath(this, i)}/messages/contact`, { body: { to: recipient(this, i), contacts: [contact] }, itemIndex: i });
+  const sent = await runtimeRequest.call(this, 'POST', `${sessionPath(this, i)}/messages/contact`, { body: { to: recipient(this, i), contacts: [contact], ...queueFields(this, options, i) }, itemIndex: i });
   return [{ json: sent as IDataObject, pairedItem: { item: i } }];
 }
