@@ -81,6 +81,10 @@ describe('dashboard in a real browser', () => {
   test('linking by pairing code, and stopping a session after confirming', async () => {
     await page.getByTestId('new-session').fill('desk');
     await page.getByRole('button', { name: 'Create and link' }).click();
+    // a refused request says why, and the message stays while pushed updates re-render the page
+    await page.getByTestId('pairing-phone').fill('12');
+    await page.getByRole('button', { name: 'Get pairing code' }).click();
+    await page.getByRole('alert').filter({ hasText: 'not a phone number' }).waitFor();
     await page.getByTestId('pairing-phone').fill('+1 555 005 2000');
     await page.getByRole('button', { name: 'Get pairing code' }).click();
     const code = (await page.getByTestId('pairing-code').locator('strong').textContent())!;

@@ -6,7 +6,7 @@ const app = document.getElementById('app');
 const live = document.getElementById('live');
 const signOutButton = document.getElementById('sign-out');
 
-const state = { key: sessionStorage.getItem(KEY_STORAGE), view: 'sessions', sandbox: false, stream: undefined, linking: undefined, chat: undefined, webhook: undefined, secret: undefined, pairing: undefined };
+const state = { key: sessionStorage.getItem(KEY_STORAGE), view: 'sessions', sandbox: false, stream: undefined, linking: undefined, chat: undefined, webhook: undefined, secret: undefined, pairing: undefined, error: undefined };
 
 // ---- helpers ---------------------------------------------------------------------------------------------------
 
@@ -51,20 +51,30 @@ function action(run) {
   return async (event) => {
     event.preventDefault();
     const target = event.currentTarget;
-    const place = target.closest('form, .card, section') ?? app;
-    place.querySelector(':scope > .error')?.remove();
+    showError(undefined);
     // a submitted form's input is not carried over into the re-rendered page (see typedInput)
     if (target instanceof HTMLFormElement) target.dataset.sent = '';
     try {
       target.disabled = true;
       await run(event);
     } catch (error) {
-      if (error.status !== 401) place.append(h('p', { class: 'error', role: 'alert' }, error.message));
+      if (error.status !== 401) showError(error.message);
       if (target instanceof HTMLFormElement) delete target.dataset.sent;
     } finally {
       target.disabled = false;
     }
   };
+}
+
+/** The last failed action's message, at the top of the view until the next action (it survives re-renders). */
+function showError(message) {
+  state.error = message;
+  document.getElementById('action-error')?.remove();
+  if (message) app.querySelector('section.view')?.prepend(errorBanner());
+}
+
+function errorBanner() {
+  return h('p', { class: 'error', role: 'alert', id: 'action-error' }, state.error);
 }
 
 function formValues(form) {
@@ -128,6 +138,7 @@ async function start() {
 
 async function show(view) {
   clearTimeout(refreshTimer);
+  state.error = undefined;
   state.view = view;
   state.secret = undefined;
   const nav = h(
@@ -157,7 +168,7 @@ async function refresh() {
   }
   if (render !== renders || !section.isConnected) return;
   const typed = typedInput(section);
-  section.replaceChildren(...content);
+  section.replaceChildren(...(state.error ? [errorBanner()] : []), ...content);
   restoreInput(section, typed);
 }
 
