@@ -72,6 +72,7 @@ export async function main(argv: string[]): Promise<void> {
   await runtime.start();
   const lines = [
     `WhatsApp runtime listening on ${runtime.url}`,
+    `  dashboard: ${runtime.url}/ (sign in with an API key)`,
     `  REST API:  ${runtime.url}/api/v1`,
     `  API docs:  ${runtime.url}/docs (OpenAPI: ${runtime.url}/openapi.json)`,
     `  storage:   ${runtime.store.backend}${runtime.store.backend === 'sqlite' ? ` in ${runtime.config.dataDir}` : ''}`,
