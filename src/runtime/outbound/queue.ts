@@ -96,9 +96,12 @@ export class OutboundQueue {
   private readonly queues = new Map<string, SessionQueue>();
   private listener?: QueueListener;
   private unsubscribe?: () => void;
-  private seq = 0;
+  /** Orders queued sends; starts at the clock so it keeps growing across restarts. */
+  private seq: number;
 
-  constructor(private readonly deps: OutboundDeps) {}
+  constructor(private readonly deps: OutboundDeps) {
+    this.seq = deps.clock.now();
+  }
 
   setListener(listener: QueueListener): void {
     this.listener = listener;
@@ -108,8 +111,12 @@ export class OutboundQueue {
     const loaded: QueuedSend[] = [];
     for await (const [, value] of this.deps.items.iterator!(this.deps.items.namespace)) loaded.push(value as QueuedSend);
     loaded.sort((a, b) => a.seq - b.seq);
-    this.seq = loaded.reduce((max, item) => Math.max(max, item.seq), Date.now());
-    for (const item of loaded) (await this.queue(item.session)).items.push(item);
+    this.seq = loaded.reduce((max, item) => Math.max(max, item.seq), this.seq);
+    for (const item of loaded) {
+      const queue = await this.queue(item.session);
+      // the API listens before the queue starts: a send queued in between is already here
+      if (!queue.items.some((queued) => queued.id === item.id)) queue.items.push(item);
+    }
     this.unsubscribe = this.deps.bus.subscribe((event) => this.onEvent(event));
     for (const queue of this.queues.values()) queue.kick();
   }
