@@ -26,7 +26,7 @@ export class RecipientResolver {
       if (!/^[0-9]+(:[0-9]+)?@lid$/.test(input)) throw invalid(field, input);
       return b.jidNormalizedUser(input);
     }
-    const digits = /@(s\.whatsapp\.net|c\.us)$/.test(input) ? input.split('@')[0].split(':')[0] : normalisePhoneNumber(input);
+    const digits = phoneNumberOf(input)?.split(':')[0];
     if (!digits || !/^[0-9]{7,15}$/.test(digits)) throw invalid(field, input);
     const cached = this.cache.get(digits);
     if (cached && cached.expires > Date.now()) {
@@ -44,8 +44,7 @@ export class RecipientResolver {
   async check(sock: WASocket, inputs: string[]): Promise<NumberCheck[]> {
     const { b } = this;
     const digitsOf = inputs.map((input) => {
-      const trimmed = input.trim();
-      const digits = /@(s\.whatsapp\.net|c\.us)$/.test(trimmed) ? trimmed.split('@')[0] : normalisePhoneNumber(trimmed);
+      const digits = phoneNumberOf(input);
       return digits && /^[0-9]{7,15}$/.test(digits) ? digits : undefined;
     });
     const now = Date.now();
@@ -70,6 +69,12 @@ export interface NumberCheck {
   exists: boolean;
   jid?: string;
   error?: string;
+}
+
+/** The user part of a phone-number JID (a `:device` suffix kept), or the digits of a written phone number. */
+export function phoneNumberOf(input: string): string | undefined {
+  const trimmed = input.trim();
+  return /@(s\.whatsapp\.net|c\.us)$/.test(trimmed) ? trimmed.split('@')[0] : normalisePhoneNumber(trimmed);
 }
 
 /** Digits of a phone number written with +, spaces, dots, dashes or parentheses; undefined for anything else. */

@@ -13,9 +13,10 @@ import type { RuntimeEvent } from '../events/schema';
 import { ApiError } from '../http/errors';
 import { whatsappErrorCode } from '../http/routes/common';
 import type { MediaInput } from '../messages/media-input';
-import { normalisePhoneNumber } from '../messages/recipients';
+import { phoneNumberOf } from '../messages/recipients';
 import type { MessageSender, SendRequest, SendResult } from '../messages/sender';
 import type { SessionManager } from '../sessions/manager';
+import type { WhatsAppLimitSignal } from '../sessions/session';
 import type { Clock } from './clock';
 import { DEFAULT_PACING, Pacer, type CapUsage, type PacingSettings, type PacingState } from './pacing';
 
@@ -212,7 +213,7 @@ export class OutboundQueue {
   }
 
   /** What Baileys reports about the account's limits (reach-out time lock, new-chat message cap). */
-  async onWhatsAppLimit(session: string, signal: { kind: 'reachout_timelock'; active: boolean; until?: Date } | { kind: 'new_chat_cap'; used?: number; total?: number; cycleEnd?: number }): Promise<void> {
+  async onWhatsAppLimit(session: string, signal: WhatsAppLimitSignal): Promise<void> {
     const queue = await this.queue(session);
     const now = this.deps.clock.now();
     if (signal.kind === 'reachout_timelock') {
@@ -320,7 +321,7 @@ class SessionQueue {
     if (to.endsWith('@g.us')) return false;
     const session = this.deps.sessions.find(this.session);
     if (!session) return false;
-    const digits = /@(s\.whatsapp\.net|c\.us)$/.test(to) ? to.split('@')[0] : normalisePhoneNumber(to);
+    const digits = phoneNumberOf(to);
     const jid = to.endsWith('@lid') ? to : digits ? `${digits}@s.whatsapp.net` : undefined;
     return !jid || !(await session.chats.get(jid));
   }
