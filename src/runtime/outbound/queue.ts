@@ -245,8 +245,9 @@ export class OutboundQueue {
     if (!queue) {
       queue = new SessionQueue(session, this.deps, () => this.listener);
       this.queues.set(session, queue);
-      await queue.load();
     }
+    // a caller that finds the queue while the first one is still loading it waits for the load too
+    await queue.load();
     return queue;
   }
 }
