@@ -1,13 +1,35 @@
 /**
  * http/routes/common: what every session-scoped route shares: the connected-socket guard with its user-facing
- * message, parameter and error schemas, and the mapping of WhatsApp's refusals to HTTP errors.
+ * message, parameter and error schemas, the Idempotency-Key handling, and the mapping of WhatsApp's refusals to
+ * HTTP errors.
  */
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, errorBodySchema } from '../errors';
+import type { IdempotencyStore } from '../../messages/idempotency';
 import type { SessionManager } from '../../sessions/manager';
 import type { Session } from '../../sessions/session';
 import type { Baileys } from '../../whatsapp/baileys';
 
 export type WASocket = ReturnType<Baileys['makeWASocket']>;
+
+/**
+ * Runs `work` once per the request's `Idempotency-Key` (scoped to the session, bound to the route and `identity`);
+ * an answer given again from an earlier request carries `Idempotent-Replayed: true`.
+ */
+export async function idempotent<R>(
+  store: IdempotencyStore,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: string,
+  identity: Record<string, unknown>,
+  newId: () => string,
+  work: (id: string) => Promise<R>,
+): Promise<R> {
+  const header = request.headers['idempotency-key'];
+  const { result, replayed } = await store.run(session, Array.isArray(header) ? header[0] : header, { route: request.routeOptions.url, ...identity }, newId, work);
+  if (replayed) reply.header('idempotent-replayed', 'true');
+  return result;
+}
 
 export const idParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
 export const errorResponses = { 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema, 413: errorBodySchema, 415: errorBodySchema, 422: errorBodySchema, 502: errorBodySchema };

@@ -11,7 +11,7 @@ import type { RecipientResolver } from '../../messages/recipients';
 import type { IdempotencyStore } from '../../messages/idempotency';
 import type { WAMessage } from '../../events/normalize';
 import type { Baileys } from '../../whatsapp/baileys';
-import { connected, errorResponses, idParams, whatsapp, type WASocket } from './common';
+import { connected, errorResponses, idempotent, idParams, whatsapp, type WASocket } from './common';
 import { sendResult } from './messages';
 import { result } from '../../messages/sender';
 
@@ -48,15 +48,12 @@ export const messageActionRoutes: FastifyPluginAsync<MessageActionOptions> = asy
   async function act(request: FastifyRequest<{ Params: { id: string }; Body: { chatId: string; messageId: string } }>, reply: FastifyReply, build: (message: WAMessage) => Parameters<WASocket['sendMessage']>[1], to?: string) {
     const sessionId = request.params.id;
     const { chatId, messageId } = request.body;
-    const key = request.headers['idempotency-key'];
-    const { result: sent, replayed } = await idempotency.run(sessionId, Array.isArray(key) ? key[0] : key, { route: request.routeOptions.url, body: request.body }, () => b.generateMessageIDV2(sessions.get(sessionId).me?.id), async (newId) => {
+    return idempotent(idempotency, request, reply, sessionId, { body: request.body }, () => b.generateMessageIDV2(sessions.get(sessionId).me?.id), async (newId) => {
       const { session, sock } = connected(sessions, sessionId);
       const { chat, message } = await stored(session, sock, chatId, messageId);
       const destination = to ? await recipients.resolve(sock, to) : chat;
       return result(destination, await sock.sendMessage(destination, build(message), { messageId: newId }));
     });
-    if (replayed) reply.header('idempotent-replayed', 'true');
-    return sent;
   }
 
   app.post<{ Params: { id: string }; Body: { chatId: string; messageId: string; emoji: string } }>(

@@ -16,7 +16,7 @@ import type { MessageSender, SendRequest, SendResult } from '../../messages/send
 import type { OutboundQueue, Lane } from '../../outbound/queue';
 import type { Baileys } from '../../whatsapp/baileys';
 import { DEFAULT_APPROVE_WORDS, DEFAULT_DISAPPROVE_WORDS, type WaitRegistry } from '../../waits';
-import { errorResponses, idParams } from './common';
+import { errorResponses, idempotent, idParams } from './common';
 
 export const sendResult = {
   type: 'object',
@@ -92,15 +92,16 @@ export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app
   async function dispatch(request: FastifyRequest, reply: FastifyReply, send: SendRequest, queueing: Queueing, fingerprint: unknown, wait?: WaitForReply): Promise<SendResult | QueuedResult> {
     const sessionId = (request.params as { id: string }).id;
     const session = sessions.get(sessionId);
-    const key = request.headers['idempotency-key'];
     const sendAt = queueing.sendAt === undefined ? undefined : Date.parse(queueing.sendAt);
     const queued = queueing.lane === 'bulk' || sendAt !== undefined;
     if (queued && wait) throw new ApiError(400, 'validation_failed', 'A Send and Wait goes now: it cannot be queued with "lane" or "sendAt"', { field: 'waitForReply' });
     let registered: { id: string } | undefined;
-    const { result, replayed } = await idempotency.run<SendResult | QueuedResult>(
+    const result = await idempotent<SendResult | QueuedResult>(
+      idempotency,
+      request,
+      reply,
       sessionId,
-      Array.isArray(key) ? key[0] : key,
-      { route: request.routeOptions.url, fingerprint, queueing },
+      { fingerprint, queueing },
       () => b.generateMessageIDV2(session.me?.id),
       async (messageId) => {
         if (queued) {
@@ -120,7 +121,6 @@ export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app
         }
       },
     );
-    if (replayed) reply.header('idempotent-replayed', 'true');
     if (result.status === 'queued') reply.status(202);
     return result;
   }

@@ -11,7 +11,7 @@ import { fromBase64, fromUrl, ANY_TYPE, AUDIO_TYPES, IMAGE_TYPES, VIDEO_TYPES, V
 import type { OutboundQueue, Lane } from '../../outbound/queue';
 import { DEFAULT_PACING, type PacingSettings } from '../../outbound/pacing';
 import { RECIPIENT_STATUSES, type CampaignInput, type CampaignKind, type CampaignManager, type RecipientStatus } from '../../outbound/campaigns';
-import { errorResponses, idParams } from './common';
+import { errorResponses, idempotent, idParams } from './common';
 
 export interface OutboundRouteOptions {
   sessions: SessionManager;
@@ -191,8 +191,8 @@ export const outboundRoutes: FastifyPluginAsync<OutboundRouteOptions> = async (a
       if (rest.kind === 'text' && !rest.text && recipients.some((r) => !r.text)) throw new ApiError(400, 'validation_failed', 'A text campaign needs template.text (or a text for every recipient)', { field: 'template.text' });
       if (rest.kind !== 'text' && !media) throw new ApiError(400, 'validation_failed', `A ${rest.kind} campaign needs template.media ({base64} or {url})`, { field: 'template.media' });
       if (rest.kind === 'text' && media) throw new ApiError(400, 'validation_failed', 'A text campaign has no media', { field: 'template.media' });
-      const key = request.headers['idempotency-key'];
-      const { result, replayed } = await idempotency.run(sessionId, Array.isArray(key) ? key[0] : key, { route: request.routeOptions.url, body: request.body }, () => '', async () => {
+      // a campaign's message ids are its recipients', chosen when it is created: the key needs none of its own
+      const result = await idempotent(idempotency, request, reply, sessionId, { body: request.body }, () => '', async () => {
         let input: CampaignInput['media'];
         if (media) {
           const types = MEDIA_TYPES[rest.kind as Exclude<CampaignKind, 'text'>];
@@ -208,7 +208,6 @@ export const outboundRoutes: FastifyPluginAsync<OutboundRouteOptions> = async (a
         });
         return { campaign: created.campaign, skipped: created.skipped.map((r) => ({ index: r.index, to: r.to, reason: r.reason })) };
       });
-      if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.status(201).send(result);
     },
   );
