@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../http/errors';
-import { ANY_TYPE, AUDIO_TYPES, IMAGE_TYPES, STICKER_TYPES, VIDEO_TYPES, VOICE_TYPES, checked, fromBase64, fromUrl, type MediaInput, type MediaLimits } from './media-input';
+import { ANY_TYPE, AUDIO_TYPES, IMAGE_TYPES, STICKER_TYPES, VIDEO_TYPES, VOICE_TYPES, checked, fromJson, type MediaInput, type MediaLimits } from './media-input';
 import { toVoiceNote } from './voice';
 
 type AnyMessageContent = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).AnyMessageContent;
@@ -83,15 +83,10 @@ export async function readMediaRequest(request: FastifyRequest, kind: MediaKind,
       else fields[key] = value;
     }
     const field = body.media !== undefined ? 'media' : kind;
-    const source = (body.media ?? body[kind]) as { base64?: unknown; url?: unknown; mimetype?: unknown; fileName?: unknown } | undefined;
-    if (!source || typeof source !== 'object' || (typeof source.base64 !== 'string') === (typeof source.url !== 'string')) {
-      throw new ApiError(400, 'validation_failed', `Give exactly one of "${field}.base64" or "${field}.url"`, { field });
-    }
-    const mimetype = typeof source.mimetype === 'string' ? source.mimetype.toLowerCase() : fields.mimetype?.toLowerCase();
-    media = typeof source.base64 === 'string' ? fromBase64(source.base64, mimetype, types, limits, `${field}.base64`) : await fromUrl(source.url as string, types, limits, `${field}.url`);
-    if (typeof source.url === 'string' && mimetype) media = checked({ data: media.data, mimetype }, types, limits, field);
-    if (typeof source.fileName === 'string') fileName = source.fileName;
-    if (typeof source.url === 'string' && !fileName) fileName = decodeURIComponent(new URL(source.url).pathname.split('/').pop() ?? '') || undefined;
+    const source = (body.media ?? body[kind]) as { url?: unknown; fileName?: unknown } | undefined;
+    media = await fromJson(source, fields.mimetype, types, limits, field);
+    if (typeof source?.fileName === 'string') fileName = source.fileName;
+    if (typeof source?.url === 'string' && !fileName) fileName = decodeURIComponent(new URL(source.url).pathname.split('/').pop() ?? '') || undefined;
   }
   if (recipient && !fields.to) throw new ApiError(400, 'validation_failed', 'Missing field "to"', { field: 'to' });
   if (fields.caption !== undefined && !MEDIA_KINDS[kind].caption) throw new ApiError(400, 'validation_failed', `A ${kind} cannot have a caption`, { field: 'caption' });

@@ -33,6 +33,21 @@ export function fromBase64(base64: string, mimetype: string | undefined, allowed
   return checked({ data, mimetype: type }, allowed, limits, field);
 }
 
+/**
+ * Media as JSON bodies give it: `{base64 | url, mimetype?}` with exactly one source. A given `mimetype` (or
+ * `fallbackMimetype`) names the type of base64 data and overrides what a URL's server declared.
+ */
+export async function fromJson(source: unknown, fallbackMimetype: string | undefined, allowed: string[], limits: MediaLimits, field: string): Promise<MediaInput> {
+  const media = source as { base64?: unknown; url?: unknown; mimetype?: unknown } | undefined;
+  if (!media || typeof media !== 'object' || (typeof media.base64 !== 'string') === (typeof media.url !== 'string')) {
+    throw new ApiError(400, 'validation_failed', `Give exactly one of "${field}.base64" or "${field}.url"`, { field });
+  }
+  const mimetype = typeof media.mimetype === 'string' ? media.mimetype.toLowerCase() : fallbackMimetype?.toLowerCase();
+  if (typeof media.base64 === 'string') return fromBase64(media.base64, mimetype, allowed, limits, `${field}.base64`);
+  const downloaded = await fromUrl(media.url as string, allowed, limits, `${field}.url`);
+  return mimetype ? checked({ data: downloaded.data, mimetype }, allowed, limits, field) : downloaded;
+}
+
 export async function fromUrl(url: string, allowed: string[], limits: MediaLimits, field: string): Promise<MediaInput> {
   let parsed: URL;
   try {

@@ -7,7 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { ApiError } from '../errors';
 import type { SessionManager } from '../../sessions/manager';
 import type { IdempotencyStore } from '../../messages/idempotency';
-import { fromBase64, fromUrl, ANY_TYPE, AUDIO_TYPES, IMAGE_TYPES, VIDEO_TYPES, VOICE_TYPES, type MediaLimits } from '../../messages/media-input';
+import { fromJson, ANY_TYPE, AUDIO_TYPES, IMAGE_TYPES, VIDEO_TYPES, VOICE_TYPES, type MediaLimits } from '../../messages/media-input';
 import type { OutboundQueue, Lane } from '../../outbound/queue';
 import { DEFAULT_PACING, type PacingSettings } from '../../outbound/pacing';
 import { RECIPIENT_STATUSES, type CampaignInput, type CampaignKind, type CampaignManager, type RecipientStatus } from '../../outbound/campaigns';
@@ -193,12 +193,7 @@ export const outboundRoutes: FastifyPluginAsync<OutboundRouteOptions> = async (a
       if (rest.kind === 'text' && media) throw new ApiError(400, 'validation_failed', 'A text campaign has no media', { field: 'template.media' });
       // a campaign's message ids are its recipients', chosen when it is created: the key needs none of its own
       const result = await idempotent(idempotency, request, reply, sessionId, { body: request.body }, () => '', async () => {
-        let input: CampaignInput['media'];
-        if (media) {
-          const types = MEDIA_TYPES[rest.kind as Exclude<CampaignKind, 'text'>];
-          if ((typeof media.base64 === 'string') === (typeof media.url === 'string')) throw new ApiError(400, 'validation_failed', 'Give exactly one of "template.media.base64" or "template.media.url"', { field: 'template.media' });
-          input = media.base64 !== undefined ? fromBase64(media.base64, media.mimetype, types, mediaLimits, 'template.media.base64') : await fromUrl(media.url!, types, mediaLimits, 'template.media.url');
-        }
+        const input = media && (await fromJson(media, undefined, MEDIA_TYPES[rest.kind as Exclude<CampaignKind, 'text'>], mediaLimits, 'template.media'));
         const created = await campaigns.create(sessionId, {
           ...(name && { name }),
           template: { ...rest, ...(media?.fileName && !rest.fileName && { fileName: media.fileName }) },
