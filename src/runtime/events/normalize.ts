@@ -67,6 +67,13 @@ export interface SenderAddress {
   lid?: string;
 }
 
+/** The sender's phone-number and LID JIDs as far as the message key names them (participant for groups, with alternates). */
+export function keyAddresses(b: Baileys, key: WAMessage['key']): SenderAddress {
+  const group = b.isJidGroup(key.remoteJid ?? '');
+  const addresses = [group ? key.participant : key.remoteJid, group ? key.participantAlt : key.remoteJidAlt].filter((j): j is string => !!j).map((j) => b.jidNormalizedUser(j));
+  return { pn: addresses.find((j) => b.isPnUser(j)), lid: addresses.find((j) => b.isLidUser(j)) };
+}
+
 export function normalizeMessage(b: Baileys, msg: WAMessage, sender: SenderAddress, offline: boolean): MessageEventData {
   const content = b.normalizeMessageContent(msg.message) ?? {};
   const chatId = msg.key.remoteJid ?? '';

@@ -8,7 +8,7 @@ import type { Baileys } from '../whatsapp/baileys';
 import type { ChatSettingsUpdate } from '../chats/store';
 import type { EventBus } from './bus';
 import type { MessageEventData, PollVoteEventData } from './schema';
-import { carrierOf, normalizeMessage, type SenderAddress, type WAMessage } from './normalize';
+import { carrierOf, keyAddresses, normalizeMessage, type SenderAddress, type WAMessage } from './normalize';
 
 type EventMap = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BaileysEventMap;
 type WASocket = ReturnType<Baileys['makeWASocket']>;
@@ -190,16 +190,11 @@ export class EventTranslator {
   private async senderOf(message: WAMessage): Promise<SenderAddress> {
     const { b } = this.deps;
     const { key } = message;
-    const group = b.isJidGroup(key.remoteJid ?? '');
     if (key.fromMe) {
       const me = this.sock.authState.creds.me;
       return { pn: me?.id ? b.jidNormalizedUser(me.id) : undefined, lid: me?.lid ? b.jidNormalizedUser(me.lid) : undefined };
     }
-    const primary = group ? key.participant : key.remoteJid;
-    const alternate = group ? key.participantAlt : key.remoteJidAlt;
-    const addresses = [primary, alternate].filter((j): j is string => !!j).map((j) => b.jidNormalizedUser(j));
-    let pn = addresses.find((j) => b.isPnUser(j));
-    let lid = addresses.find((j) => b.isLidUser(j));
+    let { pn, lid } = keyAddresses(b, key);
     const mapping = this.sock.signalRepository.lidMapping;
     try {
       if (!pn && lid) pn = (await mapping.getPNForLID(lid)) ?? undefined;

@@ -225,7 +225,17 @@ export class Session {
   /** A stored message, revived into a protobuf object (JSON keeps its bytes fields as base64 strings). */
   async storedMessage(key: string): Promise<WAMessage | undefined> {
     const stored = await this.deps.messages.get(key);
-    return stored ? (this.deps.b.proto.WebMessageInfo.fromObject(stored) as WAMessage) : undefined;
+    return stored ? this.revive(stored) : undefined;
+  }
+
+  /** A page of a chat's stored messages, newest first, revived like `storedMessage`. */
+  async chatMessages(chatId: string, options: { limit: number; before?: string }): Promise<{ messages: WAMessage[]; nextBefore?: string }> {
+    const page = await this.deps.chats.messages(chatId, options);
+    return { ...page, messages: page.messages.map((stored) => this.revive(stored)) };
+  }
+
+  private revive(stored: WAMessage): WAMessage {
+    return this.deps.b.proto.WebMessageInfo.fromObject(stored) as WAMessage;
   }
 
   /**

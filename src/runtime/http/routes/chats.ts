@@ -7,7 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { ApiError } from '../errors';
 import type { SessionManager } from '../../sessions/manager';
 import type { RecipientResolver } from '../../messages/recipients';
-import { normalizeMessage, type WAMessage } from '../../events/normalize';
+import { keyAddresses, normalizeMessage } from '../../events/normalize';
 import type { Baileys } from '../../whatsapp/baileys';
 import { connected, errorResponses, idParams, whatsapp } from './common';
 
@@ -71,15 +71,10 @@ export const chatRoutes: FastifyPluginAsync<ChatRouteOptions> = async (app, { b,
       const jid = await chatJid(session.id, request.params.chatId);
       const chat = await session.chats.get(jid);
       if (!chat) throw new ApiError(404, 'chat_not_found', `No chat ${jid} in this session's store`);
-      const { messages, nextBefore } = await session.chats.messages(jid, { limit: request.query.limit ?? 50, before: request.query.before });
+      const { messages, nextBefore } = await session.chatMessages(jid, { limit: request.query.limit ?? 50, before: request.query.before });
       const me = session.me;
       return {
-        messages: messages.map((stored) => {
-          const message = b.proto.WebMessageInfo.fromObject(stored) as WAMessage;
-          const { key } = message;
-          const sender = key.fromMe ? { pn: me?.id, lid: me?.lid } : senderOf(b, key);
-          return normalizeMessage(b, message, sender, false);
-        }),
+        messages: messages.map((message) => normalizeMessage(b, message, message.key.fromMe ? { pn: me?.id, lid: me?.lid } : keyAddresses(b, message.key), false)),
         ...(nextBefore && { nextBefore }),
       };
     },
@@ -94,8 +89,7 @@ export const chatRoutes: FastifyPluginAsync<ChatRouteOptions> = async (app, { b,
       const { session, sock } = connected(sessions, request.params.id);
       const jid = await chatJid(session.id, request.params.chatId);
       const chat = await session.chats.get(jid);
-      const { messages } = await session.chats.messages(jid, { limit: Math.min(Math.max(chat?.unreadCount ?? 0, 1), 200) });
-      const recent = messages.map((m) => b.proto.WebMessageInfo.fromObject(m) as WAMessage);
+      const { messages: recent } = await session.chatMessages(jid, { limit: Math.min(Math.max(chat?.unreadCount ?? 0, 1), 200) });
       const last = recent[0];
       if (!last) throw new ApiError(404, 'chat_not_found', `No messages of ${jid} in this session's store`);
       // read receipts tell the sender (blue ticks); the app-state patch tells the account's other devices
@@ -130,8 +124,7 @@ export const chatRoutes: FastifyPluginAsync<ChatRouteOptions> = async (app, { b,
       if (mutedUntil !== undefined && muted === false) throw new ApiError(400, 'validation_failed', '"mutedUntil" cannot be combined with muted: false', { field: 'mutedUntil' });
       const muteEnd = mutedUntil !== undefined ? Date.parse(mutedUntil) : muted ? -1 : undefined;
       if (muteEnd !== undefined && muteEnd !== -1 && muteEnd <= Date.now()) throw new ApiError(400, 'validation_failed', '"mutedUntil" must be in the future', { field: 'mutedUntil' });
-      const { messages } = await session.chats.messages(jid, { limit: 1 });
-      const last = messages[0] && (b.proto.WebMessageInfo.fromObject(messages[0]) as WAMessage);
+      const { messages: [last] } = await session.chatMessages(jid, { limit: 1 });
       const lastMessages = last ? [{ key: last.key, messageTimestamp: last.messageTimestamp }] : [];
       const changes: ChatModification[] = [];
       if (archived !== undefined) {
@@ -154,10 +147,4 @@ export const chatRoutes: FastifyPluginAsync<ChatRouteOptions> = async (app, { b,
 
 function view<T extends { newestPage: number }>({ newestPage: _page, ...chat }: T) {
   return chat;
-}
-
-function senderOf(b: Baileys, key: WAMessage['key']): { pn?: string; lid?: string } {
-  const group = b.isJidGroup(key.remoteJid ?? '');
-  const addresses = [group ? key.participant : key.remoteJid, group ? key.participantAlt : key.remoteJidAlt].filter((j): j is string => !!j).map((j) => b.jidNormalizedUser(j));
-  return { pn: addresses.find((j) => b.isPnUser(j)), lid: addresses.find((j) => b.isLidUser(j)) };
 }
