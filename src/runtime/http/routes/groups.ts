@@ -24,6 +24,8 @@ const participantResults = {
   properties: { results: { type: 'array', items: { type: 'object', properties: { participant: { type: 'string' }, status: { type: 'string' }, ok: { type: 'boolean' } } } } },
 } as const;
 
+const inviteLinkSchema = { type: 'object', properties: { code: { type: 'string' }, link: { type: 'string' } } } as const;
+
 export const groupRoutes: FastifyPluginAsync<GroupRouteOptions> = async (app, { sessions, recipients }) => {
 
   function groupJid(groupId: string): string {
@@ -163,7 +165,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRouteOptions> = async (app, { 
   app.get<{ Params: { id: string; groupId: string } }>(
     '/sessions/:id/groups/:groupId/invite-code',
     {
-      schema: { tags: ['groups'], summary: 'The group\'s invite code and link (admins only)', params: groupParams, response: { 200: { type: 'object', properties: { code: { type: 'string' }, link: { type: 'string' } } }, ...errorResponses } },
+      schema: { tags: ['groups'], summary: 'The group\'s invite code and link (admins only)', params: groupParams, response: { 200: inviteLinkSchema, ...errorResponses } },
     },
     async (request) => {
       const { sock } = connected(sessions, request.params.id);
@@ -174,7 +176,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRouteOptions> = async (app, { 
   app.post<{ Params: { id: string; groupId: string } }>(
     '/sessions/:id/groups/:groupId/invite-code/revoke',
     {
-      schema: { tags: ['groups'], summary: 'Revoke the invite code (the old link stops working) and get the new one', params: groupParams, response: { 200: { type: 'object', properties: { code: { type: 'string' }, link: { type: 'string' } } }, ...errorResponses } },
+      schema: { tags: ['groups'], summary: 'Revoke the invite code (the old link stops working) and get the new one', params: groupParams, response: { 200: inviteLinkSchema, ...errorResponses } },
     },
     async (request) => {
       const { sock } = connected(sessions, request.params.id);
