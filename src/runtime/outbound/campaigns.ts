@@ -43,10 +43,14 @@ export interface Campaign {
   mediaRef?: string;
   sendAt?: string;
   total: number;
-  counts: Record<RecipientStatus, number>;
   createdAt: string;
   updatedAt: string;
   finishedAt?: string;
+}
+
+/** A campaign as the API shows it: with its progress, counted from its recipients. */
+export interface CampaignView extends Campaign {
+  counts: Record<RecipientStatus, number>;
 }
 
 export interface CampaignRecipient {
@@ -120,7 +124,7 @@ export class CampaignManager implements QueueListener {
     this.unsubscribe?.();
   }
 
-  async create(session: string, input: CampaignInput): Promise<{ campaign: Campaign; skipped: CampaignRecipient[] }> {
+  async create(session: string, input: CampaignInput): Promise<{ campaign: CampaignView; skipped: CampaignRecipient[] }> {
     const { sock } = connected(this.deps.sessions, session);
     const id = `cmp_${this.deps.newId()}`;
     const now = new Date().toISOString();
@@ -150,7 +154,6 @@ export class CampaignManager implements QueueListener {
       ...(input.media && { mediaRef: `cm_${id}` }),
       ...(input.sendAt !== undefined && { sendAt: new Date(input.sendAt).toISOString() }),
       total: list.length,
-      counts: countOf(list),
       createdAt: now,
       updatedAt: now,
     };
@@ -169,7 +172,7 @@ export class CampaignManager implements QueueListener {
     return { campaign: this.view(campaign), skipped: list.filter((r) => r.status === 'skipped') };
   }
 
-  list(session?: string): Campaign[] {
+  list(session?: string): CampaignView[] {
     return [...this.campaigns.values()].filter((c) => !session || c.session === session).sort((a, b) => b.createdAt.localeCompare(a.createdAt)).map((c) => this.view(c));
   }
 
@@ -179,7 +182,7 @@ export class CampaignManager implements QueueListener {
     return campaign;
   }
 
-  view(campaign: Campaign): Campaign {
+  view(campaign: Campaign): CampaignView {
     return { ...campaign, counts: countOf(this.recipients.get(campaign.id) ?? []) };
   }
 
@@ -188,14 +191,14 @@ export class CampaignManager implements QueueListener {
     return (this.recipients.get(id) ?? []).filter((r) => !status || r.status === status);
   }
 
-  async pause(session: string, id: string): Promise<Campaign> {
+  async pause(session: string, id: string): Promise<CampaignView> {
     const campaign = this.get(session, id);
     if (campaign.status !== 'running') throw new ApiError(409, 'campaign_not_running', `The campaign is ${campaign.status}, not running`);
     await this.setStatus(campaign, 'paused');
     return this.view(campaign);
   }
 
-  async resume(session: string, id: string): Promise<Campaign> {
+  async resume(session: string, id: string): Promise<CampaignView> {
     const campaign = this.get(session, id);
     if (campaign.status !== 'paused') throw new ApiError(409, 'campaign_not_paused', `The campaign is ${campaign.status}, not paused`);
     await this.setStatus(campaign, 'running');
@@ -203,7 +206,7 @@ export class CampaignManager implements QueueListener {
     return this.view(campaign);
   }
 
-  async cancel(session: string, id: string): Promise<Campaign> {
+  async cancel(session: string, id: string): Promise<CampaignView> {
     const campaign = this.get(session, id);
     if (campaign.status === 'completed' || campaign.status === 'cancelled') throw new ApiError(409, 'campaign_finished', `The campaign is already ${campaign.status}`);
     campaign.status = 'cancelled';
@@ -268,7 +271,7 @@ export class CampaignManager implements QueueListener {
   private async setStatus(campaign: Campaign, status: CampaignStatus): Promise<void> {
     campaign.status = status;
     campaign.updatedAt = new Date().toISOString();
-    await this.deps.campaigns.set(campaign.id, this.view(campaign));
+    await this.deps.campaigns.set(campaign.id, campaign);
     await this.deps.bus.publish('campaign.updated', campaign.session, { campaignId: campaign.id, status, counts: this.view(campaign).counts });
   }
 
@@ -277,7 +280,7 @@ export class CampaignManager implements QueueListener {
     campaign.status = status;
     campaign.finishedAt = new Date().toISOString();
     campaign.updatedAt = campaign.finishedAt;
-    await this.deps.campaigns.set(campaign.id, this.view(campaign));
+    await this.deps.campaigns.set(campaign.id, campaign);
     if (campaign.mediaRef) await this.deps.queue.deleteMedia(campaign.mediaRef);
     const { counts, total, name } = this.view(campaign);
     await this.deps.bus.publish('campaign.completed', campaign.session, { campaignId: campaign.id, ...(name && { name }), status, total, counts }, `${campaign.id}|completed`);
