@@ -8,7 +8,7 @@ import { ApiError } from '../http/errors';
 import type { SessionManager } from '../sessions/manager';
 import { messageKey, type Session } from '../sessions/session';
 import { connected, type WASocket } from '../http/routes/common';
-import { mediaContent, vcardOf, MEDIA_KINDS, type ContactCard, type MediaKind, type MediaRequest } from './content';
+import { mediaContent, vcardOf, type ContactCard, type MediaKind, type MediaRequest } from './content';
 import { linkPreview } from './link-preview';
 import type { MediaLimits } from './media-input';
 import type { RecipientResolver } from './recipients';
@@ -16,8 +16,6 @@ import type { RecipientResolver } from './recipients';
 type AnyMessageContent = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).AnyMessageContent;
 
 export type SendKind = 'text' | MediaKind | 'location' | 'contact' | 'poll';
-
-export const SEND_KINDS: SendKind[] = ['text', ...(Object.keys(MEDIA_KINDS) as MediaKind[]), 'location', 'contact', 'poll'];
 
 export interface TextBody { to: string; text: string; mentions?: string[]; linkPreview?: boolean; quotedMessageId?: string }
 export interface LocationBody { to: string; latitude: number; longitude: number; name?: string; address?: string; quotedMessageId?: string }
@@ -48,12 +46,6 @@ export class MessageSender {
   constructor(
     private readonly deps: { sessions: SessionManager; recipients: RecipientResolver; mediaLimits: MediaLimits; ffmpegPath: string; logger: Logger },
   ) {}
-
-  /** The resolved recipient JID of `to` (a number is checked on WhatsApp once and cached). */
-  async resolve(sessionId: string, to: string): Promise<string> {
-    const { sock } = connected(this.deps.sessions, sessionId);
-    return this.deps.recipients.resolve(sock, to);
-  }
 
   async send(sessionId: string, request: SendRequest, messageId: string, hooks: SendHooks = {}): Promise<SendResult> {
     const { session, sock } = connected(this.deps.sessions, sessionId);
@@ -90,7 +82,7 @@ export class MessageSender {
   }
 }
 
-export async function quotedMessage(session: Session, chat: string, id: string | undefined) {
+async function quotedMessage(session: Session, chat: string, id: string | undefined) {
   if (!id) return undefined;
   const quoted = await session.storedMessage(messageKey(chat, id));
   if (!quoted) throw new ApiError(404, 'quoted_message_not_found', `No message "${id}" in this chat to reply to`, { field: 'quotedMessageId' });

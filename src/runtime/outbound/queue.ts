@@ -18,7 +18,7 @@ import type { MessageSender, SendRequest, SendResult } from '../messages/sender'
 import type { SessionManager } from '../sessions/manager';
 import type { WhatsAppLimitSignal } from '../sessions/session';
 import type { Clock } from './clock';
-import { DEFAULT_PACING, Pacer, type CapUsage, type PacingSettings, type PacingState } from './pacing';
+import { DEFAULT_PACING, Pacer, type PacingSettings, type PacingState } from './pacing';
 
 export type Lane = 'interactive' | 'bulk';
 
@@ -67,7 +67,7 @@ export interface OutboundStatus {
   lanes: Record<Lane, { queued: number; nextDueAt: string | null }>;
   nextSendAt: string | null;
   limits: { reason: LimitReason; scope: Limit['scope']; code?: number; since: string; until: string | null }[];
-  usage: Record<'perMinute' | 'perHour' | 'perDay' | 'firstContactsPerDay', CapUsage>;
+  usage: ReturnType<Pacer['usage']>;
   settings: PacingSettings;
 }
 

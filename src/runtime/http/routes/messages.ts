@@ -23,7 +23,7 @@ export const sendResult = {
   properties: { id: { type: 'string' }, to: { type: 'string' }, status: { type: 'string' }, timestamp: { type: 'integer' } },
 } as const;
 
-export const queuedResult = {
+const queuedResult = {
   type: 'object',
   properties: { id: { type: 'string' }, to: { type: 'string' }, status: { type: 'string', enum: ['queued'] }, lane: { type: 'string' }, sendAt: { type: 'string', nullable: true } },
 } as const;
