@@ -395,10 +395,10 @@ class SessionQueue {
     while (!this.stopped) {
       const now = this.deps.clock.now();
       await this.lift((limit) => limit.until !== undefined && limit.until <= now);
-      const { item, wakeAt } = await this.pick(now);
+      const { item, firstContact, wakeAt } = await this.pick(now);
       this.nextSendAt = item ? now : wakeAt;
       if (item) {
-        await this.send(item);
+        await this.send(item, firstContact ?? (await this.isFirstContact(item.request.body.to)));
         continue;
       }
       if (!this.items.length) return;
@@ -412,7 +412,7 @@ class SessionQueue {
   }
 
   /** The next send that may go now, or when to look again (undefined: when something changes). */
-  private async pick(now: number): Promise<{ item?: QueuedSend; wakeAt?: number }> {
+  private async pick(now: number): Promise<{ item?: QueuedSend; firstContact?: boolean; wakeAt?: number }> {
     if (!this.deps.sessions.find(this.session)?.socket) return {};
     const listener = this.listener();
     const ready = this.ordered().filter((item) => !listener?.isHeld(item));
@@ -435,7 +435,7 @@ class SessionQueue {
           continue;
         }
         const at = Math.max(due(item), this.pacer.earliestBulk(now, firstContact));
-        if (at <= now) return { item };
+        if (at <= now) return { item, firstContact };
         wakeAt = Math.min(wakeAt, at);
         // later items are due no earlier and pace the same, unless only the first-contact cap held this one
         if (!firstContact) break;
@@ -444,9 +444,8 @@ class SessionQueue {
     return { wakeAt: Number.isFinite(wakeAt) ? wakeAt : undefined };
   }
 
-  private async send(item: QueuedSend): Promise<void> {
+  private async send(item: QueuedSend, firstContact: boolean): Promise<void> {
     const { sender, clock } = this.deps;
-    const firstContact = await this.isFirstContact(item.request.body.to);
     try {
       const request = await this.materialise(item);
       const settings = this.pacer.settings;
