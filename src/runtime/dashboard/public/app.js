@@ -296,6 +296,14 @@ async function renderSessions() {
   ];
 }
 
+/** A button's action: one API call, then the view again. */
+function calling(method, path, body) {
+  return action(async () => {
+    await api(method, path, body);
+    await refresh();
+  });
+}
+
 function confirmed(question, run) {
   return action(async () => {
     if (!window.confirm(question)) return;
@@ -379,7 +387,7 @@ async function renderWebhooks() {
       h(
         'td',
         {},
-        h('button', { onclick: action(async () => { await api('PATCH', `/webhooks/${w.id}`, { enabled: !w.enabled }); await refresh(); }) }, w.enabled ? 'Disable' : 'Enable'),
+        h('button', { onclick: calling('PATCH', `/webhooks/${w.id}`, { enabled: !w.enabled }) }, w.enabled ? 'Disable' : 'Enable'),
         ' ',
         h('button', { 'data-testid': 'send-test', onclick: action(async () => { await api('POST', `/webhooks/${w.id}/test`); state.webhook = w.id; await refresh(); }) }, 'Send test event'),
         ' ',
@@ -429,7 +437,7 @@ async function webhookDetail(webhook) {
       h('td', { 'data-testid': 'attempts' }, d.attempts.length),
       h('td', {}, last ? (last.statusCode ? `HTTP ${last.statusCode}` : last.error ?? '—') : '—'),
       h('td', {}, last ? `${last.latencyMs} ms` : '—'),
-      d.status === 'dead' ? h('td', {}, h('button', { onclick: action(async () => { await api('POST', `/webhooks/${webhook.id}/dead-letters/${d.eventId}/replay`); await refresh(); }) }, 'Replay')) : h('td'),
+      d.status === 'dead' ? h('td', {}, h('button', { onclick: calling('POST', `/webhooks/${webhook.id}/dead-letters/${d.eventId}/replay`) }, 'Replay')) : h('td'),
     );
   };
   const head = h('thead', {}, h('tr', {}, ['Time', 'Event', 'Status', 'Attempts', 'Last answer', 'Latency', ''].map((t) => h('th', {}, t))));
@@ -443,7 +451,7 @@ async function webhookDetail(webhook) {
     h('h3', {}, `Dead letters (${deadLetters.length})`),
     deadLetters.length
       ? [
-          h('button', { 'data-testid': 'replay-all', onclick: action(async () => { await api('POST', `/webhooks/${webhook.id}/dead-letters/replay`); await refresh(); }) }, 'Replay all'),
+          h('button', { 'data-testid': 'replay-all', onclick: calling('POST', `/webhooks/${webhook.id}/dead-letters/replay`) }, 'Replay all'),
           h('table', { 'data-testid': 'dead-letters' }, head.cloneNode(true), h('tbody', {}, deadLetters.map(deliveryRow))),
         ]
       : h('p', { class: 'notice' }, 'None: every event was delivered or is still being retried.'),
@@ -477,7 +485,7 @@ async function renderOutbound() {
             'div',
             { 'data-testid': 'limits' },
             outbound.limits.map((l) => h('p', { class: 'error' }, `Limited by WhatsApp: ${l.reason}${l.code ? ` (${l.code})` : ''}, ${l.scope === 'bulk' ? 'bulk sends paused' : 'new chats paused'} until ${l.until ? time(l.until) : 'resumed'}`)),
-            h('button', { onclick: action(async () => { await api('POST', `/sessions/${s.id}/outbound/resume`); await refresh(); }) }, 'Resume now'),
+            h('button', { onclick: calling('POST', `/sessions/${s.id}/outbound/resume`) }, 'Resume now'),
           )
         : h('p', { class: 'notice' }, 'No limits in force.'),
       campaigns.length ? campaignTable(s.id, campaigns) : h('p', { class: 'notice' }, 'No campaigns.'),
@@ -499,8 +507,8 @@ function campaignTable(session, campaigns) {
       h(
         'td',
         {},
-        c.status === 'running' && h('button', { onclick: action(async () => { await api('POST', `/sessions/${session}/campaigns/${c.id}/pause`); await refresh(); }) }, 'Pause'),
-        c.status === 'paused' && h('button', { onclick: action(async () => { await api('POST', `/sessions/${session}/campaigns/${c.id}/resume`); await refresh(); }) }, 'Resume'),
+        c.status === 'running' && h('button', { onclick: calling('POST', `/sessions/${session}/campaigns/${c.id}/pause`) }, 'Pause'),
+        c.status === 'paused' && h('button', { onclick: calling('POST', `/sessions/${session}/campaigns/${c.id}/resume`) }, 'Resume'),
         ' ',
         ['running', 'paused'].includes(c.status) && h('button', { class: 'danger', onclick: confirmed(`Cancel the campaign "${c.name ?? c.id}"? Messages not sent yet are dropped.`, () => api('POST', `/sessions/${session}/campaigns/${c.id}/cancel`)) }, 'Cancel'),
       ),
