@@ -156,6 +156,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         target,
         policy: { baseDelayMs: config.reconnectBaseDelayMs, maxDelayMs: config.reconnectMaxDelayMs, maxUnknownClientErrorAttempts: 3 },
         browserName: config.browserName,
+        pairingPlatformDisplay: config.pairingPlatformDisplay,
         messageRetentionMs: config.messageRetentionDays * 24 * 3600 * 1000,
         restoreStaggerMs: config.restoreStaggerMs,
         onQr: options.onQr,

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Receiver } from '../helpers/receiver';
 import { until } from '../helpers/until';
-import { ADMIN_KEY, startRuntime, type TestRuntime } from '../helpers/runtime';
+import { ADMIN_KEY, scanSessionQr, startRuntime, type TestRuntime } from '../helpers/runtime';
 
 const CHROMIUM = '/usr/bin/chromium';
 // without the background-networking flags Chromium keeps trying to reach Google, which this closed network refuses
@@ -70,8 +70,7 @@ describe('dashboard in a real browser', () => {
     // a new QR (here: the session restarted) replaces the shown one without a reload
     await t.api('POST', '/api/v1/sessions/shop/restart');
     await until(async () => (await qr.getAttribute('src')) !== first, 10_000, 50);
-    const raw = await t.api('GET', '/api/v1/sessions/shop/qr?format=raw');
-    t.runtime.sandbox!.scanQr(raw.body as string, '15550051000');
+    await scanSessionQr(t, t.runtime.sandbox!, 'shop', '15550051000');
     const row = page.locator('tr[data-session="shop"]');
     await row.getByTestId('status').filter({ hasText: 'connected' }).waitFor();
     await row.getByTestId('number').filter({ hasText: '+15550051000' }).waitFor();

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { loadBaileys, type Baileys } from '../../src/runtime/whatsapp/baileys';
 import type { Simulator } from '../../src/runtime/sandbox/simulator';
 import { memoryKeyStore } from '../../src/runtime/sandbox/phone';
+import { handleRegistrationRefresh } from '../../src/runtime/whatsapp/pairing';
 
 type WASocket = ReturnType<Baileys['makeWASocket']>;
 type AuthenticationCreds = ReturnType<Baileys['initAuthCreds']>;
@@ -38,12 +39,14 @@ export class TestClient {
     private readonly b: Baileys,
     private readonly sim: Simulator,
     readonly auth: MemoryAuth,
+    private readonly refreshFix: boolean,
   ) {}
 
-  static async create(sim: Simulator, auth?: MemoryAuth): Promise<TestClient> {
+  /** `refreshFix: false` leaves rc14 as it is: it drops companion_reg_refresh and can never link by QR. */
+  static async create(sim: Simulator, auth?: MemoryAuth, options: { refreshFix?: boolean } = {}): Promise<TestClient> {
     const b = await loadBaileys();
     b.WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(sim.rootKey.public);
-    const client = new TestClient(b, sim, auth ?? new MemoryAuth(b.initAuthCreds()));
+    const client = new TestClient(b, sim, auth ?? new MemoryAuth(b.initAuthCreds()), options.refreshFix ?? true);
     client.connect();
     return client;
   }
@@ -65,6 +68,11 @@ export class TestClient {
       fetchAgent: this.sim.media.agent,
     });
     const sock = this.sock;
+    if (this.refreshFix) {
+      let current: string | undefined;
+      sock.ev.on('connection.update', (update) => (current = update.qr ?? current));
+      handleRegistrationRefresh(sock, { currentQr: () => current, pairingByCode: () => !!this.auth.creds.pairingCode, logger });
+    }
     sock.ev.on('creds.update', (update) => Object.assign(this.auth.creds, update));
     const names: (keyof EventMap)[] = [
       'connection.update', 'creds.update', 'messages.upsert', 'messages.update', 'messages.reaction',
@@ -91,6 +99,11 @@ export class TestClient {
     return statusCode(update.lastDisconnect?.error);
   }
 
+  /** The QR code the client shows now (the last one it emitted). */
+  latestQr(): string | undefined {
+    return this.events.filter((e): e is RecordedEvent<'connection.update'> => e.name === 'connection.update' && !!(e.data as { qr?: string }).qr).at(-1)?.data.qr;
+  }
+
   /** All messages from `messages.upsert` events so far. */
   upserts(type?: 'notify' | 'append') {
     return this.events
@@ -107,8 +120,7 @@ export class TestClient {
 /** Links a fresh client as a device of `phone` by QR, through the 515 restart, until the connection is open. */
 export async function linkByQr(sim: Simulator, phone: string): Promise<TestClient> {
   const client = await TestClient.create(sim);
-  const { qr } = await client.waitFor('connection.update', (u) => !!u.qr);
-  sim.scanQr(qr!, phone);
+  await sim.scanQrUntilLinked(() => client.latestQr(), phone);
   await client.waitFor('connection.update', (u) => u.connection === 'close');
   client.events.length = 0;
   client.connect();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createRuntime, type Runtime, type RuntimeConfigInput } from '../../src/runtime';
 import type { RuntimeEvent } from '../../src/runtime/events/schema';
 import type { Clock } from '../../src/runtime/outbound/clock';
+import type { Simulator } from '../../src/runtime/sandbox/simulator';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 
@@ -58,8 +59,17 @@ export async function startRuntime(config: RuntimeConfigInput = {}, dataDir = mk
 export async function linkSession(t: TestRuntime, id: string, phone: string): Promise<void> {
   const created = await t.api('POST', '/api/v1/sessions', { id });
   if (created.status !== 201 && created.status !== 200) throw new Error(`create failed: ${JSON.stringify(created.body)}`);
-  const qr = await t.api('GET', `/api/v1/sessions/${id}/qr?format=raw`);
-  if (qr.status !== 200) throw new Error(`qr failed: ${JSON.stringify(qr.body)}`);
-  t.runtime.sandbox!.scanQr(qr.body as string, phone);
+  await scanSessionQr(t, t.runtime.sandbox!, id, phone);
   await t.waitForEvent((e) => e.type === 'session.status' && e.session === id && (e.data as { status: string }).status === 'connected', 10_000);
+}
+
+/**
+ * Scans the session's QR code with the phone of `phone` until it links: WhatsApp retires the first QR's secret
+ * (companion_reg_refresh) and the session shows the same QR with a new one, which is scanned again.
+ */
+export async function scanSessionQr(t: Pick<TestRuntime, 'api'>, sim: Simulator, id: string, phone: string): Promise<void> {
+  await sim.scanQrUntilLinked(async () => {
+    const qr = await t.api('GET', `/api/v1/sessions/${id}/qr?format=raw`);
+    return qr.status === 200 ? (qr.body as string) : undefined;
+  }, phone);
 }

@@ -26,7 +26,10 @@ if (!BUILT) process.stdout.write('dist/ is missing: the kill -9 test is SKIPPED 
         fetch(`${runtime.url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body !== undefined && { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
 
       await api('POST', '/sessions', { id: 'crash' });
-      sim.scanQr(await (await api('GET', '/sessions/crash/qr?format=raw')).text(), '15550011000');
+      await sim.scanQrUntilLinked(async () => {
+        const qr = await api('GET', '/sessions/crash/qr?format=raw');
+        return qr.status === 200 ? qr.text() : undefined;
+      }, '15550011000');
       await until(async () => ((await (await api('GET', '/sessions/crash')).json()) as { status: string }).status === 'connected');
       const hook = (await (await api('POST', '/webhooks', { url: receiver.url, events: ['message.received'] })).json()) as { id: string };
 

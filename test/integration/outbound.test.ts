@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Simulator } from '../../src/runtime/sandbox/simulator';
 import { ManualClock } from '../helpers/manual-clock';
-import { linkSession, startRuntime, type TestRuntime } from '../helpers/runtime';
+import { linkSession, scanSessionQr, startRuntime, type TestRuntime } from '../helpers/runtime';
 import { until } from '../helpers/until';
 
 const ACCOUNT = '15550021000';
@@ -313,7 +313,7 @@ describe('outbound queue across a restart', () => {
     try {
       let t = await startRuntime(config, dataDir);
       await t.api('POST', '/api/v1/sessions', { id: 'restart' });
-      sim.scanQr((await t.api('GET', '/api/v1/sessions/restart/qr?format=raw')).body as string, '15550041000');
+      await scanSessionQr(t, sim, 'restart', '15550041000');
       await t.waitForEvent((e) => e.type === 'session.status' && (e.data as { status: string }).status === 'connected', 10_000);
       await t.api('PATCH', '/api/v1/sessions/restart/outbound/settings', { ...NO_PACING, minGapMs: 40, maxGapMs: 40 });
       const ids: string[] = [];

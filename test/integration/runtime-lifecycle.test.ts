@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { buildMessage } from '../../src/runtime/sandbox/messages';
 import { Simulator } from '../../src/runtime/sandbox/simulator';
-import { linkSession, startRuntime, type TestRuntime } from '../helpers/runtime';
+import { linkSession, scanSessionQr, startRuntime, type TestRuntime } from '../helpers/runtime';
 
 const statusOf = (e: { type: string; session: string; data: unknown }, session: string, status: string) =>
   e.type === 'session.status' && e.session === session && (e.data as { status: string }).status === status;
@@ -119,8 +119,7 @@ describe('runtime restart keeps sessions without re-pairing', () => {
       try {
         const first = await startRuntime(config);
         await first.api('POST', '/api/v1/sessions', { id: prefix });
-        const qr = await first.api('GET', `/api/v1/sessions/${prefix}/qr?format=raw`);
-        sim.scanQr(qr.body, '15550007000');
+        await scanSessionQr(first, sim, prefix, '15550007000');
         await first.waitForEvent((e) => statusOf(e, prefix, 'connected'), 10_000);
         await first.close({ keepData: true });
 

@@ -26,6 +26,11 @@ export const runtimeConfigSchema = z.object({
   sandboxMediaCa: z.string().optional(),
   /** Label shown under Linked Devices on the phone. */
   browserName: z.string().min(1).max(40).default('n8n WhatsApp Runtime'),
+  /**
+   * `companion_platform_display` of pairing-code requests: WhatsApp refuses anything but a standard "Browser (OS)"
+   * (400 bad-request); the Linked Devices label is `browserName` either way.
+   */
+  pairingPlatformDisplay: z.string().regex(/^[A-Za-z]+ \([A-Za-z0-9 ]+\)$/, 'pairingPlatformDisplay must look like "Chrome (Windows)"').default('Chrome (Windows)'),
   reconnectBaseDelayMs: z.coerce.number().int().min(0).default(1000),
   reconnectMaxDelayMs: z.coerce.number().int().min(0).default(60_000),
   /** Pause between two sessions restored at boot, so many sessions do not reconnect at once. */
@@ -86,6 +91,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     sandboxRootKey: pick('WA_SANDBOX_ROOT_KEY'),
     sandboxMediaCa: pick('WA_SANDBOX_MEDIA_CA'),
     browserName: pick('WA_BROWSER_NAME'),
+    pairingPlatformDisplay: pick('WA_PAIRING_PLATFORM_DISPLAY'),
     messageRetentionDays: pick('WA_MESSAGE_RETENTION_DAYS') as unknown as number | undefined,
     mediaMaxBytes: pick('WA_MEDIA_MAX_BYTES') as unknown as number | undefined,
     mediaAllowPrivateNetworks: flag(pick('WA_MEDIA_ALLOW_PRIVATE_NETWORKS')),

@@ -72,11 +72,11 @@ export const sandboxControlRoutes: FastifyPluginAsync<{ simulator: Simulator }> 
     { schema: { tags, summary: 'Scan a linking QR code as the phone of `phone`', body: { type: 'object', required: ['qr', 'phone'], additionalProperties: false, properties: { qr: { type: 'string' }, phone: { type: 'string' } } } } },
     async (request) => {
       try {
-        simulator.scanQr(request.body.qr, request.body.phone);
+        // "refreshed": WhatsApp retired this QR's secret; the client shows a new QR to scan
+        return { scanned: true, result: simulator.scanQr(request.body.qr, request.body.phone) };
       } catch (error) {
         throw new ApiError(409, 'sandbox_scan_failed', (error as Error).message, { field: 'qr' });
       }
-      return { scanned: true };
     },
   );
 

@@ -27,7 +27,30 @@ export interface SimulatorOptions {
   port?: number;
   /** How many QR codes a pairing attempt offers before the client gives up (each `ref` is one QR). */
   qrRefs?: number;
+  /** Where the real service differs from what Baileys rc14 expects; every behaviour is on unless turned off here. */
+  behaviours?: Partial<RealServerBehaviours>;
 }
+
+/** The real WhatsApp of late 2026, behaviour by behaviour (docs/whatsapp-compatibility.md). */
+export interface RealServerBehaviours {
+  /** The first scan of a QR retires its ADV secret (`companion_reg_refresh`); only a QR with a new secret links. */
+  qrRefresh: boolean;
+  /** A pairing-code request whose `companion_platform_display` is not a standard "Browser (OS)" gets 400 bad-request. */
+  strictPlatformDisplay: boolean;
+  /** A `link_code_companion_reg` notice without the pairing payload comes before the real one. */
+  emptyLinkCodeNotices: boolean;
+  /** A message the device did not acknowledge goes out again at its next connection; an acknowledged one never. */
+  redeliverUnacked: boolean;
+  /** The sender's phone answers a retry receipt by encrypting the message again (see `sendUndecryptable`). */
+  resendOnRetry: boolean;
+}
+
+export const REAL_WHATSAPP: RealServerBehaviours = { qrRefresh: true, strictPlatformDisplay: true, emptyLinkCodeNotices: true, redeliverUnacked: true, resendOnRetry: true };
+
+/** What the server accepts as a pairing-code platform display. */
+const STANDARD_PLATFORM_DISPLAY = /^(Chrome|Edge|Firefox|IE|Opera|Safari) \((Windows|Mac OS|Linux)\)$/;
+
+export type ScanResult = 'linked' | 'refreshed';
 
 export type MediaKind = 'image' | 'video' | 'audio' | 'voice' | 'document' | 'sticker';
 
@@ -36,6 +59,10 @@ export type DisconnectKind = 'restart' | 'logout' | 'replaced' | 'drop';
 interface PendingRegistration {
   connection: Connection;
   refs: string[];
+  /** The Linked Devices label the client sent (DeviceProps.os). */
+  label?: string;
+  /** ADV secrets WhatsApp retired with `companion_reg_refresh`: a QR carrying one cannot link. */
+  retiredSecrets: Set<string>;
   /** Set by `requestPairingCode` on the client: the companion's wrapped ephemeral key and the number it claims. */
   linkCode?: { phone: string; wrappedEphemeral: Buffer; primaryEphemeral?: KeyPair; companionEphemeral?: Uint8Array; ref: Buffer };
 }
@@ -62,6 +89,7 @@ export class Simulator {
   private readonly calls = new Map<string, { caller: SimUser; callee: SimUser; outcome: 'ringing' | 'rejected' }>();
   private nextLid = 100000000000001;
   private url_ = '';
+  readonly behaviour: RealServerBehaviours;
 
   private releaseConsole?: () => void;
 
@@ -71,6 +99,7 @@ export class Simulator {
     /** The HTTPS host media is uploaded to and downloaded from. */
     readonly media: MediaHost,
   ) {
+    this.behaviour = { ...REAL_WHATSAPP, ...options.behaviours };
     this.rootKey = b.Curve.generateKeyPair();
     this.serverStatic = b.Curve.generateKeyPair();
     this.certChain = makeCertChain(b, this.rootKey, this.serverStatic);
@@ -152,8 +181,11 @@ export class Simulator {
 
   // ---- pairing -----------------------------------------------------------------------------------------------
 
-  /** Acts as the phone of `phone` scanning `qr`: links the waiting client as a new device of that user. */
-  scanQr(qr: string, phone: string, options: { corruptHmac?: boolean } = {}): void {
+  /**
+   * Acts as the phone of `phone` scanning `qr`: links the waiting client as a new device of that user, or (the first
+   * scan, as WhatsApp does since 2026-07-28) retires the QR's ADV secret and asks the client to show a new QR.
+   */
+  scanQr(qr: string, phone: string, options: { corruptHmac?: boolean } = {}): ScanResult {
     const parts = qr.split('#')[1]?.split(',');
     if (!parts || parts.length < 4) throw new Error('not a WhatsApp linking QR code');
     const [ref, noiseB64, identityB64, advB64] = parts;
@@ -162,8 +194,36 @@ export class Simulator {
     if (!Buffer.from(noiseB64, 'base64').equals(Buffer.from(registration.connection.clientStatic ?? []))) {
       throw new Error('QR code does not match the waiting client');
     }
+    if (registration.retiredSecrets.has(advB64)) throw new Error("Couldn't link device: the QR code carries a secret WhatsApp retired (companion_reg_refresh)");
+    if (this.behaviour.qrRefresh && registration.retiredSecrets.size === 0) {
+      registration.retiredSecrets.add(advB64);
+      registration.connection.send({
+        tag: 'notification',
+        attrs: { from: S_WHATSAPP_NET, type: 'companion_reg_refresh', id: messageId(), t: now() },
+        content: [{ tag: 'companion_reg_refresh', attrs: {} }],
+      });
+      return 'refreshed';
+    }
     const user = this.findUser(phone) ?? this.createUser({ phone });
     this.sendPairSuccess(registration.connection, user, Buffer.from(identityB64, 'base64'), Buffer.from(advB64, 'base64'), options);
+    return 'linked';
+  }
+
+  /**
+   * Scans the QR `readQr` shows until the device links: after a `companion_reg_refresh` the client must show the
+   * same ref with a new secret, which is read (polled) and scanned again, as a person would.
+   */
+  async scanQrUntilLinked(readQr: () => Promise<string | undefined> | string | undefined, phone: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let qr = await readQr();
+    for (;;) {
+      if (qr && this.scanQr(qr, phone) === 'linked') return;
+      const shown = qr;
+      while ((qr = await readQr()) === shown || !qr) {
+        if (Date.now() > deadline) throw new Error('the client did not show a new QR code after companion_reg_refresh');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
   }
 
   /**
@@ -267,6 +327,7 @@ export class Simulator {
     const { b } = this;
     const pairing = this.pairing.get(conn);
     if (!pairing || !conn.clientStatic) return;
+    const label = this.pending.get(conn)?.label;
     this.pairing.delete(conn);
     this.pending.delete(conn);
     const account = b.proto.ADVSignedDeviceIdentity.decode(childBuffer(b, sign, 'device-identity'));
@@ -277,6 +338,7 @@ export class Simulator {
     }
     pairing.user.devices.set(pairing.deviceId, {
       id: pairing.deviceId,
+      ...(label && { label }),
       noiseKey: conn.clientStatic,
       identityKey: pairing.identityKey,
       preKeys: new Map(),
@@ -284,6 +346,7 @@ export class Simulator {
       preKeysUploaded: 0,
       historySent: false,
       offlineQueue: [],
+      unacked: new Map(),
     });
     conn.end({ tag: 'stream:error', attrs: { code: '515' } });
   }
@@ -293,7 +356,9 @@ export class Simulator {
   private onPayload(conn: Connection, payload: ClientPayload): void {
     if (payload.devicePairingData) {
       const refs = Array.from({ length: this.options.qrRefs ?? 6 }, () => randomBytes(16).toString('base64url'));
-      this.pending.set(conn, { connection: conn, refs });
+      const props = payload.devicePairingData.deviceProps;
+      const label = props ? (this.b.proto.DeviceProps.decode(props).os ?? undefined) : undefined;
+      this.pending.set(conn, { connection: conn, refs, label, retiredSecrets: new Set() });
       conn.send({
         tag: 'iq',
         attrs: { from: S_WHATSAPP_NET, type: 'set', id: messageId(), xmlns: 'md' },
@@ -317,7 +382,7 @@ export class Simulator {
     conn.send({ tag: 'success', attrs: { t: now(), lid: `${user.lid}:${device.id}@lid`, props: '1', creation: now() } });
     const queued = device.offlineQueue.splice(0);
     // WhatsApp marks stanzas replayed from the offline queue with an `offline` attribute
-    for (const node of queued) conn.send({ ...node, attrs: { ...node.attrs, offline: '0' } });
+    for (const node of queued) this.sendTracked(device, conn, { ...node, attrs: { ...node.attrs, offline: '0' } });
     conn.send({ tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: String(queued.length) } }] });
   }
 
@@ -325,7 +390,27 @@ export class Simulator {
     this.pending.delete(conn);
     this.pairing.delete(conn);
     const device = this.deviceOf(conn);
-    if (device?.connection === conn) device.connection = undefined;
+    if (!device) return;
+    if (device.connection === conn) device.connection = undefined;
+    // what the device never acknowledged is still WhatsApp's to deliver: it goes out again, in order
+    const unacked = [...device.unacked.values()].filter((sent) => sent.connection === conn.id).map((sent) => sent.node);
+    for (const node of unacked) device.unacked.delete(node.attrs.id);
+    const next = device.connection;
+    if (next && !next.closed) for (const node of unacked) this.sendTracked(device, next, node);
+    else device.offlineQueue.unshift(...unacked);
+  }
+
+  /** Sends a node on a device's connection; a message stays unacknowledged until the device's receipt or ack. */
+  private sendTracked(device: LinkedDevice, conn: Connection, node: BinaryNode): void {
+    if (node.tag === 'message' && this.behaviour.redeliverUnacked) device.unacked.set(node.attrs.id, { node, connection: conn.id });
+    conn.send(node);
+  }
+
+  /** A receipt or ack from a linked device: the messages it names are acknowledged and never sent again. */
+  private onAcknowledged(conn: Connection, node: BinaryNode): void {
+    const device = this.deviceOf(conn);
+    if (!device || node.attrs.type === 'retry') return;
+    for (const id of [node.attrs.id, ...nodeChildren(childOf(node, 'list')).map((item) => item.attrs.id)]) if (id) device.unacked.delete(id);
   }
 
   private deviceOf(conn: Connection): LinkedDevice | undefined {
@@ -370,7 +455,11 @@ export class Simulator {
       case 'call':
         return this.onCallStanza(conn, node);
       case 'receipt':
+        this.onAcknowledged(conn, node);
         return this.onReceiptStanza(conn, node);
+      case 'ack':
+        if (node.attrs.class === 'message') this.onAcknowledged(conn, node);
+        return undefined;
       case 'chatstate': {
         const actor = this.userOf(conn);
         if (actor) this.accounts.onChatState(actor, node);
@@ -397,6 +486,8 @@ export class Simulator {
     if (xmlns === 'md' && child?.tag === 'link_code_companion_reg') {
       if (child.attrs.stage === 'companion_hello') {
         const registration = this.pending.get(conn);
+        const display = b.getBinaryNodeChildString(child, 'companion_platform_display') ?? '';
+        if (this.behaviour.strictPlatformDisplay && !STANDARD_PLATFORM_DISPLAY.test(display)) return conn.send(iqError(node, 400, 'bad-request'));
         if (registration) {
           registration.linkCode = {
             phone: normalisePhone(b.jidDecode(child.attrs.jid)?.user ?? ''),
@@ -405,6 +496,9 @@ export class Simulator {
           };
         }
         conn.send(result([{ tag: 'link_code_companion_reg', attrs: {}, content: [{ tag: 'link_code_pairing_ref', attrs: {}, content: registration?.linkCode?.ref ?? Buffer.alloc(0) }] }]));
+        if (this.behaviour.emptyLinkCodeNotices) {
+          conn.send({ tag: 'notification', attrs: { from: S_WHATSAPP_NET, type: 'link_code_companion_reg', id: messageId(), t: now() }, content: [{ tag: 'link_code_companion_reg', attrs: { stage: 'refresh_code' } }] });
+        }
       } else if (child.attrs.stage === 'companion_finish') {
         this.onCompanionFinish(conn, node, child);
       }
@@ -662,7 +756,7 @@ export class Simulator {
   private deliver(user: SimUser, deviceId: number, node: BinaryNode): void {
     const device = user.devices.get(deviceId);
     if (!device) return;
-    if (device.connection && !device.connection.closed) device.connection.send(node);
+    if (device.connection && !device.connection.closed) this.sendTracked(device, device.connection, node);
     else device.offlineQueue.push(node);
   }
 

@@ -12,6 +12,8 @@ import { PhoneEndpoint, type BinaryNode, type PreKeyBundle, type ProtoMessage } 
 /** A device linked by QR or pairing code: a Baileys client. */
 export interface LinkedDevice {
   id: number;
+  /** What the account's phone shows for the device under Linked Devices. */
+  label?: string;
   noiseKey: Uint8Array;
   identityKey: Uint8Array;
   registrationId?: number;
@@ -26,6 +28,8 @@ export interface LinkedDevice {
   connection?: Connection;
   /** Nodes waiting for the device while it is offline; delivered at its next login. */
   offlineQueue: BinaryNode[];
+  /** Messages sent to the device that it has not acknowledged yet (receipt or ack), by id: sent again at its next login. */
+  unacked: Map<string, { node: BinaryNode; connection: number }>;
 }
 
 /** A message as a simulated user's phone received and decrypted it. */

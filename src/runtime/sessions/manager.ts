@@ -33,6 +33,7 @@ export interface SessionManagerDeps {
   target: WhatsAppTarget;
   policy: ReconnectPolicy;
   browserName: string;
+  pairingPlatformDisplay: string;
   messageRetentionMs: number;
   restoreStaggerMs: number;
   onQr?(session: string, qr: string): void;
@@ -112,10 +113,13 @@ export class SessionManager {
       logger: this.deps.logger,
       target: this.deps.target,
       policy: this.deps.policy,
-      browser: ['Ubuntu', this.deps.browserName, '24.04'],
+      // the first field is what the phone shows under Linked Devices; the second makes it a Chrome web client
+      browser: [this.deps.browserName, 'Chrome', '24.04'],
+      pairingPlatformDisplay: this.deps.pairingPlatformDisplay,
       authKv: store.namespace(`auth:${record.id}`),
       // messages are protobuf objects whose toJSON already turns bytes into base64 (revived with fromObject)
       messages,
+      journal: store.journal,
       chats: new ChatStore(store.namespace<ChatRecord>(`chats:${record.id}`, { plainJson: true }), messages, this.deps.messageRetentionMs),
       messageRetentionMs: this.deps.messageRetentionMs,
       onQr: this.deps.onQr,

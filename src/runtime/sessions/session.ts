@@ -13,7 +13,10 @@ import type { EventBus } from '../events/bus';
 import type { WAMessage } from '../events/normalize';
 import { EventTranslator } from '../events/translate';
 import type { ChatStore } from '../chats/store';
+import type { InboundJournal } from '../store/journal';
 import { keyvAuthState, type KeyvAuthState } from '../whatsapp/auth-state';
+import { guardInbound, rebuildMessage } from '../whatsapp/inbound-guard';
+import { handleRegistrationRefresh, requestPairingCode, withAdvSecret } from '../whatsapp/pairing';
 import type { Baileys } from '../whatsapp/baileys';
 import type { WhatsAppTarget } from '../whatsapp/target';
 import { decideOnClose, type ReconnectPolicy } from './policy';
@@ -63,10 +66,15 @@ export interface SessionDeps {
   logger: Logger;
   target: WhatsAppTarget;
   policy: ReconnectPolicy;
+  /** [Linked Devices label, browser, version]. */
   browser: [string, string, string];
+  /** The `companion_platform_display` sent with a pairing-code request (WhatsApp accepts standard values only). */
+  pairingPlatformDisplay: string;
   authKv: Keyv;
   messages: Keyv<WAMessage>;
   chats: ChatStore;
+  /** Decrypted inbound messages, written before WhatsApp is told they arrived. */
+  journal: InboundJournal;
   messageRetentionMs: number;
   /** Persists the session's desired state, last known identity and settings. */
   persist(update: { desired?: 'running' | 'stopped'; me?: SessionMe | null; settings?: SessionSettings }): Promise<void>;
@@ -98,6 +106,8 @@ export class Session {
   private readonly waiters = new Set<() => void>();
   /** session.status events are published in the order the changes happened. */
   private statusEvents: Promise<unknown> = Promise.resolve();
+  /** Event batches being handled; a graceful shutdown waits for them. */
+  private readonly handling = new Set<Promise<void>>();
 
   constructor(
     readonly id: string,
@@ -176,12 +186,24 @@ export class Session {
     await this.deps.authKv.clear();
     await this.deps.messages.clear();
     await this.deps.chats.clear();
+    this.deps.journal.clear(this.id);
     this.retryCounter.flushAll();
     this.status = 'stopped';
   }
 
-  /** Ends the socket without changing the desired state (runtime shutdown). */
-  async shutdown(): Promise<void> {
+  /**
+   * Ends the socket without changing the desired state (runtime shutdown): first hands Baileys' buffered events
+   * (an offline backlog) to the handler and waits, up to `drainMs`, for the batches in flight to be written.
+   */
+  async shutdown(drainMs = 5000): Promise<void> {
+    if (this.sock) {
+      this.sock.ev.flush();
+      await new Promise((resolve) => setImmediate(resolve));
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)));
+      await Promise.race([Promise.all(this.handling), timeout]);
+      clearTimeout(timer);
+    }
     await this.closeSocket();
   }
 
@@ -216,7 +238,13 @@ export class Session {
     if (!sock) throw new Error(`the session is ${this.status}`);
     await sock.waitForSocketOpen();
     this.pairingPhone = phoneDigits;
-    const code = await sock.requestPairingCode(phoneDigits);
+    let code: string;
+    try {
+      code = await requestPairingCode(this.deps.b, sock, phoneDigits, this.deps.pairingPlatformDisplay);
+    } catch (error) {
+      this.pairingPhone = undefined;
+      throw error;
+    }
     this.qr = undefined;
     this.setStatus('pairing_code', { message: `pairing code requested for +${phoneDigits}` });
     return code;
@@ -290,27 +318,62 @@ export class Session {
         onCallOffer: (call) => this.onCallOffer(sock, call) },
       sock,
     );
-    sock.ev.process(async (events) => {
-      if (generation !== this.generation) return;
-      if (events['creds.update']) await this.auth?.saveCreds();
-      if (events['connection.update']) await this.onConnectionUpdate(generation, events['connection.update']);
-      this.reportLimits(events);
-      this.updateGroupCache(events);
-      try {
-        await translator.handle(events);
-      } catch (error) {
-        logger.error({ err: error }, 'failed to translate events');
-      }
+    handleRegistrationRefresh(sock, { currentQr: () => this.qr, pairingByCode: () => !!this.pairingPhone, logger });
+    const me = this.auth.state.creds.me;
+    if (me?.id) {
+      const account = { meId: me.id, ...(me.lid && { meLid: me.lid }) };
+      guardInbound(b, sock, (inbound) => deps.journal.add({ session: this.id, id: inbound.attrs.id, ...inbound, ...account }));
+    }
+    const replayed = this.replayJournal(translator, logger);
+    sock.ev.process((events) => {
+      const handled = this.handleEvents(generation, translator, events, logger, replayed);
+      this.handling.add(handled);
+      return handled.finally(() => this.handling.delete(handled));
     });
+  }
+
+  private async handleEvents(generation: number, translator: EventTranslator, events: Partial<import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BaileysEventMap>, logger: Logger, replayed: Promise<void>): Promise<void> {
+    if (generation !== this.generation) return;
+    if (events['creds.update']) await this.auth?.saveCreds();
+    if (events['connection.update']) await this.onConnectionUpdate(generation, events['connection.update']);
+    this.reportLimits(events);
+    this.updateGroupCache(events);
+    await replayed;
+    try {
+      await translator.handle(events);
+      const upserted = events['messages.upsert']?.messages.map((m) => m.key.id).filter((id): id is string => !!id);
+      if (upserted?.length) this.deps.journal.remove(this.id, upserted);
+    } catch (error) {
+      logger.error({ err: error }, 'failed to translate events');
+    }
+  }
+
+  /** Emits what was journaled but never reached the outbox (the process ended between the receipt and the event). */
+  private async replayJournal(translator: EventTranslator, logger: Logger): Promise<void> {
+    const { b, journal } = this.deps;
+    const entries = journal.pending(this.id);
+    if (!entries.length) return;
+    logger.info({ count: entries.length }, 'replaying journaled inbound messages');
+    for (const entry of entries) {
+      try {
+        const message = rebuildMessage(b, entry, { id: entry.meId, lid: entry.meLid });
+        await translator.handle({ 'messages.upsert': { messages: [message], type: entry.attrs.offline ? 'append' : 'notify' } });
+        journal.remove(this.id, [entry.id]);
+      } catch (error) {
+        logger.error({ err: error, messageId: entry.id }, 'failed to replay a journaled message; kept for the next start');
+      }
+    }
   }
 
   private async onConnectionUpdate(generation: number, update: Partial<import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).ConnectionState>): Promise<void> {
     const { b } = this.deps;
     if (update.qr && this.status !== 'pairing_code') {
-      this.qr = update.qr;
+      // rc14 renders every ref with the secret it read at pair-device; WhatsApp may have retired it since
+      const qr = withAdvSecret(update.qr, this.auth!.state.creds.advSecretKey);
+      this.qr = qr;
       this.setStatus('qr', { message: 'waiting for the QR code to be scanned' });
-      await this.deps.bus.publish('session.qr', this.id, { qr: update.qr });
-      this.deps.onQr?.(this.id, update.qr);
+      await this.deps.bus.publish('session.qr', this.id, { qr });
+      this.deps.onQr?.(this.id, qr);
     }
     if (update.connection === 'open') {
       const creds = this.auth!.state.creds;

@@ -9,6 +9,7 @@ import Keyv from 'keyv';
 import KeyvRedis from '@keyv/redis';
 import KeyvPostgres from '@keyv/postgres';
 import { SqliteDatabase } from './sqlite-store';
+import { InboundJournal } from './journal';
 import { bufferJsonReplacer, bufferJsonReviver } from './buffer-json';
 
 export type StoreBackend = 'sqlite' | 'redis' | 'postgres';
@@ -26,6 +27,8 @@ export interface Store {
    * Buffer-aware serialiser (a replacer call per key) for namespaces that never hold binary data.
    */
   namespace<T = unknown>(namespace: string, options?: { plainJson?: boolean }): Keyv<T>;
+  /** Decrypted inbound messages not yet in the outbox (always a local file: it is written synchronously). */
+  readonly journal: InboundJournal;
   close(): Promise<void>;
 }
 
@@ -36,6 +39,7 @@ export function createStore(config: StoreConfig): Store {
     mkdirSync(config.dataDir, { recursive: true });
     sqlite = new SqliteDatabase(join(config.dataDir, 'runtime.sqlite'));
   }
+  const journal = new InboundJournal(config.dataDir);
   const instances = new Map<string, Keyv>();
   const purgeTimer = sqlite ? setInterval(() => sqlite?.purgeExpired(), 60_000).unref() : undefined;
 
@@ -47,6 +51,7 @@ export function createStore(config: StoreConfig): Store {
 
   return {
     backend,
+    journal,
     namespace<T>(namespace: string, options: { plainJson?: boolean } = {}): Keyv<T> {
       let kv = instances.get(namespace);
       if (!kv) {
@@ -66,6 +71,7 @@ export function createStore(config: StoreConfig): Store {
       await Promise.all([...instances.values()].map((kv) => kv.disconnect().catch(() => undefined)));
       instances.clear();
       sqlite?.close();
+      journal.close();
     },
   };
 }

@@ -7,6 +7,7 @@ import QRCode from 'qrcode';
 import { ApiError, errorBodySchema } from '../errors';
 import type { SessionManager } from '../../sessions/manager';
 import { normalisePhoneNumber } from '../../messages/recipients';
+import { PairingRejectedError } from '../../whatsapp/pairing';
 
 const sessionView = {
   type: 'object',
@@ -130,7 +131,7 @@ export const sessionRoutes: FastifyPluginAsync<{ sessions: SessionManager }> = a
         summary: 'Link the number by typing a code on the phone instead of scanning a QR code',
         params: idParams,
         body: { type: 'object', required: ['phoneNumber'], additionalProperties: false, properties: { phoneNumber: { type: 'string', minLength: 1 } } },
-        response: { 200: { type: 'object', properties: { code: { type: 'string' }, phoneNumber: { type: 'string' } } }, ...errors },
+        response: { 200: { type: 'object', properties: { code: { type: 'string' }, phoneNumber: { type: 'string' } } }, ...errors, 422: errorBodySchema },
       },
     },
     async (request) => {
@@ -140,6 +141,9 @@ export const sessionRoutes: FastifyPluginAsync<{ sessions: SessionManager }> = a
       if (session.status === 'connected') throw new ApiError(409, 'session_already_linked', `Session "${session.id}" is already linked to +${session.me?.phoneNumber}`);
       if (session.isTerminal()) await session.restart();
       const code = await session.requestPairingCode(digits).catch((error: Error) => {
+        if (error instanceof PairingRejectedError) {
+          throw new ApiError(422, 'pairing_rejected', `${error.message}. WhatsApp accepts only a standard platform display such as "Chrome (Windows)" (WA_PAIRING_PLATFORM_DISPLAY)`, { whatsappCode: error.code, whatsappText: error.text });
+        }
         throw new ApiError(409, 'pairing_code_failed', `Could not request a pairing code: ${error.message}`);
       });
       return { code, phoneNumber: digits };
