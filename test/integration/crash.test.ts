@@ -1,15 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { buildMessage } from '../../src/runtime/sandbox/messages';
 import { Simulator } from '../../src/runtime/sandbox/simulator';
+import { BUILT, linkChildSession, startChild } from '../helpers/child-runtime';
 import { Receiver } from '../helpers/receiver';
-import { ADMIN_KEY } from '../helpers/runtime';
 import { until } from '../helpers/until';
-
-const BIN = join(__dirname, '..', '..', 'bin', 'whatsapp-runtime.js');
-const BUILT = existsSync(join(__dirname, '..', '..', 'dist', 'src', 'runtime', 'cli.js'));
 if (!BUILT) process.stdout.write('dist/ is missing: the kill -9 test is SKIPPED (run `npm run build` first)\n');
 
 (BUILT ? describe : describe.skip)('kill -9 of the runtime process', () => {
@@ -22,15 +19,9 @@ if (!BUILT) process.stdout.write('dist/ is missing: the kill -9 test is SKIPPED 
       sim.createUser({ phone: '15550011001', name: 'Kim' });
       let runtime = await startChild(sim, dataDir);
       child = runtime.child;
-      const api = (method: string, path: string, body?: unknown) =>
-        fetch(`${runtime.url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body !== undefined && { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const api = (method: string, path: string, body?: unknown) => runtime.api(method, path, body);
 
-      await api('POST', '/sessions', { id: 'crash' });
-      await sim.scanQrUntilLinked(async () => {
-        const qr = await api('GET', '/sessions/crash/qr?format=raw');
-        return qr.status === 200 ? qr.text() : undefined;
-      }, '15550011000');
-      await until(async () => ((await (await api('GET', '/sessions/crash')).json()) as { status: string }).status === 'connected');
+      await linkChildSession(runtime, sim, 'crash', '15550011000');
       const hook = (await (await api('POST', '/webhooks', { url: receiver.url, events: ['message.received'] })).json()) as { id: string };
 
       receiver.respond = () => 503;
@@ -61,27 +52,3 @@ if (!BUILT) process.stdout.write('dist/ is missing: the kill -9 test is SKIPPED 
     }
   });
 });
-
-async function startChild(sim: Simulator, dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--sandbox-url', sim.url, '--sandbox-root-key', sim.rootPublicKeyBase64], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, WA_ADMIN_API_KEY: ADMIN_KEY, WA_SANDBOX_MEDIA_CA: sim.media.certificatePem, WA_WEBHOOK_RETRY_BASE_DELAY_MS: '50', WA_WEBHOOK_RETRY_MAX_DELAY_MS: '200', WA_WEBHOOK_MAX_ATTEMPTS: '1000' },
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) {
-        clearInterval(timer);
-        resolve(match[1]);
-      }
-    }, 20);
-    child.once('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`runtime exited with ${code}: ${output}`));
-    });
-  });
-  return { child, url };
-}

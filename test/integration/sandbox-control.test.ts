@@ -15,7 +15,12 @@ describe('sandbox control API over HTTP (runtime in sandbox mode)', () => {
     expect((await t.api('POST', '/api/v1/sandbox/users', { phone: '+1 555 000 8001', name: 'Fay' })).status).toBe(201);
     await t.api('POST', '/api/v1/sessions', { id: 'http' });
     const qr = await t.api('GET', '/api/v1/sessions/http/qr?format=raw');
-    expect((await t.api('POST', '/api/v1/sandbox/qr/scan', { qr: qr.body, phone: '15550008000' })).status).toBe(200);
+    const first = await t.api('POST', '/api/v1/sandbox/qr/scan', { qr: qr.body, phone: '15550008000' });
+    // WhatsApp retires the first QR's secret; the session shows the same QR with a new secret, which links
+    expect(first).toMatchObject({ status: 200, body: { scanned: true, result: 'refreshed' } });
+    let next = qr;
+    await until(async () => (next = await t.api('GET', '/api/v1/sessions/http/qr?format=raw')).body !== qr.body);
+    expect((await t.api('POST', '/api/v1/sandbox/qr/scan', { qr: next.body, phone: '15550008000' })).body).toEqual({ scanned: true, result: 'linked' });
     await t.waitForEvent((e) => e.type === 'session.status' && (e.data as { status: string }).status === 'connected');
 
     const sent = await t.api('POST', '/api/v1/sandbox/users/15550008001/messages', { to: '15550008000', type: 'text', text: 'hello from fay' });
