@@ -41,6 +41,7 @@ import { SessionManager } from './sessions/manager';
 import { loadBaileys } from './whatsapp/baileys';
 import { guardConsole } from './whatsapp/console-guard';
 import { trustSandbox, type WhatsAppTarget } from './whatsapp/target';
+import { resolveWaVersion, type VersionSetting } from './whatsapp/version';
 
 export interface Runtime {
   readonly config: RuntimeConfig;
@@ -148,6 +149,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       await waits.start();
       generatedAdminKey = admin.plaintext;
       const target = await whatsappTarget();
+      const waVersion = await resolveWaVersion(b, (config.waVersion ?? 'auto') as VersionSetting, { sandbox: target.kind === 'sandbox', logger });
       const manager = new SessionManager({
         b,
         store,
@@ -157,6 +159,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         policy: { baseDelayMs: config.reconnectBaseDelayMs, maxDelayMs: config.reconnectMaxDelayMs, maxUnknownClientErrorAttempts: 3 },
         browserName: config.browserName,
         pairingPlatformDisplay: config.pairingPlatformDisplay,
+        waVersion: waVersion.version,
         messageRetentionMs: config.messageRetentionDays * 24 * 3600 * 1000,
         restoreStaggerMs: config.restoreStaggerMs,
         onQr: options.onQr,

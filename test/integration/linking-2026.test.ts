@@ -49,6 +49,14 @@ describe('linking as WhatsApp expects it now', () => {
     expect(t.runtime.sandbox!.user('15550013002').devices.get(1)?.label).toBe('Acme Support Desk');
   });
 
+  test('a pinned WhatsApp Web version is what the session announces at login', async () => {
+    t = await startRuntime({ waVersion: '2.3000.1012345678' });
+    await t.api('POST', '/api/v1/sessions', { id: 'ver' });
+    await scanSessionQr(t, t.runtime.sandbox!, 'ver', '15550013003');
+    await t.waitForEvent(isStatus('ver', 'connected'), 10_000);
+    expect(t.runtime.sandbox!.user('15550013003').devices.get(1)?.appVersion).toBe('2.3000.1012345678');
+  });
+
   test('an invalid pairing platform display is refused at configuration time', async () => {
     await expect(startRuntime({ pairingPlatformDisplay: 'Acme' })).rejects.toThrow(/pairingPlatformDisplay/);
   });

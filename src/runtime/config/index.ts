@@ -24,6 +24,11 @@ export const runtimeConfigSchema = z.object({
   sandboxRootKey: z.string().optional(),
   /** PEM certificate of that simulator's media host, so media uploads and downloads trust it. */
   sandboxMediaCa: z.string().optional(),
+  /**
+   * WhatsApp Web version sessions announce: `auto` (fetch the current one at start, fall back to the bundled one),
+   * `bundled`, or a pinned `x.y.z`. Unset: `auto`, except in sandbox mode, which never fetches.
+   */
+  waVersion: z.union([z.literal('auto'), z.literal('bundled'), z.string().regex(/^\d{1,4}\.\d{1,6}\.\d{1,12}$/, 'waVersion must be auto, bundled or x.y.z')]).optional(),
   /** Label shown under Linked Devices on the phone. */
   browserName: z.string().min(1).max(40).default('n8n WhatsApp Runtime'),
   /**
@@ -90,6 +95,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     sandboxUrl: pick('WA_SANDBOX_URL'),
     sandboxRootKey: pick('WA_SANDBOX_ROOT_KEY'),
     sandboxMediaCa: pick('WA_SANDBOX_MEDIA_CA'),
+    waVersion: pick('WA_VERSION'),
     browserName: pick('WA_BROWSER_NAME'),
     pairingPlatformDisplay: pick('WA_PAIRING_PLATFORM_DISPLAY'),
     messageRetentionDays: pick('WA_MESSAGE_RETENTION_DAYS') as unknown as number | undefined,

@@ -378,6 +378,8 @@ export class Simulator {
     }
     device.connection?.end({ tag: 'stream:error', attrs: {}, content: [{ tag: 'conflict', attrs: { type: 'replaced' } }] });
     device.connection = conn;
+    const app = payload.userAgent?.appVersion;
+    device.appVersion = app ? `${app.primary}.${app.secondary}.${app.tertiary}` : undefined;
     conn.deviceKey = `${user.pn}:${device.id}`;
     conn.send({ tag: 'success', attrs: { t: now(), lid: `${user.lid}:${device.id}@lid`, props: '1', creation: now() } });
     const queued = device.offlineQueue.splice(0);

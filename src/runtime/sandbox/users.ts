@@ -14,6 +14,8 @@ export interface LinkedDevice {
   id: number;
   /** What the account's phone shows for the device under Linked Devices. */
   label?: string;
+  /** The WhatsApp Web version the device announced at its last login. */
+  appVersion?: string;
   noiseKey: Uint8Array;
   identityKey: Uint8Array;
   registrationId?: number;

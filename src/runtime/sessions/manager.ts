@@ -10,6 +10,7 @@ import type { WAMessage } from '../events/normalize';
 import type { Store } from '../store';
 import type { Baileys } from '../whatsapp/baileys';
 import type { WhatsAppTarget } from '../whatsapp/target';
+import type { WAVersion } from '../whatsapp/version';
 import { ApiError } from '../http/errors';
 import type { ReconnectPolicy } from './policy';
 import { ChatStore, type ChatRecord } from '../chats/store';
@@ -34,6 +35,7 @@ export interface SessionManagerDeps {
   policy: ReconnectPolicy;
   browserName: string;
   pairingPlatformDisplay: string;
+  waVersion: WAVersion;
   messageRetentionMs: number;
   restoreStaggerMs: number;
   onQr?(session: string, qr: string): void;
@@ -116,6 +118,7 @@ export class SessionManager {
       // the first field is what the phone shows under Linked Devices; the second makes it a Chrome web client
       browser: [this.deps.browserName, 'Chrome', '24.04'],
       pairingPlatformDisplay: this.deps.pairingPlatformDisplay,
+      waVersion: this.deps.waVersion,
       authKv: store.namespace(`auth:${record.id}`),
       // messages are protobuf objects whose toJSON already turns bytes into base64 (revived with fromObject)
       messages,

@@ -19,6 +19,7 @@ import { guardInbound, rebuildMessage } from '../whatsapp/inbound-guard';
 import { handleRegistrationRefresh, requestPairingCode, withAdvSecret } from '../whatsapp/pairing';
 import type { Baileys } from '../whatsapp/baileys';
 import type { WhatsAppTarget } from '../whatsapp/target';
+import type { WAVersion } from '../whatsapp/version';
 import { decideOnClose, type ReconnectPolicy } from './policy';
 
 export type SessionStatus = 'stopped' | 'starting' | 'qr' | 'pairing_code' | 'connected' | 'reconnecting' | 'logged_out' | 'conflict' | 'failed';
@@ -70,6 +71,8 @@ export interface SessionDeps {
   browser: [string, string, string];
   /** The `companion_platform_display` sent with a pairing-code request (WhatsApp accepts standard values only). */
   pairingPlatformDisplay: string;
+  /** The WhatsApp Web version announced at login. */
+  waVersion: WAVersion;
   authKv: Keyv;
   messages: Keyv<WAMessage>;
   chats: ChatStore;
@@ -300,6 +303,7 @@ export class Session {
       auth: { creds: this.auth.state.creds, keys: b.makeCacheableSignalKeyStore(this.auth.state.keys as never, logger as never) },
       logger: logger as never,
       browser: deps.browser,
+      version: deps.waVersion,
       markOnlineOnConnect: false,
       syncFullHistory: false,
       ...(deps.target.url && { waWebSocketUrl: deps.target.url }),
