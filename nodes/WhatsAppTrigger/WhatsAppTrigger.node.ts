@@ -32,6 +32,7 @@ const EVENT_OPTIONS = [
   { name: 'Message Received', value: 'message.received' },
   { name: 'Message Sent', value: 'message.sent' },
   { name: 'Message Status', value: 'message.status' },
+  { name: 'Message Undecryptable', value: 'message.undecryptable' },
   { name: 'Poll Vote', value: 'poll.vote' },
   { name: 'Presence Update', value: 'presence.update' },
   { name: 'Session Limited by WhatsApp', value: 'session.limited' },

@@ -9,6 +9,7 @@ export const EVENT_TYPES = [
   'message.reaction',
   'message.edited',
   'message.deleted',
+  'message.undecryptable',
   'poll.vote',
   'session.status',
   'session.qr',
@@ -50,6 +51,24 @@ export type MessageKind =
   | 'contact'
   | 'poll'
   | 'unknown';
+
+/** `data` of message.undecryptable: a message that arrived but could not be decrypted (yet). */
+export interface UndecryptableEventData {
+  messageId: string;
+  chatId: string;
+  /** Sender as a phone-number JID and its digits, and as a LID, when known. */
+  from?: string;
+  fromPhoneNumber?: string;
+  fromLid?: string;
+  /** For group messages: the participant that sent it. */
+  participant?: string;
+  /** libsignal's reason, for example "Bad MAC" or "No session record". */
+  reason: string;
+  /** Whether a retry receipt asks the sender's phone to encrypt it again; the message then arrives as message.received with this id. */
+  retryRequested: boolean;
+  messageTimestamp: number;
+  offline: boolean;
+}
 
 /** `data` of poll.vote. */
 export interface PollVoteEventData {

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Baileys } from '../whatsapp/baileys';
 import type { ChatSettingsUpdate } from '../chats/store';
 import type { EventBus } from './bus';
-import type { MessageEventData, PollVoteEventData } from './schema';
+import type { MessageEventData, PollVoteEventData, UndecryptableEventData } from './schema';
 import { carrierOf, keyAddresses, normalizeMessage, type SenderAddress, type WAMessage } from './normalize';
 
 type EventMap = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BaileysEventMap;
@@ -28,6 +28,8 @@ export interface TranslatorDeps {
   recordChat?(data: MessageEventData): Promise<void>;
   /** Chat changes: group subjects, and archive/mute/pin/read made on any of the account's devices. */
   updateChat?(chatId: string, update: ChatSettingsUpdate): Promise<void>;
+  /** Counts a message that could not be decrypted. */
+  onUndecryptable?(): void;
   /** Applies the session's call policy to an offer; resolves true when the call was rejected automatically. */
   onCallOffer?(call: { id: string; from: string; chatId: string }): Promise<boolean>;
 }
@@ -98,7 +100,9 @@ export class EventTranslator {
   private async onUpsert(message: WAMessage, type: 'notify' | 'append'): Promise<void> {
     const { b, bus, session } = this.deps;
     const { key } = message;
-    if (!key.id || !key.remoteJid || !message.message || b.isJidStatusBroadcast(key.remoteJid)) return;
+    if (!key.id || !key.remoteJid || b.isJidStatusBroadcast(key.remoteJid)) return;
+    if (message.messageStubType === b.proto.WebMessageInfo.StubType.CIPHERTEXT && !message.message && !key.fromMe) return this.onUndecryptable(message, type);
+    if (!message.message) return;
     await this.deps.saveMessage(message);
     // the event id derives from this key, and the outbox drops an id it already holds: no message is emitted twice
     const seenKey = `${key.remoteJid}|${key.id}|${key.fromMe ? 1 : 0}`;
@@ -126,6 +130,31 @@ export class EventTranslator {
       const reason = message.messageStubParameters?.length ? { reason: message.messageStubParameters.join(' ') } : {};
       await bus.publish('message.status', session, { messageId: key.id, chatId: key.remoteJid, fromMe: true, status, ...reason }, `${key.remoteJid}|${key.id}|${status}`);
     }
+  }
+
+  /**
+   * rc14 emits a message it could not decrypt as a CIPHERTEXT stub (after sending a retry receipt, unless the keys
+   * were missing or the content was absent) and nothing else: reported so that it never vanishes silently.
+   */
+  private async onUndecryptable(message: WAMessage, type: 'notify' | 'append'): Promise<void> {
+    const { b, bus, session } = this.deps;
+    const key = message.key;
+    const reason = message.messageStubParameters?.[0] ?? 'undecryptable';
+    const sender = await this.senderOf(message);
+    const data: UndecryptableEventData = {
+      messageId: key.id!,
+      chatId: key.remoteJid!,
+      ...(sender.pn && { from: sender.pn, fromPhoneNumber: b.jidDecode(sender.pn)?.user }),
+      ...(sender.lid && { fromLid: sender.lid }),
+      ...(key.participant && { participant: key.participant }),
+      reason,
+      retryRequested: reason !== b.MISSING_KEYS_ERROR_TEXT && reason !== b.NO_MESSAGE_FOUND_ERROR_TEXT,
+      messageTimestamp: Number(message.messageTimestamp ?? 0),
+      offline: type === 'append',
+    };
+    this.deps.onUndecryptable?.();
+    this.deps.logger.warn({ messageId: data.messageId, chatId: data.chatId, reason }, 'message could not be decrypted: retry requested from the sender');
+    await bus.publish('message.undecryptable', session, data, `${key.remoteJid}|${key.id}|undecryptable|${reason}`);
   }
 
   /**

@@ -20,6 +20,7 @@ import { GroupDirectory } from './groups';
 import { MediaHost } from './media';
 import { textOf } from '../events/normalize';
 import { pollVote } from './messages';
+import { corruptCiphertext } from './undecryptable';
 import { SimUser, type LinkedDevice, type ReceivedMessage } from './users';
 
 export interface SimulatorOptions {
@@ -87,6 +88,8 @@ export class Simulator {
   readonly groups: GroupDirectory;
   readonly accounts: Accounts;
   private readonly calls = new Map<string, { caller: SimUser; callee: SimUser; outcome: 'ringing' | 'rejected' }>();
+  /** Undecryptable messages whose plaintext the sender's phone keeps for retry receipts, by id. */
+  private readonly retryable = new Map<string, { sender: SimUser; target: SimUser; message: ProtoMessage; retries: { device: number; count: number }[] }>();
   private nextLid = 100000000000001;
   private url_ = '';
   readonly behaviour: RealServerBehaviours;
@@ -458,6 +461,7 @@ export class Simulator {
         return this.onCallStanza(conn, node);
       case 'receipt':
         this.onAcknowledged(conn, node);
+        if (node.attrs.type === 'retry') return this.onRetryReceipt(conn, node);
         return this.onReceiptStanza(conn, node);
       case 'ack':
         if (node.attrs.class === 'message') this.onAcknowledged(conn, node);
@@ -770,22 +774,44 @@ export class Simulator {
 
   // ---- control: what simulated contacts do -------------------------------------------------------------------
 
-  /** `from` sends `message` to every linked device of `to` (Signal-encrypted per device). Returns the message id. */
-  async sendMessage(from: string, to: string, message: ProtoMessage, options: { id?: string } = {}): Promise<string> {
+  /**
+   * `from` sends `message` to every linked device of `to` (Signal-encrypted per device). Returns the message id.
+   * `undecryptable`: the ciphertext fails to decrypt ("Bad MAC"); the sender's phone sends it again, decryptable,
+   * when a device answers with a retry receipt (behaviour `resendOnRetry`).
+   */
+  async sendMessage(from: string, to: string, message: ProtoMessage, options: { id?: string; undecryptable?: boolean } = {}): Promise<string> {
     const sender = this.user(from);
     const target = this.user(to);
     const id = options.id ?? messageId();
-    const type = messageType(message);
-    for (const device of target.devices.values()) {
-      const deviceJid = `${target.lid}:${device.id}@lid`;
-      const { type: encType, ciphertext } = await sender.phone.encrypt(deviceJid, message, () => this.takeBundle(deviceJid));
-      this.deliver(target, device.id, {
-        tag: 'message',
-        attrs: { from: sender.pnJid, id, t: now(), type, notify: sender.name, sender_lid: sender.lidJid },
-        content: [{ tag: 'enc', attrs: { v: '2', type: encType, ...(type === 'media' && { mediatype: mediaKind(message)! }) }, content: ciphertext }],
-      });
-    }
+    for (const device of target.devices.values()) await this.sendToDevice(sender, target, device.id, id, message, !!options.undecryptable);
+    if (options.undecryptable) this.retryable.set(id, { sender, target, message, retries: [] });
     return id;
+  }
+
+  private async sendToDevice(sender: SimUser, target: SimUser, deviceId: number, id: string, message: ProtoMessage, undecryptable: boolean): Promise<void> {
+    const deviceJid = `${target.lid}:${deviceId}@lid`;
+    const type = messageType(message);
+    const encrypted = await sender.phone.encrypt(deviceJid, message, () => this.takeBundle(deviceJid));
+    const ciphertext = undecryptable ? corruptCiphertext(encrypted.type as 'pkmsg' | 'msg', encrypted.ciphertext) : encrypted.ciphertext;
+    this.deliver(target, deviceId, {
+      tag: 'message',
+      attrs: { from: sender.pnJid, id, t: now(), type, notify: sender.name, sender_lid: sender.lidJid },
+      content: [{ tag: 'enc', attrs: { v: '2', type: encrypted.type, ...(type === 'media' && { mediatype: mediaKind(message)! }) }, content: ciphertext }],
+    });
+  }
+
+  /** A retry receipt: the sender's phone encrypts the message again for the device that could not decrypt it. */
+  private async onRetryReceipt(conn: Connection, node: BinaryNode): Promise<void> {
+    const pending = this.retryable.get(node.attrs.id);
+    const device = this.deviceOf(conn);
+    if (!pending || !device) return;
+    pending.retries.push({ device: device.id, count: Number(childOf(node, 'retry')?.attrs.count ?? 1) });
+    if (this.behaviour.resendOnRetry) await this.sendToDevice(pending.sender, pending.target, device.id, node.attrs.id, pending.message, false);
+  }
+
+  /** The retry receipts linked devices sent for an undecryptable message `id`. */
+  retryReceipts(id: string): { device: number; count: number }[] {
+    return [...(this.retryable.get(id)?.retries ?? [])];
   }
 
   /** `from` (a simulated member) sends `message` to a group: sender-key encrypted, with the key distributed per device. */

@@ -57,6 +57,8 @@ export interface SessionView {
   reason?: SessionReason;
   me?: SessionMe;
   hasQr: boolean;
+  /** Messages that arrived but could not be decrypted, since the runtime started (message.undecryptable). */
+  undecryptableMessages: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -98,6 +100,7 @@ export class Session {
   qr?: string;
   me?: SessionMe;
   updatedAt = new Date().toISOString();
+  undecryptableMessages = 0;
   private sock?: WASocket;
   private auth?: KeyvAuthState;
   private generation = 0;
@@ -136,6 +139,7 @@ export class Session {
       ...(this.reason && { reason: this.reason }),
       ...(this.me && { me: this.me }),
       hasQr: !!this.qr,
+      undecryptableMessages: this.undecryptableMessages,
       createdAt: this.createdAt,
       updatedAt: this.updatedAt,
     };
@@ -319,6 +323,7 @@ export class Session {
         updateChat: async (chatId, update) => {
           await deps.chats.update(chatId, update);
         },
+        onUndecryptable: () => this.undecryptableMessages++,
         onCallOffer: (call) => this.onCallOffer(sock, call) },
       sock,
     );

@@ -17,6 +17,7 @@ const sessionView = {
     reason: { type: 'object', properties: { code: { type: 'integer' }, message: { type: 'string' } } },
     me: { type: 'object', properties: { id: { type: 'string' }, lid: { type: 'string' }, phoneNumber: { type: 'string' }, name: { type: 'string' } } },
     hasQr: { type: 'boolean' },
+    undecryptableMessages: { type: 'integer', description: 'messages that could not be decrypted since the runtime started (message.undecryptable)' },
     settings: { type: 'object', properties: { rejectCalls: { type: 'boolean' }, rejectCallsMessage: { type: 'string' } } },
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' },
