@@ -169,8 +169,15 @@ describe('contacts, chats, groups, profile and calls through real Baileys, check
       expect(group.participants.has(sim.user(FRED))).toBe(true);
       await api('POST', `/groups/${groupId}/participants`, { action: 'promote', participants: [FRED] });
       expect(group.participants.get(sim.user(FRED))).toBe('admin');
+      const roleIn = async (action: string) => {
+        const event = await t.waitForEvent((e) => e.type === 'group.participants' && (e.data as { groupId: string; action: string }).groupId === groupId && (e.data as { action: string }).action === action);
+        return (event.data as { participants: { phoneNumber?: string; id: string; admin: string | null }[] }).participants.map((p) => p.admin);
+      };
+      // the event carries the participant's new role (rc14 leaves it out of the stub it copies)
+      expect(await roleIn('promote')).toEqual(['admin']);
       await api('POST', `/groups/${groupId}/participants`, { action: 'demote', participants: [FRED] });
       expect(group.participants.get(sim.user(FRED))).toBeNull();
+      expect(await roleIn('demote')).toEqual([null]);
       await api('POST', `/groups/${groupId}/participants`, { action: 'remove', participants: [FRED] });
       expect(group.participants.has(sim.user(FRED))).toBe(false);
     });

@@ -24,6 +24,10 @@ export interface ChatRecord {
   mutedUntil?: number;
   /** Index of the newest message page. */
   newestPage: number;
+  /** For a person named by phone number: the LID WhatsApp also addresses them by. */
+  lid?: string;
+  /** Chats recorded under the LID before the phone number was known, merged into this one (their pages stay). */
+  mergedFrom?: { id: string; newestPage: number }[];
 }
 
 export type ChatSettingsUpdate = Partial<Pick<ChatRecord, 'archived' | 'pinned' | 'mutedUntil' | 'unreadCount' | 'name'>>;
@@ -31,6 +35,8 @@ export type ChatSettingsUpdate = Partial<Pick<ChatRecord, 'archived' | 'pinned' 
 export class ChatStore {
   private readonly records = new Map<string, ChatRecord>();
   private readonly newestPages = new Map<string, string[]>();
+  /** LID → the chat named by phone number. */
+  private readonly byLid = new Map<string, string>();
   private loaded?: Promise<void>;
   /** Writes per chat run one after the other so pages never lose an id. */
   private readonly lanes = new Map<string, Promise<unknown>>();
@@ -44,7 +50,8 @@ export class ChatStore {
   /** Adds a conversation message (not reactions, edits or other carriers) to its chat. */
   async record(data: MessageEventData, options: { name?: string } = {}): Promise<void> {
     await this.inLane(data.chatId, async () => {
-      const chat = (await this.get(data.chatId)) ?? this.empty(data.chatId, data.chatType);
+      let chat = (await this.get(data.chatId)) ?? this.empty(data.chatId, data.chatType);
+      if (data.chatLid && data.chatLid !== chat.id) chat = await this.absorb(chat, data.chatLid);
       const page = await this.page(chat.id, chat.newestPage);
       if (page.includes(data.messageId)) return;
       let pageIndex = chat.newestPage;
@@ -62,27 +69,57 @@ export class ChatStore {
         unreadCount: data.fromMe ? 0 : chat.unreadCount + 1,
         ...(!chat.name && (options.name ?? (!data.fromMe && data.chatType === 'direct' ? data.pushName : undefined)) ? { name: options.name ?? data.pushName } : {}),
       };
-      this.records.set(next.id, next);
+      this.remember(next);
       this.newestPages.set(next.id, ids);
       await this.messageStore.set(pageKey(next.id, pageIndex), ids, this.retentionMs);
       await this.chats.set(next.id, next);
     });
   }
 
+  /** The chat kept under `lid` before the person's number was known becomes part of `chat`. */
+  private async absorb(chat: ChatRecord, lid: string): Promise<ChatRecord> {
+    const old = this.records.get(lid);
+    const merged: ChatRecord = { ...chat, lid };
+    if (!old) return merged;
+    this.records.delete(lid);
+    this.newestPages.delete(lid);
+    await this.chats.delete(lid);
+    const newer = old.lastMessageAt > chat.lastMessageAt ? old : chat;
+    return {
+      ...merged,
+      name: chat.name ?? old.name,
+      lastMessageAt: newer.lastMessageAt,
+      ...(newer.lastMessage && { lastMessage: newer.lastMessage }),
+      unreadCount: chat.unreadCount + old.unreadCount,
+      archived: chat.archived && old.archived,
+      pinned: chat.pinned || old.pinned,
+      ...((chat.mutedUntil ?? old.mutedUntil) !== undefined && { mutedUntil: chat.mutedUntil ?? old.mutedUntil }),
+      mergedFrom: [...(chat.mergedFrom ?? []), { id: lid, newestPage: old.newestPage }, ...(old.mergedFrom ?? [])],
+    };
+  }
+
+  private remember(chat: ChatRecord): void {
+    this.records.set(chat.id, chat);
+    if (chat.lid) this.byLid.set(chat.lid, chat.id);
+  }
+
   async update(chatId: string, update: ChatSettingsUpdate): Promise<ChatRecord> {
-    return this.inLane(chatId, async () => {
-      const chat = (await this.get(chatId)) ?? this.empty(chatId, chatId.endsWith('@g.us') ? 'group' : 'direct');
+    await this.load();
+    const id = this.byLid.get(chatId) ?? chatId;
+    return this.inLane(id, async () => {
+      const chat = (await this.get(id)) ?? this.empty(id, id.endsWith('@g.us') ? 'group' : 'direct');
       const next: ChatRecord = { ...chat, ...update };
       if (update.mutedUntil === 0) delete next.mutedUntil;
-      this.records.set(chatId, next);
-      await this.chats.set(chatId, next);
+      this.remember(next);
+      await this.chats.set(id, next);
       return next;
     });
   }
 
+  /** A chat by its id or, for a person, by their LID. */
   async get(chatId: string): Promise<ChatRecord | undefined> {
     await this.load();
-    return this.records.get(chatId);
+    return this.records.get(chatId) ?? this.records.get(this.byLid.get(chatId) ?? '');
   }
 
   /** Chats, pinned first, then the most recent first; `offset` pages through them. */
@@ -101,32 +138,36 @@ export class ChatStore {
   async messages(chatId: string, options: { limit: number; before?: string }): Promise<{ messages: WAMessage[]; nextBefore?: string }> {
     const chat = await this.get(chatId);
     if (!chat) return { messages: [] };
-    const ids: string[] = [];
+    const keys: string[] = [];
     let started = !options.before;
     let hasMore = false;
-    for (let index = chat.newestPage; index >= 0; index--) {
-      const page = await this.page(chatId, index);
-      for (let i = page.length - 1; i >= 0; i--) {
-        if (!started) {
-          started = page[i] === options.before;
-          continue;
+    // the chat's own pages, then those of the LID chat it absorbed (older: from before the number was known)
+    for (const source of [{ id: chat.id, newestPage: chat.newestPage }, ...(chat.mergedFrom ?? [])]) {
+      for (let index = source.newestPage; index >= 0 && !hasMore; index--) {
+        const page = await this.page(source.id, index);
+        for (let i = page.length - 1; i >= 0; i--) {
+          if (!started) {
+            started = page[i] === options.before;
+            continue;
+          }
+          if (keys.length === options.limit) {
+            hasMore = true;
+            break;
+          }
+          keys.push(`${source.id}|${page[i]}`);
         }
-        if (ids.length === options.limit) {
-          hasMore = true;
-          break;
-        }
-        ids.push(page[i]);
       }
       if (hasMore) break;
     }
-    const stored = ids.length ? await this.messageStore.getMany(ids.map((id) => `${chatId}|${id}`)) : [];
+    const stored = keys.length ? await this.messageStore.getMany(keys) : [];
     const messages = stored.filter((m): m is WAMessage => !!m);
-    return { messages, ...(hasMore && { nextBefore: ids[ids.length - 1] }) };
+    return { messages, ...(hasMore && { nextBefore: keys[keys.length - 1].split('|').pop() }) };
   }
 
   async clear(): Promise<void> {
     this.records.clear();
     this.newestPages.clear();
+    this.byLid.clear();
     this.loaded = undefined;
     await this.chats.clear();
   }
@@ -147,7 +188,7 @@ export class ChatStore {
     this.loaded ??= (async () => {
       for await (const [, record] of this.chats.iterator!(this.chats.namespace)) {
         const chat = record as ChatRecord;
-        if (!this.records.has(chat.id)) this.records.set(chat.id, chat);
+        if (!this.records.has(chat.id)) this.remember(chat);
       }
     })();
     return this.loaded;

@@ -56,6 +56,7 @@ export type MessageKind =
 export interface UndecryptableEventData {
   messageId: string;
   chatId: string;
+  chatLid?: string;
   /** Sender as a phone-number JID and its digits, and as a LID, when known. */
   from?: string;
   fromPhoneNumber?: string;
@@ -88,8 +89,13 @@ export interface PollVoteEventData {
 /** `data` of message.received and message.sent. */
 export interface MessageEventData {
   messageId: string;
-  /** The chat: a phone-number JID, a LID or a group JID. */
+  /**
+   * The chat: a group JID, or for a person the phone-number JID once WhatsApp told which number a LID belongs to
+   * (the LID until then), whichever way the message was addressed.
+   */
   chatId: string;
+  /** A person's LID JID, when known (beside `chatId`, the same chat). */
+  chatLid?: string;
   chatType: 'direct' | 'group' | 'broadcast' | 'newsletter';
   fromMe: boolean;
   /** Sender as a phone-number JID when known (for groups: the participant). */

@@ -20,8 +20,8 @@ export interface TranslatorDeps {
   bus: EventBus;
   session: string;
   logger: Logger;
-  /** Stores messages for getMessage, quotes and history. */
-  saveMessage(message: WAMessage): Promise<void>;
+  /** Stores messages for getMessage, quotes and history, under their canonical chat. */
+  saveMessage(message: WAMessage, chatId: string): Promise<void>;
   /** A stored message by chat and id (poll votes need their poll). */
   loadMessage(remoteJid: string, id: string): Promise<WAMessage | undefined>;
   /** Adds a conversation message to its chat (chat list, unread count, message pages). */
@@ -32,6 +32,12 @@ export interface TranslatorDeps {
   onUndecryptable?(): void;
   /** Applies the session's call policy to an offer; resolves true when the call was rejected automatically. */
   onCallOffer?(call: { id: string; from: string; chatId: string }): Promise<boolean>;
+}
+
+/** A chat's canonical id and, for a person, its LID. */
+interface ChatAddress {
+  id: string;
+  lid?: string;
 }
 
 export class EventTranslator {
@@ -49,12 +55,14 @@ export class EventTranslator {
     for (const { key, update } of events['messages.update'] ?? []) {
       const status = update.status !== undefined && update.status !== null ? STATUS_NAMES[update.status] : undefined;
       if (status && key.id) {
-        await bus.publish('message.status', session, { messageId: key.id, chatId: key.remoteJid, fromMe: !!key.fromMe, status, ...(update.messageStubParameters?.length && { reason: update.messageStubParameters.join(' ') }) }, `${key.remoteJid}|${key.id}|${status}`);
+        const chat = await this.chatOf(key);
+        await bus.publish('message.status', session, { messageId: key.id, chatId: chat.id, ...(chat.lid && { chatLid: chat.lid }), fromMe: !!key.fromMe, status, ...(update.messageStubParameters?.length && { reason: update.messageStubParameters.join(' ') }) }, `${chat.id}|${key.id}|${status}`);
       }
     }
     for (const receipt of events['message-receipt.update'] ?? []) {
       const status = receipt.receipt.readTimestamp ? 'read' : receipt.receipt.playedTimestamp ? 'played' : 'delivered';
-      await bus.publish('message.status', session, { messageId: receipt.key.id, chatId: receipt.key.remoteJid, fromMe: !!receipt.key.fromMe, status, participant: receipt.receipt.userJid }, `${receipt.key.remoteJid}|${receipt.key.id}|${status}|${receipt.receipt.userJid}`);
+      const chat = await this.chatOf(receipt.key);
+      await bus.publish('message.status', session, { messageId: receipt.key.id, chatId: chat.id, ...(chat.lid && { chatLid: chat.lid }), fromMe: !!receipt.key.fromMe, status, participant: receipt.receipt.userJid }, `${chat.id}|${receipt.key.id}|${status}|${receipt.receipt.userJid}`);
     }
     await this.updateChats(events);
     for (const group of events['groups.upsert'] ?? []) {
@@ -66,7 +74,15 @@ export class EventTranslator {
     }
     const participants = events['group-participants.update'];
     if (participants) {
-      await bus.publish('group.participants', session, { groupId: participants.id, action: participants.action, author: participants.author, participants: participants.participants.map((p) => ({ id: p.id, phoneNumber: p.phoneNumber, lid: p.lid, admin: p.admin ?? null })) });
+      // rc14 copies the participants from the stub without their new role: promote makes an admin, demote and add a member
+      const role = (admin: string | null | undefined) => (participants.action === 'promote' ? (admin ?? 'admin') : participants.action === 'demote' || participants.action === 'add' ? null : (admin ?? null));
+      await bus.publish('group.participants', session, {
+        groupId: participants.id,
+        action: participants.action,
+        author: participants.author,
+        ...(participants.authorPn && { authorPhoneNumber: b.jidDecode(participants.authorPn)?.user }),
+        participants: participants.participants.map((p) => ({ id: p.id, phoneNumber: p.phoneNumber, lid: p.lid ?? (b.isLidUser(p.id) ? p.id : undefined), admin: role(p.admin) })),
+      });
     }
     const presence = events['presence.update'];
     if (presence) await bus.publish('presence.update', session, { chatId: presence.id, presences: presence.presences });
@@ -103,13 +119,14 @@ export class EventTranslator {
     if (!key.id || !key.remoteJid || b.isJidStatusBroadcast(key.remoteJid)) return;
     if (message.messageStubType === b.proto.WebMessageInfo.StubType.CIPHERTEXT && !message.message && !key.fromMe) return this.onUndecryptable(message, type);
     if (!message.message) return;
-    await this.deps.saveMessage(message);
+    const chat = await this.chatOf(key);
+    await this.deps.saveMessage(message, chat.id);
     // the event id derives from this key, and the outbox drops an id it already holds: no message is emitted twice
-    const seenKey = `${key.remoteJid}|${key.id}|${key.fromMe ? 1 : 0}`;
+    const seenKey = `${chat.id}|${key.id}|${key.fromMe ? 1 : 0}`;
     const sender = await this.senderOf(message);
     const carrier = carrierOf(b, message.message);
     if (carrier) {
-      const base = { chatId: key.remoteJid, fromMe: !!key.fromMe, ...(sender.pn && { from: sender.pn }), ...(sender.lid && { fromLid: sender.lid }) };
+      const base = { chatId: chat.id, ...(chat.lid && { chatLid: chat.lid }), fromMe: !!key.fromMe, ...(sender.pn && { from: sender.pn }), ...(sender.lid && { fromLid: sender.lid }) };
       if (carrier.kind === 'edit') {
         await bus.publish('message.edited', session, { ...base, messageId: carrier.targetId, text: b.normalizeMessageContent(carrier.message)?.conversation ?? b.normalizeMessageContent(carrier.message)?.extendedTextMessage?.text, editMessageId: key.id }, seenKey);
       } else if (carrier.kind === 'delete') {
@@ -117,18 +134,18 @@ export class EventTranslator {
       } else if (carrier.kind === 'reaction') {
         await bus.publish('message.reaction', session, { ...base, messageId: carrier.targetId, emoji: carrier.emoji, removed: carrier.emoji === '', reactionMessageId: key.id }, seenKey);
       } else if (carrier.kind === 'poll-vote') {
-        await this.onPollVote(message, sender, seenKey);
+        await this.onPollVote(message, sender, seenKey, chat);
       }
       return;
     }
-    const data = normalizeMessage(b, message, sender, type === 'append' && !key.fromMe);
+    const data = { ...normalizeMessage(b, message, sender, type === 'append' && !key.fromMe), chatId: chat.id, ...(chat.lid && { chatLid: chat.lid }) };
     await this.deps.recordChat?.(data);
     await bus.publish(key.fromMe ? 'message.sent' : 'message.received', session, data, seenKey);
     const status = message.status !== undefined && message.status !== null ? STATUS_NAMES[message.status] : undefined;
     if (key.fromMe && status && status !== 'sent') {
       // an error ack that arrives while the send is still buffered is merged into the upsert, with its code
       const reason = message.messageStubParameters?.length ? { reason: message.messageStubParameters.join(' ') } : {};
-      await bus.publish('message.status', session, { messageId: key.id, chatId: key.remoteJid, fromMe: true, status, ...reason }, `${key.remoteJid}|${key.id}|${status}`);
+      await bus.publish('message.status', session, { messageId: key.id, chatId: chat.id, ...(chat.lid && { chatLid: chat.lid }), fromMe: true, status, ...reason }, `${chat.id}|${key.id}|${status}`);
     }
   }
 
@@ -141,9 +158,11 @@ export class EventTranslator {
     const key = message.key;
     const reason = message.messageStubParameters?.[0] ?? 'undecryptable';
     const sender = await this.senderOf(message);
+    const chat = await this.chatOf(key);
     const data: UndecryptableEventData = {
       messageId: key.id!,
-      chatId: key.remoteJid!,
+      chatId: chat.id,
+      ...(chat.lid && { chatLid: chat.lid }),
       ...(sender.pn && { from: sender.pn, fromPhoneNumber: b.jidDecode(sender.pn)?.user }),
       ...(sender.lid && { fromLid: sender.lid }),
       ...(key.participant && { participant: key.participant }),
@@ -154,14 +173,14 @@ export class EventTranslator {
     };
     this.deps.onUndecryptable?.();
     this.deps.logger.warn({ messageId: data.messageId, chatId: data.chatId, reason }, 'message could not be decrypted: retry requested from the sender');
-    await bus.publish('message.undecryptable', session, data, `${key.remoteJid}|${key.id}|undecryptable|${reason}`);
+    await bus.publish('message.undecryptable', session, data, `${chat.id}|${key.id}|undecryptable|${reason}`);
   }
 
   /**
    * Decrypts a poll vote with the poll's secret (Baileys rc14 no longer does this itself) and publishes the chosen
    * option names.
    */
-  private async onPollVote(message: WAMessage, sender: SenderAddress, seenKey: string): Promise<void> {
+  private async onPollVote(message: WAMessage, sender: SenderAddress, seenKey: string, chat: ChatAddress): Promise<void> {
     const { b, bus, session, logger } = this.deps;
     const update = b.normalizeMessageContent(message.message)?.pollUpdateMessage;
     const pollKey = update?.pollCreationMessageKey;
@@ -183,7 +202,7 @@ export class EventTranslator {
     const selected = (vote.selectedOptions ?? []).map((hash) => byHash.get(Buffer.from(hash).toString('hex'))).filter((name): name is string => name !== undefined);
     const data: PollVoteEventData = {
       pollMessageId: pollKey.id,
-      chatId: message.key.remoteJid!,
+      chatId: chat.id,
       poll: creation.name ?? '',
       ...(sender.pn && { voter: sender.pn, voterPhoneNumber: b.jidDecode(sender.pn)?.user }),
       ...(sender.lid && { voterLid: sender.lid }),
@@ -215,6 +234,34 @@ export class EventTranslator {
     return undefined;
   }
 
+  /**
+   * One chat per person: a direct chat is named by the phone-number JID once the LID-phone mapping is known (from
+   * the key's alternate address or the session's mapping), by the LID until then; `lid` is the other name.
+   */
+  private async chatOf(key: WAMessage['key']): Promise<ChatAddress> {
+    const { b } = this.deps;
+    const remote = b.jidNormalizedUser(key.remoteJid ?? '');
+    if (!b.isPnUser(remote) && !b.isLidUser(remote)) return { id: remote };
+    const alt = key.remoteJidAlt ? b.jidNormalizedUser(key.remoteJidAlt) : undefined;
+    return this.resolvePerson([remote, alt]);
+  }
+
+  private async resolvePerson(jids: (string | undefined)[]): Promise<ChatAddress> {
+    const { b } = this.deps;
+    let pn = jids.find((j): j is string => !!j && !!b.isPnUser(j));
+    let lid = jids.find((j): j is string => !!j && !!b.isLidUser(j));
+    const mapping = this.sock.signalRepository.lidMapping;
+    try {
+      if (!pn && lid) pn = (await mapping.getPNForLID(lid)) ?? undefined;
+      if (!lid && pn) lid = (await mapping.getLIDForPN(pn)) ?? undefined;
+    } catch (error) {
+      this.deps.logger.debug({ err: error }, 'LID mapping lookup failed');
+    }
+    pn = pn && b.jidNormalizedUser(pn);
+    lid = lid && b.jidNormalizedUser(lid);
+    return { id: (pn ?? lid)!, ...(lid && { lid }) };
+  }
+
   /** Phone-number and LID JIDs of the sender, from the key's alternate addresses or the session's LID mapping. */
   private async senderOf(message: WAMessage): Promise<SenderAddress> {
     const { b } = this.deps;
@@ -223,14 +270,9 @@ export class EventTranslator {
       const me = this.sock.authState.creds.me;
       return { pn: me?.id ? b.jidNormalizedUser(me.id) : undefined, lid: me?.lid ? b.jidNormalizedUser(me.lid) : undefined };
     }
-    let { pn, lid } = keyAddresses(b, key);
-    const mapping = this.sock.signalRepository.lidMapping;
-    try {
-      if (!pn && lid) pn = (await mapping.getPNForLID(lid)) ?? undefined;
-      if (!lid && pn) lid = (await mapping.getLIDForPN(pn)) ?? undefined;
-    } catch (error) {
-      this.deps.logger.debug({ err: error }, 'LID mapping lookup failed');
-    }
-    return { pn: pn && b.jidNormalizedUser(pn), lid: lid && b.jidNormalizedUser(lid) };
+    const { pn, lid } = keyAddresses(b, key);
+    if (!pn && !lid) return {};
+    const person = await this.resolvePerson([pn, lid]);
+    return { pn: b.isPnUser(person.id) ? person.id : undefined, lid: person.lid };
   }
 }

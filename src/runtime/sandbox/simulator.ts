@@ -53,6 +53,16 @@ const STANDARD_PLATFORM_DISPLAY = /^(Chrome|Edge|Firefox|IE|Opera|Safari) \((Win
 
 export type ScanResult = 'linked' | 'refreshed';
 
+export interface SendOptions {
+  id?: string;
+  /** The ciphertext fails to decrypt ("Bad MAC") until a retry receipt makes the sender encrypt it again. */
+  undecryptable?: boolean;
+  /** How WhatsApp addresses the sender: by phone number (with the LID beside it) or by LID. */
+  addressing?: 'pn' | 'lid';
+  /** With LID addressing: whether the sender's phone number comes along (`sender_pn`). */
+  withPhoneNumber?: boolean;
+}
+
 export type MediaKind = 'image' | 'video' | 'audio' | 'voice' | 'document' | 'sticker';
 
 export type DisconnectKind = 'restart' | 'logout' | 'replaced' | 'drop';
@@ -89,7 +99,7 @@ export class Simulator {
   readonly accounts: Accounts;
   private readonly calls = new Map<string, { caller: SimUser; callee: SimUser; outcome: 'ringing' | 'rejected' }>();
   /** Undecryptable messages whose plaintext the sender's phone keeps for retry receipts, by id. */
-  private readonly retryable = new Map<string, { sender: SimUser; target: SimUser; message: ProtoMessage; retries: { device: number; count: number }[] }>();
+  private readonly retryable = new Map<string, { sender: SimUser; target: SimUser; message: ProtoMessage; options: SendOptions; retries: { device: number; count: number }[] }>();
   private nextLid = 100000000000001;
   private url_ = '';
   readonly behaviour: RealServerBehaviours;
@@ -777,25 +787,30 @@ export class Simulator {
   /**
    * `from` sends `message` to every linked device of `to` (Signal-encrypted per device). Returns the message id.
    * `undecryptable`: the ciphertext fails to decrypt ("Bad MAC"); the sender's phone sends it again, decryptable,
-   * when a device answers with a retry receipt (behaviour `resendOnRetry`).
+   * when a device answers with a retry receipt (behaviour `resendOnRetry`). `addressing: 'lid'` sends it from the
+   * sender's LID, as WhatsApp mostly does since its LID migration, with (`withPhoneNumber`, default) or without the
+   * sender's phone number beside it.
    */
-  async sendMessage(from: string, to: string, message: ProtoMessage, options: { id?: string; undecryptable?: boolean } = {}): Promise<string> {
+  async sendMessage(from: string, to: string, message: ProtoMessage, options: SendOptions = {}): Promise<string> {
     const sender = this.user(from);
     const target = this.user(to);
     const id = options.id ?? messageId();
-    for (const device of target.devices.values()) await this.sendToDevice(sender, target, device.id, id, message, !!options.undecryptable);
-    if (options.undecryptable) this.retryable.set(id, { sender, target, message, retries: [] });
+    for (const device of target.devices.values()) await this.sendToDevice(sender, target, device.id, id, message, options);
+    if (options.undecryptable) this.retryable.set(id, { sender, target, message, options, retries: [] });
     return id;
   }
 
-  private async sendToDevice(sender: SimUser, target: SimUser, deviceId: number, id: string, message: ProtoMessage, undecryptable: boolean): Promise<void> {
+  private async sendToDevice(sender: SimUser, target: SimUser, deviceId: number, id: string, message: ProtoMessage, options: SendOptions): Promise<void> {
     const deviceJid = `${target.lid}:${deviceId}@lid`;
     const type = messageType(message);
     const encrypted = await sender.phone.encrypt(deviceJid, message, () => this.takeBundle(deviceJid));
-    const ciphertext = undecryptable ? corruptCiphertext(encrypted.type as 'pkmsg' | 'msg', encrypted.ciphertext) : encrypted.ciphertext;
+    const ciphertext = options.undecryptable ? corruptCiphertext(encrypted.type as 'pkmsg' | 'msg', encrypted.ciphertext) : encrypted.ciphertext;
+    const address: Record<string, string> = options.addressing === 'lid'
+      ? { from: sender.lidJid, addressing_mode: 'lid', ...(options.withPhoneNumber !== false && { sender_pn: sender.pnJid }) }
+      : { from: sender.pnJid, sender_lid: sender.lidJid };
     this.deliver(target, deviceId, {
       tag: 'message',
-      attrs: { from: sender.pnJid, id, t: now(), type, notify: sender.name, sender_lid: sender.lidJid },
+      attrs: { ...address, id, t: now(), type, notify: sender.name },
       content: [{ tag: 'enc', attrs: { v: '2', type: encrypted.type, ...(type === 'media' && { mediatype: mediaKind(message)! }) }, content: ciphertext }],
     });
   }
@@ -806,7 +821,7 @@ export class Simulator {
     const device = this.deviceOf(conn);
     if (!pending || !device) return;
     pending.retries.push({ device: device.id, count: Number(childOf(node, 'retry')?.attrs.count ?? 1) });
-    if (this.behaviour.resendOnRetry) await this.sendToDevice(pending.sender, pending.target, device.id, node.attrs.id, pending.message, false);
+    if (this.behaviour.resendOnRetry) await this.sendToDevice(pending.sender, pending.target, device.id, node.attrs.id, pending.message, { ...pending.options, undecryptable: false });
   }
 
   /** The retry receipts linked devices sent for an undecryptable message `id`. */

@@ -313,12 +313,12 @@ export class Session {
       ...(deps.target.url && { waWebSocketUrl: deps.target.url }),
       ...(deps.target.uploadAgent && { fetchAgent: deps.target.uploadAgent }),
       msgRetryCounterCache: this.retryCounter as never,
-      getMessage: async (key) => (key.remoteJid && key.id ? (await this.storedMessage(messageKey(key.remoteJid, key.id)))?.message ?? undefined : undefined),
+      getMessage: async (key) => (key.remoteJid && key.id ? (await this.findMessage(key.remoteJid, key.id))?.message ?? undefined : undefined),
       cachedGroupMetadata: (jid) => this.cachedGroupMetadata(jid),
     });
     this.sock = sock;
     const translator = new EventTranslator(
-      { b, bus: deps.bus, session: this.id, logger, saveMessage: (m) => this.saveMessage(m), loadMessage: (jid, id) => this.storedMessage(messageKey(jid, id)),
+      { b, bus: deps.bus, session: this.id, logger, saveMessage: (m, chatId) => this.saveMessage(m, chatId), loadMessage: (jid, id) => this.findMessage(jid, id),
         recordChat: (data) => deps.chats.record(data),
         updateChat: async (chatId, update) => {
           await deps.chats.update(chatId, update);
@@ -471,9 +471,19 @@ export class Session {
     }
   }
 
-  private async saveMessage(message: WAMessage): Promise<void> {
-    if (!message.key.remoteJid || !message.key.id) return;
-    await this.deps.messages.set(messageKey(message.key.remoteJid, message.key.id), message, this.deps.messageRetentionMs);
+  private async saveMessage(message: WAMessage, chatId: string): Promise<void> {
+    if (!message.key.id) return;
+    await this.deps.messages.set(messageKey(chatId, message.key.id), message, this.deps.messageRetentionMs);
+  }
+
+  /** A stored message by the chat Baileys names: messages are stored under the person's phone number once known. */
+  private async findMessage(remoteJid: string, id: string): Promise<WAMessage | undefined> {
+    const { b } = this.deps;
+    const jid = b.jidNormalizedUser(remoteJid);
+    const found = await this.storedMessage(messageKey(jid, id));
+    if (found || !b.isLidUser(jid) || !this.sock) return found;
+    const pn = await this.sock.signalRepository.lidMapping.getPNForLID(jid).catch(() => null);
+    return pn ? this.storedMessage(messageKey(b.jidNormalizedUser(pn), id)) : undefined;
   }
 
   private reportLimits(events: Partial<import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BaileysEventMap>): void {

@@ -82,7 +82,8 @@ export class WaitRegistry {
 
   private async onMessage(event: RuntimeEvent<MessageEventData>): Promise<void> {
     const message = event.data;
-    const candidates = this.list(event.session).filter((w) => w.chatId === message.chatId && !expired(w));
+    // a person's chat may be named by phone number or LID: either matches a question asked on the other
+    const candidates = this.list(event.session).filter((w) => (w.chatId === message.chatId || w.chatId === message.chatLid) && !expired(w));
     // a quoted reply to one question wins; otherwise the oldest open question in the chat
     const wait = candidates.find((w) => message.quoted?.messageId === w.messageId) ?? candidates.sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0];
     if (!wait || message.fromMe) return;

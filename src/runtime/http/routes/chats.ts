@@ -145,6 +145,6 @@ export const chatRoutes: FastifyPluginAsync<ChatRouteOptions> = async (app, { b,
   );
 };
 
-function view<T extends { newestPage: number }>({ newestPage: _page, ...chat }: T) {
+function view<T extends { newestPage: number; mergedFrom?: unknown }>({ newestPage: _page, mergedFrom: _merged, ...chat }: T) {
   return chat;
 }
