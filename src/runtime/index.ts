@@ -36,7 +36,7 @@ import { WaitRegistry, type Wait } from './waits';
 import { Delivery } from './delivery';
 import { packageInfo } from './package-info';
 import { sandboxControlRoutes } from './sandbox/control-http';
-import { Simulator } from './sandbox/simulator';
+import { Simulator, type SimulatorState } from './sandbox/simulator';
 import { SessionManager } from './sessions/manager';
 import { loadBaileys } from './whatsapp/baileys';
 import { guardConsole } from './whatsapp/console-guard';
@@ -100,11 +100,25 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
   let outbound: OutboundQueue | undefined;
   let campaigns: CampaignManager | undefined;
   let releaseConsole: (() => void) | undefined;
+  // the in-process simulator's users and linked devices, so that a restart finds every sandbox session still linked
+  const sandboxState = store.namespace<SimulatorState>('sandbox-state');
+  let sandboxSave: NodeJS.Timeout | undefined;
+  const saveSandbox = async () => {
+    clearTimeout(sandboxSave);
+    if (sandbox) await sandboxState.set('state', sandbox.state());
+  };
 
   async function whatsappTarget(): Promise<WhatsAppTarget> {
     const b = await loadBaileys();
     if (config.sandbox) {
-      sandbox = await Simulator.start();
+      const state = await sandboxState.get('state');
+      sandbox = await Simulator.start({
+        state,
+        onChange: () => {
+          clearTimeout(sandboxSave);
+          sandboxSave = setTimeout(() => void saveSandbox().catch((error: unknown) => logger.error({ err: error }, 'could not save the sandbox state')), 200);
+        },
+      });
       trustSandbox(b, sandbox.url, sandbox.rootKey.public);
       logger.warn({ url: sandbox.url }, 'SANDBOX MODE: sessions connect to the in-process WhatsApp simulator, not to WhatsApp');
       return { kind: 'sandbox', url: sandbox.url, uploadAgent: sandbox.media.agent, downloadDispatcher: sandbox.media.dispatcher };
@@ -241,6 +255,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       await outbound?.stop();
       await sessions?.shutdown();
       await delivery.stop();
+      await saveSandbox();
       await sandbox?.stop();
       sandbox = undefined;
       await store.close();

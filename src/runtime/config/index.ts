@@ -8,7 +8,8 @@ import { isLoopbackUrl } from '../whatsapp/target';
 export const runtimeConfigSchema = z.object({
   host: z.string().default('127.0.0.1'),
   port: z.coerce.number().int().min(0).max(65535).default(3100),
-  dataDir: z.string().default('./data'),
+  /** Folder of the embedded store; unset: `./data`, or `./data-sandbox` in sandbox mode (never the same one). */
+  dataDir: z.string().optional(),
   redisUrl: z.string().url().optional(),
   postgresUrl: z.string().url().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -69,7 +70,7 @@ export const runtimeConfigSchema = z.object({
 });
 
 export type RuntimeConfigInput = z.input<typeof runtimeConfigSchema>;
-export type RuntimeConfig = z.output<typeof runtimeConfigSchema>;
+export type RuntimeConfig = z.output<typeof runtimeConfigSchema> & { dataDir: string };
 
 export function parseConfig(input: RuntimeConfigInput): RuntimeConfig {
   const result = runtimeConfigSchema.safeParse(input);
@@ -77,7 +78,7 @@ export function parseConfig(input: RuntimeConfigInput): RuntimeConfig {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'config'}: ${issue.message}`);
     throw new Error(`Invalid runtime configuration: ${problems.join('; ')}`);
   }
-  return result.data;
+  return { ...result.data, dataDir: result.data.dataDir ?? (result.data.sandbox || result.data.sandboxUrl ? './data-sandbox' : './data') };
 }
 
 /** Reads the documented environment variables; unset ones fall back to the schema defaults. */

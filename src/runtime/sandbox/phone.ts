@@ -20,17 +20,35 @@ export interface PreKeyBundle {
 
 const silent = pino({ level: 'silent' });
 
-export class PhoneEndpoint {
-  readonly creds;
-  private readonly repo: SignalRepository;
-  private readonly data = new Map<string, unknown>();
-  private nextPreKey = 1;
+type AuthenticationCreds = ReturnType<Baileys['initAuthCreds']>;
 
-  constructor(private readonly b: Baileys) {
-    this.creds = b.initAuthCreds();
+/** Everything a phone knows, to keep it across restarts (Signal identity, prekeys, sessions). */
+export interface PhoneState {
+  creds: AuthenticationCreds;
+  data: [string, unknown][];
+  nextPreKey: number;
+}
+
+export class PhoneEndpoint {
+  readonly creds: AuthenticationCreds;
+  private readonly repo: SignalRepository;
+  private readonly data: Map<string, unknown>;
+  private nextPreKey: number;
+
+  constructor(
+    private readonly b: Baileys,
+    state?: PhoneState,
+  ) {
+    this.creds = state?.creds ?? b.initAuthCreds();
+    this.data = new Map(state?.data);
+    this.nextPreKey = state?.nextPreKey ?? 1;
     const store = memoryKeyStore(this.data);
     const keys = b.addTransactionCapability(store as never, silent, { maxCommitRetries: 1, delayBetweenTriesMs: 1 });
     this.repo = b.DEFAULT_CONNECTION_CONFIG.makeSignalRepository({ creds: this.creds, keys }, silent, async () => []);
+  }
+
+  state(): PhoneState {
+    return { creds: this.creds, data: [...this.data], nextPreKey: this.nextPreKey };
   }
 
   /** Hands out a fresh one-time prekey with the signed prekey, as the server does for a phone. */

@@ -21,7 +21,7 @@ import { MediaHost } from './media';
 import { textOf } from '../events/normalize';
 import { pollVote } from './messages';
 import { corruptCiphertext } from './undecryptable';
-import { SimUser, type LinkedDevice, type ReceivedMessage } from './users';
+import { SimUser, type LinkedDevice, type ReceivedMessage, type UserState } from './users';
 
 export interface SimulatorOptions {
   host?: string;
@@ -30,6 +30,16 @@ export interface SimulatorOptions {
   qrRefs?: number;
   /** Where the real service differs from what Baileys rc14 expects; every behaviour is on unless turned off here. */
   behaviours?: Partial<RealServerBehaviours>;
+  /** Users, phones and linked devices kept from an earlier run (`state()`), so linked clients stay linked. */
+  state?: SimulatorState;
+  /** Called after anything `state()` covers may have changed (a caller saves it, debounced). */
+  onChange?(): void;
+}
+
+export interface SimulatorState {
+  version: 1;
+  nextLid: number;
+  users: UserState[];
 }
 
 /** The real WhatsApp of late 2026, behaviour by behaviour (docs/whatsapp-compatibility.md). */
@@ -113,6 +123,10 @@ export class Simulator {
     readonly media: MediaHost,
   ) {
     this.behaviour = { ...REAL_WHATSAPP, ...options.behaviours };
+    if (options.state) {
+      this.nextLid = options.state.nextLid;
+      for (const state of options.state.users) this.addUser(SimUser.restore(b, state));
+    }
     this.rootKey = b.Curve.generateKeyPair();
     this.serverStatic = b.Curve.generateKeyPair();
     this.certChain = makeCertChain(b, this.rootKey, this.serverStatic);
@@ -170,10 +184,24 @@ export class Simulator {
     const pn = normalisePhone(input.phone);
     if (this.usersByPn.has(pn)) throw new Error(`user ${pn} already exists`);
     const lid = input.lid ?? String(this.nextLid++);
-    const user = new SimUser(this.b, pn, lid, input.name ?? `Contact ${pn.slice(-4)}`);
-    this.usersByPn.set(pn, user);
-    this.usersByLid.set(lid, user);
+    const user = this.addUser(new SimUser(this.b, pn, lid, input.name ?? `Contact ${pn.slice(-4)}`));
+    this.changed();
     return user;
+  }
+
+  private addUser(user: SimUser): SimUser {
+    this.usersByPn.set(user.pn, user);
+    this.usersByLid.set(user.lid, user);
+    return user;
+  }
+
+  /** What to keep for the next run: users, their phones' Signal state and linked devices (not groups or logs). */
+  state(): SimulatorState {
+    return { version: 1, nextLid: this.nextLid, users: this.users().map((user) => user.state()) };
+  }
+
+  private changed(): void {
+    this.options.onChange?.();
   }
 
   user(phoneOrJid: string): SimUser {
@@ -443,7 +471,10 @@ export class Simulator {
     const user = this.user(phone);
     for (const device of user.devices.values()) {
       const conn = device.connection;
-      if (kind === 'logout') user.devices.delete(device.id);
+      if (kind === 'logout') {
+        user.devices.delete(device.id);
+        this.changed();
+      }
       if (!conn) continue;
       if (kind === 'restart') conn.end({ tag: 'stream:error', attrs: { code: '515' } });
       else if (kind === 'logout') conn.end({ tag: 'failure', attrs: { reason: '401', location: 'sim' } });
@@ -462,6 +493,14 @@ export class Simulator {
   // ---- nodes from clients ------------------------------------------------------------------------------------
 
   private async onNode(conn: Connection, node: BinaryNode): Promise<void> {
+    try {
+      await this.handleNode(conn, node);
+    } finally {
+      this.changed();
+    }
+  }
+
+  private async handleNode(conn: Connection, node: BinaryNode): Promise<void> {
     switch (node.tag) {
       case 'iq':
         return this.onIq(conn, node);
@@ -804,6 +843,7 @@ export class Simulator {
     const deviceJid = `${target.lid}:${deviceId}@lid`;
     const type = messageType(message);
     const encrypted = await sender.phone.encrypt(deviceJid, message, () => this.takeBundle(deviceJid));
+    this.changed();
     const ciphertext = options.undecryptable ? corruptCiphertext(encrypted.type as 'pkmsg' | 'msg', encrypted.ciphertext) : encrypted.ciphertext;
     const address: Record<string, string> = options.addressing === 'lid'
       ? { from: sender.lidJid, addressing_mode: 'lid', ...(options.withPhoneNumber !== false && { sender_pn: sender.pnJid }) }

@@ -7,7 +7,7 @@ import type { BusinessProfile, ChatSettings, ChatState } from './accounts';
 import { newAppStateKey } from './accounts';
 import type { Connection } from './connection';
 import type { KeyPair } from './noise';
-import { PhoneEndpoint, type BinaryNode, type PreKeyBundle, type ProtoMessage } from './phone';
+import { PhoneEndpoint, type BinaryNode, type PhoneState, type PreKeyBundle, type ProtoMessage } from './phone';
 
 /** A device linked by QR or pairing code: a Baileys client. */
 export interface LinkedDevice {
@@ -47,6 +47,20 @@ export interface ReceivedMessage {
   text?: string;
 }
 
+/** A user as kept across restarts of the in-process simulator (what linking and encryption need). */
+export interface UserState {
+  pn: string;
+  lid: string;
+  name: string;
+  about: string;
+  accountKey: KeyPair;
+  appStateKey: { id: Uint8Array; data: Uint8Array };
+  nextDeviceId: number;
+  phone: PhoneState;
+  devices: (Omit<LinkedDevice, 'connection' | 'preKeys' | 'unacked'> & { preKeys: [number, Uint8Array][] })[];
+  blocklist: string[];
+}
+
 export class SimUser {
   readonly phone: PhoneEndpoint;
   /** The key the account signs its linked devices with (ADV account signature key). */
@@ -73,17 +87,49 @@ export class SimUser {
   /** Chat settings (archive, mute, pin, read) the user's linked devices set, by chat JID. */
   readonly chatSettings = new Map<string, ChatSettings>();
   /** The app-state key the phone shares with linked devices. */
-  readonly appStateKey = newAppStateKey();
-  private nextDeviceId = 1;
+  readonly appStateKey: { id: Uint8Array; data: Uint8Array };
+  private nextDeviceId: number;
 
   constructor(
     b: Baileys,
     readonly pn: string,
     readonly lid: string,
     public name: string,
+    restored?: UserState,
   ) {
-    this.phone = new PhoneEndpoint(b);
-    this.accountKey = b.Curve.generateKeyPair();
+    this.phone = new PhoneEndpoint(b, restored?.phone);
+    this.accountKey = restored?.accountKey ?? b.Curve.generateKeyPair();
+    this.appStateKey = restored?.appStateKey ?? newAppStateKey();
+    this.nextDeviceId = restored?.nextDeviceId ?? 1;
+    if (restored) {
+      this.about = restored.about;
+      for (const jid of restored.blocklist) this.blocklist.add(jid);
+      for (const device of restored.devices) this.devices.set(device.id, { ...device, preKeys: new Map(device.preKeys), unacked: new Map() });
+    }
+  }
+
+  static restore(b: Baileys, state: UserState): SimUser {
+    return new SimUser(b, state.pn, state.lid, state.name, state);
+  }
+
+  state(): UserState {
+    return {
+      pn: this.pn,
+      lid: this.lid,
+      name: this.name,
+      about: this.about,
+      accountKey: this.accountKey,
+      appStateKey: this.appStateKey,
+      nextDeviceId: this.nextDeviceId,
+      phone: this.phone.state(),
+      // what a device did not acknowledge is sent again after a restart, as WhatsApp would
+      devices: [...this.devices.values()].map(({ connection: _connection, preKeys, unacked, ...device }) => ({
+        ...device,
+        preKeys: [...preKeys],
+        offlineQueue: [...[...unacked.values()].map((sent) => sent.node), ...device.offlineQueue],
+      })),
+      blocklist: [...this.blocklist],
+    };
   }
 
   get pnJid(): string {

@@ -14,16 +14,14 @@ import type { WAVersion } from '../whatsapp/version';
 import { ApiError } from '../http/errors';
 import type { ReconnectPolicy } from './policy';
 import { ChatStore, type ChatRecord } from '../chats/store';
-import { Session, type SessionMe, type SessionSettings, type WhatsAppLimitSignal } from './session';
+import { Session, type StoredSession, type WhatsAppLimitSignal } from './session';
 
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-interface SessionRecord {
+interface SessionRecord extends StoredSession {
   id: string;
   createdAt: string;
   desired: 'running' | 'stopped';
-  me?: SessionMe;
-  settings?: SessionSettings;
 }
 
 export interface SessionManagerDeps {
@@ -130,10 +128,12 @@ export class SessionManager {
       persist: async (update) => {
         const current = (await this.registry.get(record.id)) ?? record;
         const next: SessionRecord = { ...current, ...(update.desired && { desired: update.desired }), ...(update.settings && { settings: update.settings }) };
-        if (update.me === null) delete next.me;
-        else if (update.me) next.me = update.me;
+        for (const field of ['me', 'linkedTo', 'last'] as const) {
+          if (update[field] === null) delete next[field];
+          else if (update[field]) Object.assign(next, { [field]: update[field] });
+        }
         await this.registry.set(record.id, next);
       },
-    }, record.me, record.settings);
+    }, record);
   }
 }

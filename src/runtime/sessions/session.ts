@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { PacingSettings } from '../outbound/pacing';
 import type { EventBus } from '../events/bus';
 import type { WAMessage } from '../events/normalize';
+import { ApiError } from '../http/errors';
 import { EventTranslator } from '../events/translate';
 import type { ChatStore } from '../chats/store';
 import type { InboundJournal } from '../store/journal';
@@ -82,7 +83,7 @@ export interface SessionDeps {
   journal: InboundJournal;
   messageRetentionMs: number;
   /** Persists the session's desired state, last known identity and settings. */
-  persist(update: { desired?: 'running' | 'stopped'; me?: SessionMe | null; settings?: SessionSettings }): Promise<void>;
+  persist(update: { desired?: 'running' | 'stopped'; me?: SessionMe | null; settings?: SessionSettings; linkedTo?: WhatsAppTarget['kind'] | null; last?: LastStatus | null }): Promise<void>;
   /** Called with every new QR string (the CLI prints it to a terminal). */
   onQr?(session: string, qr: string): void;
   onWhatsAppLimit?(session: string, signal: WhatsAppLimitSignal): void;
@@ -93,6 +94,21 @@ export type WhatsAppLimitSignal =
   | { kind: 'new_chat_cap'; used?: number; total?: number; cycleEnd?: number };
 
 const TERMINAL: SessionStatus[] = ['logged_out', 'conflict', 'failed'];
+
+/** A state the session ended in (terminal or stopped), with its reason: still shown after a restart. */
+export interface LastStatus {
+  status: SessionStatus;
+  reason: SessionReason;
+}
+
+/** What the registry keeps of a session besides its id. */
+export interface StoredSession {
+  me?: SessionMe;
+  settings?: SessionSettings;
+  /** The WhatsApp the credentials belong to: a sandbox's are refused by real WhatsApp and the other way round. */
+  linkedTo?: WhatsAppTarget['kind'];
+  last?: LastStatus;
+}
 
 export class Session {
   status: SessionStatus = 'stopped';
@@ -115,14 +131,36 @@ export class Session {
   /** Event batches being handled; a graceful shutdown waits for them. */
   private readonly handling = new Set<Promise<void>>();
 
+  settings: SessionSettings;
+  private linkedTo?: WhatsAppTarget['kind'];
+
   constructor(
     readonly id: string,
     readonly createdAt: string,
     private readonly deps: SessionDeps,
-    me?: SessionMe,
-    public settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
+    stored: StoredSession = {},
   ) {
-    this.me = me;
+    this.me = stored.me;
+    this.settings = stored.settings ?? DEFAULT_SESSION_SETTINGS;
+    this.linkedTo = stored.linkedTo;
+    if (stored.last) {
+      this.status = stored.last.status;
+      this.reason = stored.last.reason;
+    }
+  }
+
+  /**
+   * Credentials linked to the sandbox are never offered to real WhatsApp, nor real ones to a simulator (either
+   * would answer 401 and the credentials would be wiped): the session fails with the reason, untouched.
+   */
+  private assertTarget(): void {
+    const target = this.deps.target.kind;
+    if (!this.linkedTo || this.linkedTo === target) return;
+    const linked = this.linkedTo === 'sandbox' ? 'the sandbox (simulated WhatsApp)' : 'real WhatsApp';
+    const here = target === 'sandbox' ? 'the sandbox' : 'real WhatsApp';
+    const message = `Session "${this.id}" is linked to ${linked}, and this runtime connects to ${here}: its credentials were left untouched. Start it on a runtime that connects to ${linked}, or delete the session and link it again`;
+    this.setStatus('failed', { message });
+    throw new ApiError(409, 'session_linked_elsewhere', message);
   }
 
   async updateSettings(update: Partial<SessionSettings>): Promise<void> {
@@ -159,21 +197,23 @@ export class Session {
 
   async start(): Promise<void> {
     if (this.isRunning) return;
+    this.assertTarget();
     this.attempt = 0;
-    await this.deps.persist({ desired: 'running' });
+    await this.deps.persist({ desired: 'running', last: null });
     await this.open('starting', { message: 'started' });
   }
 
   async stop(reason: SessionReason = { message: 'stopped by request' }): Promise<void> {
-    await this.deps.persist({ desired: 'stopped' });
+    await this.deps.persist({ desired: 'stopped', last: { status: 'stopped', reason } });
     await this.closeSocket();
     this.setStatus('stopped', reason);
   }
 
   async restart(): Promise<void> {
+    this.assertTarget();
     await this.closeSocket();
     this.attempt = 0;
-    await this.deps.persist({ desired: 'running' });
+    await this.deps.persist({ desired: 'running', last: null });
     await this.open('starting', { message: 'restarted by request' });
   }
 
@@ -391,7 +431,8 @@ export class Session {
       this.attempt = 0;
       this.qr = undefined;
       this.pairingPhone = undefined;
-      await this.deps.persist({ desired: 'running', me: this.me });
+      this.linkedTo = this.deps.target.kind;
+      await this.deps.persist({ desired: 'running', me: this.me, linkedTo: this.linkedTo });
       this.setStatus('connected', { message: 'connected' });
     }
     if (update.connection === 'close') {
@@ -420,13 +461,15 @@ export class Session {
         await this.wipe(reason);
         return;
       case 'terminal':
-        await this.deps.persist({ desired: 'stopped' });
+        await this.deps.persist({ desired: 'stopped', last: { status: decision.status, reason } });
         this.setStatus(decision.status, reason);
         return;
-      case 'stop':
-        await this.deps.persist({ desired: 'stopped' });
-        this.setStatus('stopped', decision.reason === 'qr_expired' ? { code, message: 'the QR code expired before it was scanned; start the session again' } : reason);
+      case 'stop': {
+        const stopped = decision.reason === 'qr_expired' ? { code, message: 'the QR code expired before it was scanned; start the session again' } : reason;
+        await this.deps.persist({ desired: 'stopped', last: { status: 'stopped', reason: stopped } });
+        this.setStatus('stopped', stopped);
         return;
+      }
     }
   }
 
@@ -434,7 +477,8 @@ export class Session {
     await this.forgetCredentials();
     this.me = undefined;
     this.qr = undefined;
-    await this.deps.persist({ desired: 'stopped', me: null });
+    this.linkedTo = undefined;
+    await this.deps.persist({ desired: 'stopped', me: null, linkedTo: null, last: { status: 'logged_out', reason } });
     this.setStatus('logged_out', reason);
   }
 
