@@ -77,6 +77,18 @@ describe('dashboard in a real browser', () => {
     expect(await page.getByTestId('link-panel').count()).toBe(0);
   });
 
+  test('sandbox: "Scan with a simulated phone" links the session from the QR panel alone', async () => {
+    await page.getByTestId('new-session').fill('demo');
+    await page.getByRole('button', { name: 'Create and link' }).click();
+    await page.getByTestId('qr').waitFor();
+    await page.getByTestId('simulated-phone').fill('+1 555 005 3000');
+    await page.getByRole('button', { name: 'Scan with a simulated phone' }).click();
+    const row = page.locator('tr[data-session="demo"]');
+    await row.getByTestId('status').filter({ hasText: 'connected' }).waitFor();
+    await row.getByTestId('number').filter({ hasText: '+15550053000' }).waitFor();
+    expect(t.runtime.sandbox!.user('15550053000').devices.size).toBe(1);
+  });
+
   test('linking by pairing code, and stopping a session after confirming', async () => {
     await page.getByTestId('new-session').fill('desk');
     await page.getByRole('button', { name: 'Create and link' }).click();

@@ -325,6 +325,16 @@ function linkPanel(session) {
     h('label', {}, 'Or link with a code: phone number with country code', h('input', { name: 'phoneNumber', required: true, placeholder: '+49 151 2345678', 'data-testid': 'pairing-phone' })),
     h('button', { type: 'submit' }, 'Get pairing code'),
   );
+  const simulated = state.sandbox && h(
+    'form',
+    { class: 'inline', onsubmit: action(async () => {
+      const { phone } = formValues(simulated);
+      await scanWithSimulatedPhone(session.id, phone);
+      await refresh();
+    }) },
+    h('label', {}, 'Sandbox: the simulated phone of', h('input', { name: 'phone', required: true, value: '+1 555 000 0000', 'data-testid': 'simulated-phone' })),
+    h('button', { type: 'submit' }, 'Scan with a simulated phone'),
+  );
   const panel = h(
     'div',
     { class: 'card', 'data-testid': 'link-panel' },
@@ -332,11 +342,31 @@ function linkPanel(session) {
     h('p', {}, 'On the phone: WhatsApp → Settings → Linked devices → Link a device, and scan this code. It renews itself.'),
     // the QR already shown moves into the re-rendered panel (no flicker); a new one arrives as session.qr
     h('div', { class: 'qr', id: 'qr' }, shownQr ?? h('p', { class: 'notice' }, 'Waiting for a QR code…')),
+    simulated,
     pairing,
     state.pairing?.session === session.id && h('p', { 'data-testid': 'pairing-code' }, 'On the phone: Linked devices → Link with phone number, then type ', h('strong', {}, state.pairing.code)),
   );
   if (!shownQr && session.status !== 'pairing_code') queueMicrotask(() => showQr(session.id));
   return panel;
+}
+
+/**
+ * Scans the session's QR code as a simulated phone would. Like real WhatsApp, the simulator retires the first QR's
+ * secret and the session shows the QR again with a new one: that one is scanned too.
+ */
+async function scanWithSimulatedPhone(id, phone) {
+  const rawQr = async () => (await api('GET', `/sessions/${id}/qr?format=raw&wait=10`)).text();
+  let qr = await rawQr();
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const { result } = await api('POST', '/sandbox/qr/scan', { qr, phone });
+    if (result === 'linked') return;
+    const refreshed = qr;
+    const deadline = Date.now() + 10_000;
+    while ((qr = await rawQr()) === refreshed) {
+      if (Date.now() > deadline) throw new ApiFailure(504, 'The session did not show a new QR code after the refresh');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
 
 async function showQr(id) {
