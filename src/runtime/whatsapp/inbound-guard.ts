@@ -1,47 +1,71 @@
 /**
  * whatsapp/inbound-guard: "persisted before acknowledged" over rc14. Baileys sends the delivery receipt for a message
- * right after decrypting it and emits `messages.upsert` later (buffered during an offline backlog); WhatsApp never
- * redelivers what was acknowledged. The one point between decryption and the receipt that rc14 exposes is
- * `sock.messageRetryManager.addRecentMessage` (called synchronously, before the receipt is sent); the stanza's
- * attributes are seen earlier by a `CB:message` listener on the socket's WebSocket. The guard hands both to a
- * synchronous writer there, and rebuilds messages from what it wrote (`rebuildMessage`), as Baileys would have.
+ * right after decrypting it and emits `messages.upsert` later (held back during an offline backlog); WhatsApp never
+ * redelivers what was acknowledged. The guard wraps the signal repository's decryption so that the plaintext is
+ * written, synchronously, *inside* the decryption's key transaction: before the advanced Signal session is committed
+ * and so before any receipt. A crash after the write leaves the message in the journal; a crash before it leaves the
+ * session where it was, so the message WhatsApp sends again still decrypts. `rebuildMessage` turns an entry back
+ * into the message Baileys would have emitted.
  */
 import type { Baileys } from './baileys';
 
 type WASocket = ReturnType<Baileys['makeWASocket']>;
 type BinaryNode = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BinaryNode;
 type WAMessage = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).WAMessage;
+type ProtoMessage = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).proto.IMessage;
 
 export interface DecryptedInbound {
   attrs: Record<string, string>;
   message: Uint8Array;
 }
 
-/** Stanzas seen but not yet decrypted; bounded, since a stanza that fails to decrypt never reaches the hook. */
+/** Ciphertexts seen but not decrypted yet; bounded, since one that fails to decrypt is never looked up. */
 const MAX_WAITING = 10_000;
 
 /**
- * Calls `persist` with every decrypted inbound message (not the phone's own peer traffic) before Baileys sends its
- * receipt. When `persist` throws, Baileys does not send the receipt: it answers with an error ack instead.
+ * Calls `persist` with every decrypted inbound message (not the phone's own peer traffic) before its Signal session
+ * advance is committed. A group message is decrypted in two parts (key distribution, then content): `persist` is
+ * called after each with what is known so far. When `persist` throws, the decryption fails: Baileys asks for the
+ * message again instead of acknowledging it.
  */
 export function guardInbound(b: Baileys, sock: WASocket, persist: (inbound: DecryptedInbound) => void): void {
-  const manager = sock.messageRetryManager;
-  if (!manager) throw new Error('Baileys runs without its recent-message cache (enableRecentMessageCache): inbound messages cannot be journaled');
-  const waiting = new Map<string, Record<string, string>>();
+  const stanzas = new Map<Uint8Array, Record<string, string>>();
+  const parts = new Map<string, ProtoMessage>();
   sock.ws.on('CB:message', (node: BinaryNode) => {
-    if (node.attrs.category === 'peer' || !node.attrs.id) return;
-    waiting.set(node.attrs.id, { ...node.attrs });
-    if (waiting.size > MAX_WAITING) waiting.delete(waiting.keys().next().value!);
-  });
-  const addRecentMessage = manager.addRecentMessage.bind(manager);
-  manager.addRecentMessage = (to, id, message) => {
-    const attrs = waiting.get(id);
-    if (attrs) {
-      waiting.delete(id);
-      persist({ attrs, message: b.proto.Message.encode(message).finish() });
+    if (node.attrs.category === 'peer' || !node.attrs.id || !Array.isArray(node.content)) return;
+    for (const child of node.content) {
+      if (child.tag === 'enc' && child.content instanceof Uint8Array) stanzas.set(child.content, { ...node.attrs });
     }
-    addRecentMessage(to, id, message);
+    while (stanzas.size > MAX_WAITING) stanzas.delete(stanzas.keys().next().value!);
+  });
+  const record = (ciphertext: Uint8Array, plaintext: Uint8Array) => {
+    const attrs = stanzas.get(ciphertext);
+    if (!attrs) return;
+    stanzas.delete(ciphertext);
+    const decoded = b.proto.Message.decode(b.unpadRandomMax16(plaintext));
+    const content: ProtoMessage = decoded.deviceSentMessage?.message ?? decoded;
+    // a protobuf object's own properties are the fields it carries
+    const merged: ProtoMessage = { ...parts.get(attrs.id), ...content };
+    parts.set(attrs.id, merged);
+    while (parts.size > MAX_WAITING) parts.delete(parts.keys().next().value!);
+    persist({ attrs, message: b.proto.Message.encode(merged).finish() });
   };
+  const repository = sock.signalRepository;
+  const keys = sock.authState.keys as typeof sock.authState.keys & { transaction<T>(work: () => Promise<T>, key: string): Promise<T> };
+  const decryptMessage = repository.decryptMessage.bind(repository);
+  repository.decryptMessage = (args) =>
+    keys.transaction(async () => {
+      const plaintext = await decryptMessage(args);
+      record(args.ciphertext, plaintext);
+      return plaintext;
+    }, args.jid);
+  const decryptGroupMessage = repository.decryptGroupMessage.bind(repository);
+  repository.decryptGroupMessage = (args) =>
+    keys.transaction(async () => {
+      const plaintext = await decryptGroupMessage(args);
+      record(args.msg, plaintext);
+      return plaintext;
+    }, args.group);
 }
 
 /** The WAMessage Baileys would have emitted for a journaled message (key, sender, time, cleaned content). */
