@@ -4,7 +4,7 @@
 // message (this process only; the simulator runs in its own), the latency from the event to the webhook POST, and
 // the burst throughput.
 const { spawn } = require('node:child_process');
-const { startSimulatorProcess, until, percentile, report, bareSocket } = require('./lib');
+const { startSimulatorProcess, until, percentile, report, bareSocket, scanUntilLinked } = require('./lib');
 
 const RATE = Number(process.env.BENCH_RATE ?? 100);
 const COUNT = Number(process.env.BENCH_MESSAGES ?? 500);
@@ -61,8 +61,7 @@ async function runtime(sim) {
   await rt.start();
   const api = async (method, path, body) => (await fetch(`${rt.url}/api/v1${path}`, { method, headers: { authorization: 'Bearer bench-admin-key-0123456789abcdef', ...(body && { 'content-type': 'application/json' }) }, body: body && JSON.stringify(body) })).json();
   await api('POST', '/sessions', { id: 'bench' });
-  const qr = await (await fetch(`${rt.url}/api/v1/sessions/bench/qr?format=raw`, { headers: { authorization: 'Bearer bench-admin-key-0123456789abcdef' } })).text();
-  await sim.call('POST', '/sandbox/qr/scan', { qr, phone: '15550091000' });
+  await scanUntilLinked(sim, async () => (await fetch(`${rt.url}/api/v1/sessions/bench/qr?format=raw`, { headers: { authorization: 'Bearer bench-admin-key-0123456789abcdef' } })).text(), '15550091000');
   await until(async () => (await api('GET', '/sessions/bench')).status === 'connected');
   await api('POST', '/webhooks', { url: `http://127.0.0.1:${server.address().port}/`, events: ['message.received'] });
   await new Promise((resolve) => setTimeout(resolve, 500));

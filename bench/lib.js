@@ -50,6 +50,21 @@ function report(name, rows) {
 }
 
 /**
+ * Scans the QR `readQr` returns as the simulated phone of `phone` until it links: the simulator, like WhatsApp,
+ * retires the first QR's secret (companion_reg_refresh) and the client shows the same ref with a new one.
+ */
+async function scanUntilLinked(sim, readQr, phone) {
+  let qr = await readQr();
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const { result } = await sim.call('POST', '/sandbox/qr/scan', { qr, phone });
+    if (result === 'linked') return;
+    const shown = qr;
+    await until(async () => (qr = await readQr()) !== shown, 15000);
+  }
+  throw new Error('benchmark: the QR code never linked');
+}
+
+/**
  * A bare Baileys socket (in-memory auth, no runtime) linked by QR to `phone` on the simulator process; resolves once
  * open. `onMessage` sees every upsert.
  */
@@ -66,6 +81,9 @@ async function bareSocket(sim, phone, onUpsert = () => undefined) {
       for (const [type, entries] of Object.entries(batch)) for (const [id, value] of Object.entries(entries)) value == null ? data.delete(`${type}:${id}`) : data.set(`${type}:${id}`, value);
     },
   };
+  // the one protocol fix bare rc14 needs to link at all against today's WhatsApp (and the simulator)
+  const { handleRegistrationRefresh } = require('../dist/src/runtime/whatsapp/pairing');
+  let shownQr;
   const connect = () => {
     const sock = b.makeWASocket({
       auth: { creds, keys: b.makeCacheableSignalKeyStore(keys, pino({ level: 'silent' })) },
@@ -77,11 +95,13 @@ async function bareSocket(sim, phone, onUpsert = () => undefined) {
     });
     sock.ev.on('creds.update', (update) => Object.assign(creds, update));
     sock.ev.on('messages.upsert', onUpsert);
+    sock.ev.on('connection.update', (u) => (shownQr = u.qr ?? shownQr));
+    handleRegistrationRefresh(sock, { currentQr: () => shownQr, pairingByCode: () => false, logger: pino({ level: 'silent' }) });
     return sock;
   };
   let sock = connect();
-  const qr = await new Promise((resolve) => sock.ev.on('connection.update', (u) => u.qr && resolve(u.qr)));
-  await sim.call('POST', '/sandbox/qr/scan', { qr, phone });
+  await until(() => !!shownQr, 15000);
+  await scanUntilLinked(sim, () => shownQr, phone);
   await new Promise((resolve) => sock.ev.on('connection.update', (u) => u.connection === 'close' && resolve()));
   sock = connect();
   await new Promise((resolve) => sock.ev.on('connection.update', (u) => u.connection === 'open' && resolve()));
@@ -98,4 +118,4 @@ async function bareSocket(sim, phone, onUpsert = () => undefined) {
   return sock;
 }
 
-module.exports = { ROOT, startSimulatorProcess, until, percentile, report, bareSocket };
+module.exports = { ROOT, startSimulatorProcess, until, percentile, report, bareSocket, scanUntilLinked };

@@ -3,7 +3,7 @@
 // `POST /sessions/:id/messages/text` (recipient check, validation, HTTP; wall time per send, as a client sees it)
 // and against the outbound queue with pacing off (queued sends persisted, picked, sent and removed; time per send
 // while the queue drains a backlog that became due at once).
-const { startSimulatorProcess, until, percentile, report, bareSocket } = require('./lib');
+const { startSimulatorProcess, until, percentile, report, bareSocket, scanUntilLinked } = require('./lib');
 
 const COUNT = Number(process.env.BENCH_SENDS ?? 300);
 const KEY = 'bench-admin-key-0123456789abcdef';
@@ -33,8 +33,7 @@ async function main() {
     await rt.start();
     const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
     await fetch(`${rt.url}/api/v1/sessions`, { method: 'POST', headers, body: JSON.stringify({ id: 'send' }) });
-    const qr2 = await (await fetch(`${rt.url}/api/v1/sessions/send/qr?format=raw`, { headers })).text();
-    await sim.call('POST', '/sandbox/qr/scan', { qr: qr2, phone: '15550098001' });
+    await scanUntilLinked(sim, async () => (await fetch(`${rt.url}/api/v1/sessions/send/qr?format=raw`, { headers })).text(), '15550098001');
     await until(async () => (await (await fetch(`${rt.url}/api/v1/sessions/send`, { headers })).json()).status === 'connected');
     // a light keep-alive client, as n8n's own HTTP client would be, in another process
     const agent = new (require('node:http').Agent)({ keepAlive: true });

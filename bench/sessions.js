@@ -5,7 +5,7 @@
 const { mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { startSimulatorProcess, until, report, bareSocket } = require('./lib');
+const { startSimulatorProcess, until, report, bareSocket, scanUntilLinked } = require('./lib');
 
 const N = Number(process.env.BENCH_SESSIONS ?? 50);
 const KEY = 'bench-admin-key-0123456789abcdef';
@@ -42,8 +42,7 @@ async function main() {
     await rt.start();
     const link = async (id, phone) => {
       await fetch(`${rt.url}/api/v1/sessions`, { method: 'POST', headers, body: JSON.stringify({ id }) });
-      const qr = await (await fetch(`${rt.url}/api/v1/sessions/${id}/qr?format=raw`, { headers })).text();
-      await sim.call('POST', '/sandbox/qr/scan', { qr, phone });
+      await scanUntilLinked(sim, async () => (await fetch(`${rt.url}/api/v1/sessions/${id}/qr?format=raw`, { headers })).text(), phone);
     };
     await link('warm', '15550089999');
     await until(() => rt.sessions.list().every((s) => s.status === 'connected'), 60000);
