@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { ApiError } from '../http/errors';
 import type { SessionManager } from '../sessions/manager';
-import { messageKey, type Session } from '../sessions/session';
+import type { Session } from '../sessions/session';
 import { connected, type WASocket } from '../http/routes/common';
 import { mediaContent, vcardOf, type ContactCard, type MediaKind, type MediaRequest } from './content';
 import { linkPreview } from './link-preview';
@@ -84,7 +84,7 @@ export class MessageSender {
 
 async function quotedMessage(session: Session, chat: string, id: string | undefined) {
   if (!id) return undefined;
-  const quoted = await session.storedMessage(messageKey(chat, id));
+  const quoted = await session.findMessage(chat, id);
   if (!quoted) throw new ApiError(404, 'quoted_message_not_found', `No message "${id}" in this chat to reply to`, { field: 'quotedMessageId' });
   return quoted;
 }

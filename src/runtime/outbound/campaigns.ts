@@ -14,7 +14,6 @@ import type { MediaInput } from '../messages/media-input';
 import type { RecipientResolver } from '../messages/recipients';
 import type { SendRequest } from '../messages/sender';
 import type { SessionManager } from '../sessions/manager';
-import { messageKey } from '../sessions/session';
 import { connected } from '../http/routes/common';
 import type { OutboundQueue, QueuedSend, QueueListener, Settled } from './queue';
 
@@ -307,7 +306,7 @@ export class CampaignManager implements QueueListener {
     const session = this.deps.sessions.find(campaign.session);
     for (const recipient of this.recipients.get(campaign.id) ?? []) {
       if (recipient.status !== 'queued' || queued.has(recipient.messageId!)) continue;
-      if (await session?.storedMessage(messageKey(recipient.to, recipient.messageId!))) await this.advance(campaign, recipient, 'sent');
+      if (await session?.findMessage(recipient.to, recipient.messageId!)) await this.advance(campaign, recipient, 'sent');
       else await this.enqueue(campaign, recipient);
     }
     if (!this.recipients.get(campaign.id)!.some((r) => r.status === 'queued')) await this.finish(campaign, 'completed');

@@ -297,13 +297,21 @@ export class Session {
     return code;
   }
 
-  /** A stored message, revived into a protobuf object (JSON keeps its bytes fields as base64 strings). */
-  async storedMessage(key: string): Promise<WAMessage | undefined> {
-    const stored = await this.deps.messages.get(key);
-    return stored ? this.revive(stored) : undefined;
+  /**
+   * A stored message of a chat named by JID or LID (a person's messages are stored under their number once known),
+   * revived into a protobuf object (JSON keeps its bytes fields as base64 strings).
+   */
+  async findMessage(remoteJid: string, id: string): Promise<WAMessage | undefined> {
+    const { b } = this.deps;
+    const jid = b.jidNormalizedUser(remoteJid);
+    const found = await this.deps.messages.get(messageKey(jid, id));
+    if (found) return this.revive(found);
+    const pn = b.isLidUser(jid) && this.sock ? await this.sock.signalRepository.lidMapping.getPNForLID(jid).catch(() => null) : null;
+    const byNumber = pn ? await this.deps.messages.get(messageKey(b.jidNormalizedUser(pn), id)) : undefined;
+    return byNumber ? this.revive(byNumber) : undefined;
   }
 
-  /** A page of a chat's stored messages, newest first, revived like `storedMessage`. */
+  /** A page of a chat's stored messages, newest first, revived like `findMessage`. */
   async chatMessages(chatId: string, options: { limit: number; before?: string }): Promise<{ messages: WAMessage[]; nextBefore?: string }> {
     const page = await this.deps.chats.messages(chatId, options);
     return { ...page, messages: page.messages.map((stored) => this.revive(stored)) };
@@ -520,16 +528,6 @@ export class Session {
     await this.deps.messages.set(messageKey(chatId, message.key.id), message, this.deps.messageRetentionMs);
   }
 
-  /** A stored message by the chat Baileys names: messages are stored under the person's phone number once known. */
-  private async findMessage(remoteJid: string, id: string): Promise<WAMessage | undefined> {
-    const { b } = this.deps;
-    const jid = b.jidNormalizedUser(remoteJid);
-    const found = await this.storedMessage(messageKey(jid, id));
-    if (found || !b.isLidUser(jid) || !this.sock) return found;
-    const pn = await this.sock.signalRepository.lidMapping.getPNForLID(jid).catch(() => null);
-    return pn ? this.storedMessage(messageKey(b.jidNormalizedUser(pn), id)) : undefined;
-  }
-
   private reportLimits(events: Partial<import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BaileysEventMap>): void {
     const report = this.deps.onWhatsAppLimit;
     const lock = events['connection.update']?.reachoutTimeLock;
@@ -569,6 +567,6 @@ export class Session {
   }
 }
 
-export function messageKey(remoteJid: string, id: string): string {
+function messageKey(remoteJid: string, id: string): string {
   return `${remoteJid}|${id}`;
 }

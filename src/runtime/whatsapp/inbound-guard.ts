@@ -52,20 +52,16 @@ export function guardInbound(b: Baileys, sock: WASocket, persist: (inbound: Decr
   };
   const repository = sock.signalRepository;
   const keys = sock.authState.keys as typeof sock.authState.keys & { transaction<T>(work: () => Promise<T>, key: string): Promise<T> };
-  const decryptMessage = repository.decryptMessage.bind(repository);
-  repository.decryptMessage = (args) =>
-    keys.transaction(async () => {
-      const plaintext = await decryptMessage(args);
-      record(args.ciphertext, plaintext);
-      return plaintext;
-    }, args.jid);
-  const decryptGroupMessage = repository.decryptGroupMessage.bind(repository);
-  repository.decryptGroupMessage = (args) =>
-    keys.transaction(async () => {
-      const plaintext = await decryptGroupMessage(args);
-      record(args.msg, plaintext);
-      return plaintext;
-    }, args.group);
+  // the outer transaction holds the key writes of the decryption until the plaintext is journaled
+  const journaled = <A>(decrypt: (args: A) => Promise<Uint8Array>, ciphertextOf: (args: A) => Uint8Array, lockOf: (args: A) => string) =>
+    (args: A) =>
+      keys.transaction(async () => {
+        const plaintext = await decrypt(args);
+        record(ciphertextOf(args), plaintext);
+        return plaintext;
+      }, lockOf(args));
+  repository.decryptMessage = journaled(repository.decryptMessage.bind(repository), (args) => args.ciphertext, (args) => args.jid);
+  repository.decryptGroupMessage = journaled(repository.decryptGroupMessage.bind(repository), (args) => args.msg, (args) => args.group);
 }
 
 /** The WAMessage Baileys would have emitted for a journaled message (key, sender, time, cleaned content). */

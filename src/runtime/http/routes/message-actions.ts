@@ -6,7 +6,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors';
 import type { SessionManager } from '../../sessions/manager';
-import { messageKey, type Session } from '../../sessions/session';
+import type { Session } from '../../sessions/session';
 import type { RecipientResolver } from '../../messages/recipients';
 import type { IdempotencyStore } from '../../messages/idempotency';
 import type { WAMessage } from '../../events/normalize';
@@ -39,7 +39,7 @@ export const messageActionRoutes: FastifyPluginAsync<MessageActionOptions> = asy
   /** The chat's JID and a stored message of it (404 when the runtime never saw that message). */
   async function stored(session: Session, sock: WASocket, chatId: string, messageId: string): Promise<{ chat: string; message: WAMessage }> {
     const chat = await recipients.resolve(sock, chatId, 'chatId');
-    const message = await session.storedMessage(messageKey(chat, messageId));
+    const message = await session.findMessage(chat, messageId);
     if (!message) throw new ApiError(404, 'message_not_found', `No message "${messageId}" in chat ${chat} (only messages the runtime has seen, within the retention period, can be used)`, { field: 'messageId' });
     return { chat, message };
   }
