@@ -6,7 +6,7 @@ import { IdempotencyStore } from '../../src/runtime/messages/idempotency';
 import { linkPreview } from '../../src/runtime/messages/link-preview';
 import { checked, VOICE_TYPES, ANY_TYPE } from '../../src/runtime/messages/media-input';
 import { isOggOpus, toVoiceNote } from '../../src/runtime/messages/voice';
-import { ApiError } from '../../src/runtime/http/errors';
+import { ApiError } from '../../src/runtime/errors';
 
 describe('contact cards', () => {
   test('a vCard with escaped name, organisation and a waid phone', () => {

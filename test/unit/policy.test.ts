@@ -1,4 +1,5 @@
-import { backoffDelay, decideOnClose, DEFAULT_RECONNECT_POLICY } from '../../src/runtime/sessions/policy';
+import { backoffDelay } from '../../src/runtime/backoff';
+import { decideOnClose, DEFAULT_RECONNECT_POLICY } from '../../src/runtime/sessions/policy';
 
 const ctx = (over: Partial<{ registered: boolean; attempt: number; intentional: boolean }> = {}) => ({ registered: true, attempt: 0, intentional: false, ...over });
 

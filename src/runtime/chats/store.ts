@@ -5,7 +5,7 @@
  * store (`<chat>|<id>`); pages (`page|<chat>|<n>`) sit beside them and expire with them.
  */
 import type Keyv from 'keyv';
-import type { MessageEventData } from '../events/schema';
+import type { ChatSettingsUpdate, MessageEventData } from '../events/schema';
 import type { WAMessage } from '../events/normalize';
 
 export const PAGE_SIZE = 100;
@@ -30,7 +30,6 @@ export interface ChatRecord {
   mergedFrom?: { id: string; newestPage: number }[];
 }
 
-export type ChatSettingsUpdate = Partial<Pick<ChatRecord, 'archived' | 'pinned' | 'mutedUntil' | 'unreadCount' | 'name'>>;
 
 export class ChatStore {
   private readonly records = new Map<string, ChatRecord>();

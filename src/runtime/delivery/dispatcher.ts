@@ -7,7 +7,7 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Logger } from 'pino';
-import { backoffDelay } from '../sessions/policy';
+import { backoffDelay } from '../backoff';
 import type { DeliveryMetrics } from './metrics';
 import type { Outbox, OutboxRecord, TargetState } from './outbox';
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, SUBSCRIPTION_HEADER, TIMESTAMP_HEADER, sign } from './signature';
@@ -176,7 +176,7 @@ export class Dispatcher {
       this.metrics.deadLettered.inc({ subscription: subscription.id });
       this.logger.warn({ subscription: subscription.id, eventId: record.event.id, attempts: target.attempts.length, error }, 'webhook event dead-lettered');
     } else {
-      target.nextAttemptAt = Date.now() + backoffDelay(target.attempts.length - 1, { baseDelayMs: this.options.baseDelayMs, maxDelayMs: this.options.maxDelayMs, maxUnknownClientErrorAttempts: 0 });
+      target.nextAttemptAt = Date.now() + backoffDelay(target.attempts.length - 1, this.options);
       this.metrics.retried.inc({ subscription: subscription.id });
     }
     await this.outbox.save(record);

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Keyv from 'keyv';
-import { ApiError } from '../http/errors';
+import { ApiError } from '../errors';
 import type { RuntimeEvent } from '../events/schema';
 import { generateSecret } from './signature';
 

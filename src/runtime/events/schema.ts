@@ -52,6 +52,16 @@ export type MessageKind =
   | 'poll'
   | 'unknown';
 
+/** A change to a chat from any of the account's devices or from WhatsApp (archive, pin, mute, read, group subject). */
+export interface ChatSettingsUpdate {
+  archived?: boolean;
+  pinned?: boolean;
+  /** Mute end in ms since the epoch, -1 for always, 0 to unmute. */
+  mutedUntil?: number;
+  unreadCount?: number;
+  name?: string;
+}
+
 /** `data` of message.undecryptable: a message that arrived but could not be decrypted (yet). */
 export interface UndecryptableEventData {
   messageId: string;

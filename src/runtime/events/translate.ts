@@ -5,9 +5,8 @@
  */
 import type { Logger } from 'pino';
 import type { Baileys } from '../whatsapp/baileys';
-import type { ChatSettingsUpdate } from '../chats/store';
 import type { EventBus } from './bus';
-import type { MessageEventData, PollVoteEventData, UndecryptableEventData } from './schema';
+import type { ChatSettingsUpdate, MessageEventData, PollVoteEventData, UndecryptableEventData } from './schema';
 import { carrierOf, keyAddresses, normalizeMessage, type SenderAddress, type WAMessage } from './normalize';
 
 type EventMap = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BaileysEventMap;

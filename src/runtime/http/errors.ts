@@ -1,18 +1,7 @@
 /**
  * http/: the REST API, the only way into the runtime. This file: the one error shape every route returns,
- * `{error:{code,message,details}}`, and the error class routes throw to produce it.
+ * `{error:{code,message,details}}`, produced from the ground floor's ApiError (`../errors`).
  */
-export class ApiError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
-}
-
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }

@@ -8,7 +8,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
 import type { ApiKeys } from '../auth/api-keys';
-import { ApiError, type ErrorBody } from './errors';
+import { ApiError } from '../errors';
+import type { ErrorBody } from './errors';
 import { dashboardRoutes, isDashboardPath } from '../dashboard';
 
 export interface HttpDeps {

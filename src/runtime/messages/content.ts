@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { ApiError } from '../http/errors';
+import { ApiError } from '../errors';
 import { ANY_TYPE, AUDIO_TYPES, IMAGE_TYPES, STICKER_TYPES, VIDEO_TYPES, VOICE_TYPES, checked, fromJson, type MediaInput, type MediaLimits } from './media-input';
 import { toVoiceNote } from './voice';
 

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type Keyv from 'keyv';
-import { ApiError } from '../http/errors';
+import { ApiError } from '../errors';
 
 interface IdempotencyRecord<R> {
   fingerprint: string;

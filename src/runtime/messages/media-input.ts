@@ -4,7 +4,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { ApiError } from '../http/errors';
+import { ApiError } from '../errors';
 
 export interface MediaLimits {
   maxBytes: number;

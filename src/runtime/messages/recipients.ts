@@ -3,7 +3,7 @@
  * a LID or a group JID) into the JID to send to. Phone numbers are checked with WhatsApp (`onWhatsApp`) and the
  * answer cached, so a typo fails with a clear error instead of a message into the void.
  */
-import { ApiError } from '../http/errors';
+import { ApiError } from '../errors';
 import type { Baileys } from '../whatsapp/baileys';
 
 type WASocket = ReturnType<Baileys['makeWASocket']>;

@@ -4,10 +4,10 @@
  * (send later, paced) both go through it, so a queued message is exactly what the same request would have sent.
  */
 import type { Logger } from 'pino';
-import { ApiError } from '../http/errors';
+import { ApiError } from '../errors';
 import type { SessionManager } from '../sessions/manager';
 import type { Session } from '../sessions/session';
-import { connected, type WASocket } from '../http/routes/common';
+import type { WASocket } from '../whatsapp/baileys';
 import { mediaContent, vcardOf, type ContactCard, type MediaKind, type MediaRequest } from './content';
 import { linkPreview } from './link-preview';
 import type { MediaLimits } from './media-input';
@@ -48,7 +48,7 @@ export class MessageSender {
   ) {}
 
   async send(sessionId: string, request: SendRequest, messageId: string, hooks: SendHooks = {}): Promise<SendResult> {
-    const { session, sock } = connected(this.deps.sessions, sessionId);
+    const { session, sock } = this.deps.sessions.connected(sessionId);
     const to = await this.deps.recipients.resolve(sock, request.body.to);
     const quoted = await quotedMessage(session, to, request.body.quotedMessageId);
     const content = await this.content(request, sock);

@@ -3,7 +3,7 @@
  * converted with ffmpeg; without ffmpeg the send fails with a clear error instead of an unplayable message.
  */
 import { spawn } from 'node:child_process';
-import { ApiError } from '../http/errors';
+import { ApiError } from '../errors';
 import type { MediaInput } from './media-input';
 
 const OGG_OPUS = 'audio/ogg; codecs=opus';

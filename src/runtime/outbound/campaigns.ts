@@ -9,12 +9,11 @@ import type Keyv from 'keyv';
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/bus';
 import type { RuntimeEvent } from '../events/schema';
-import { ApiError } from '../http/errors';
+import { ApiError } from '../errors';
 import type { MediaInput } from '../messages/media-input';
 import type { RecipientResolver } from '../messages/recipients';
 import type { SendRequest } from '../messages/sender';
 import type { SessionManager } from '../sessions/manager';
-import { connected } from '../http/routes/common';
 import type { OutboundQueue, QueuedSend, QueueListener, Settled } from './queue';
 
 export type CampaignKind = 'text' | 'image' | 'video' | 'document' | 'audio' | 'voice';
@@ -124,7 +123,7 @@ export class CampaignManager implements QueueListener {
   }
 
   async create(session: string, input: CampaignInput): Promise<{ campaign: CampaignView; skipped: CampaignRecipient[] }> {
-    const { sock } = connected(this.deps.sessions, session);
+    const { sock } = this.deps.sessions.connected(session);
     const id = `cmp_${this.deps.newId()}`;
     const now = new Date().toISOString();
     const inputs = input.recipients.map((r) => r.to.trim());

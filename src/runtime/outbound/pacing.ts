@@ -21,6 +21,11 @@ export interface PacingSettings {
   restrictedPauseMs: number;
 }
 
+/** A session's pacing: its stored settings (validated by the settings route) over the defaults. */
+export function pacingOf(stored: Record<string, number | boolean | null> | undefined): PacingSettings {
+  return { ...DEFAULT_PACING, ...(stored as Partial<PacingSettings> | undefined) };
+}
+
 /** Conservative defaults: about one bulk message every 5-15 s, well below the rates reported to trigger bans. */
 export const DEFAULT_PACING: PacingSettings = {
   minGapMs: 5_000,

@@ -10,15 +10,15 @@ import type Keyv from 'keyv';
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/bus';
 import type { RuntimeEvent } from '../events/schema';
-import { ApiError } from '../http/errors';
-import { whatsappErrorCode } from '../http/routes/common';
+import { ApiError } from '../errors';
+import { whatsappErrorCode } from '../whatsapp/errors';
 import type { MediaInput } from '../messages/media-input';
 import { phoneNumberOf } from '../messages/recipients';
 import type { MessageSender, SendRequest, SendResult } from '../messages/sender';
 import type { SessionManager } from '../sessions/manager';
 import type { WhatsAppLimitSignal } from '../sessions/session';
 import type { Clock } from './clock';
-import { DEFAULT_PACING, Pacer, type PacingSettings, type PacingState } from './pacing';
+import { Pacer, pacingOf, type PacingSettings, type PacingState } from './pacing';
 
 export type Lane = 'interactive' | 'bulk';
 
@@ -285,7 +285,7 @@ class SessionQueue {
 
   settings(): PacingSettings {
     const session = this.deps.sessions.find(this.session);
-    return { ...DEFAULT_PACING, ...session?.settings.outbound };
+    return pacingOf(session?.settings.outbound);
   }
 
   applySettings(): void {

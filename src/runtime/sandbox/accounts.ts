@@ -3,7 +3,6 @@
  * profile, blocklist, typing/recording chat states, and the app-state patches a linked device sends (archive,
  * mute, pin, mark read, push name), decrypted with the app-state key the phone shared. Tests read the effects here.
  */
-import { randomBytes } from 'node:crypto';
 import type { Baileys } from '../whatsapp/baileys';
 import type { MediaHost } from './media';
 import type { BinaryNode, ProtoMessage } from './phone';
@@ -11,31 +10,6 @@ import type { SimUser } from './users';
 
 type Result = (content?: BinaryNode[]) => BinaryNode;
 type IqError = (code: number, text: string) => BinaryNode;
-
-export interface ChatState {
-  /** Phone-number JID of who is typing or recording. */
-  from: string;
-  state: 'composing' | 'recording' | 'paused';
-  at: number;
-}
-
-/** A chat's settings as the account's linked devices last set them through app-state patches. */
-export interface ChatSettings {
-  archived?: boolean;
-  /** Mute end in ms since the epoch; -1 is "always", 0 is unmuted. */
-  mutedUntil?: number;
-  pinned?: boolean;
-  read?: boolean;
-  deletedForMe?: string[];
-}
-
-export interface BusinessProfile {
-  description: string;
-  category?: string;
-  email?: string;
-  website?: string;
-  address?: string;
-}
 
 export interface AccountHost {
   findUser(jidOrPhone: string): SimUser | undefined;
@@ -182,11 +156,6 @@ export class Accounts {
     else actor.blocklist.delete(target.pnJid);
     return result();
   }
-}
-
-/** A fresh app-state key for a new simulated account. */
-export function newAppStateKey(): { id: Uint8Array; data: Uint8Array } {
-  return { id: randomBytes(6), data: randomBytes(32) };
 }
 
 function children(node: BinaryNode | undefined): BinaryNode[] {

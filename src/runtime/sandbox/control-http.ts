@@ -5,7 +5,7 @@
  * simulated contact send any message kind, reading what a contact received, receipts, disconnects, groups.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { ApiError } from '../http/errors';
+import { ApiError } from '../errors';
 import { buildMessage } from './messages';
 import type { MediaKind, Simulator } from './simulator';
 import type { ProtoMessage } from './phone';

@@ -3,11 +3,40 @@
  * (device 0, a Signal endpoint). The account our runtime links to is a user like any other, with linked devices.
  */
 import type { Baileys } from '../whatsapp/baileys';
-import type { BusinessProfile, ChatSettings, ChatState } from './accounts';
-import { newAppStateKey } from './accounts';
+import { randomBytes } from 'node:crypto';
 import type { Connection } from './connection';
 import type { KeyPair } from './noise';
 import { PhoneEndpoint, type BinaryNode, type PhoneState, type PreKeyBundle, type ProtoMessage } from './phone';
+
+export interface ChatState {
+  /** Phone-number JID of who is typing or recording. */
+  from: string;
+  state: 'composing' | 'recording' | 'paused';
+  at: number;
+}
+
+/** A chat's settings as the account's linked devices last set them through app-state patches. */
+export interface ChatSettings {
+  archived?: boolean;
+  /** Mute end in ms since the epoch; -1 is "always", 0 is unmuted. */
+  mutedUntil?: number;
+  pinned?: boolean;
+  read?: boolean;
+  deletedForMe?: string[];
+}
+
+export interface BusinessProfile {
+  description: string;
+  category?: string;
+  email?: string;
+  website?: string;
+  address?: string;
+}
+
+/** A fresh app-state key for a new simulated account. */
+export function newAppStateKey(): { id: Uint8Array; data: Uint8Array } {
+  return { id: randomBytes(6), data: randomBytes(32) };
+}
 
 /** A device linked by QR or pairing code: a Baileys client. */
 export interface LinkedDevice {

@@ -8,10 +8,10 @@ import type { Logger } from 'pino';
 import type { EventBus } from '../events/bus';
 import type { WAMessage } from '../events/normalize';
 import type { Store } from '../store';
-import type { Baileys } from '../whatsapp/baileys';
+import type { Baileys, WASocket } from '../whatsapp/baileys';
 import type { WhatsAppTarget } from '../whatsapp/target';
 import type { WAVersion } from '../whatsapp/version';
-import { ApiError } from '../http/errors';
+import { ApiError } from '../errors';
 import type { ReconnectPolicy } from './policy';
 import { ChatStore, type ChatRecord } from '../chats/store';
 import { Session, type StoredSession, type WhatsAppLimitSignal } from './session';
@@ -76,6 +76,17 @@ export class SessionManager {
     const session = this.sessions.get(id);
     if (!session) throw new ApiError(404, 'session_not_found', `Session "${id}" does not exist`);
     return session;
+  }
+
+  /** The session and its socket, or a 409 that says why it is not connected (and what to do). */
+  connected(id: string): { session: Session; sock: WASocket } {
+    const session = this.get(id);
+    const sock = session.socket;
+    if (!sock) {
+      const hint = session.status === 'qr' ? ': scan its QR code first' : session.status === 'stopped' ? ': start it first' : '';
+      throw new ApiError(409, 'session_not_connected', `The session "${id}" is not connected (status: ${session.status})${hint}`);
+    }
+    return { session, sock };
   }
 
   async create(id: string): Promise<{ session: Session; created: boolean }> {

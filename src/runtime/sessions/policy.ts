@@ -3,15 +3,15 @@
  * 515 restarts at once; network-type closes back off exponentially with full jitter up to a cap; 401 wipes the
  * credentials; 440, 403 and 411 end the session; a 408 before the number is linked means the QR code expired.
  */
+import { backoffDelay, type BackoffPolicy } from '../backoff';
+
 export type CloseDecision =
   | { action: 'reconnect'; delayMs: number; status: 'starting' | 'reconnecting' }
   | { action: 'logged_out' }
   | { action: 'terminal'; status: 'conflict' | 'failed' }
   | { action: 'stop'; reason: 'qr_expired' | 'requested' };
 
-export interface ReconnectPolicy {
-  baseDelayMs: number;
-  maxDelayMs: number;
+export interface ReconnectPolicy extends BackoffPolicy {
   /** Unknown 4xx codes are retried this many times, then the session fails. */
   maxUnknownClientErrorAttempts: number;
 }
@@ -46,8 +46,3 @@ export function decideOnClose(
   return { action: 'reconnect', delayMs: backoffDelay(context.attempt, policy, random), status: 'reconnecting' };
 }
 
-/** Exponential backoff with full jitter: uniform in [0, min(cap, base * 2^attempt)]. */
-export function backoffDelay(attempt: number, policy: ReconnectPolicy, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(attempt, 30));
-  return Math.round(random() * ceiling);
-}

@@ -8,10 +8,9 @@
 import NodeCache from '@cacheable/node-cache';
 import type Keyv from 'keyv';
 import type { Logger } from 'pino';
-import type { PacingSettings } from '../outbound/pacing';
 import type { EventBus } from '../events/bus';
 import type { WAMessage } from '../events/normalize';
-import { ApiError } from '../http/errors';
+import { ApiError } from '../errors';
 import { EventTranslator } from '../events/translate';
 import type { ChatStore } from '../chats/store';
 import type { InboundJournal } from '../store/journal';
@@ -45,8 +44,8 @@ export interface SessionSettings {
   rejectCalls: boolean;
   /** Sent to the caller after an automatic rejection. */
   rejectCallsMessage?: string;
-  /** Pacing of queued sends, over the defaults (outbound/pacing). */
-  outbound?: Partial<PacingSettings>;
+  /** What the outbound queue keeps for this session (its pacing over the defaults: outbound/pacing owns the shape). */
+  outbound?: Record<string, number | boolean | null>;
 }
 
 export const DEFAULT_SESSION_SETTINGS: SessionSettings = { rejectCalls: false };

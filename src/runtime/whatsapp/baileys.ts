@@ -10,3 +10,5 @@ export function loadBaileys(): Promise<Baileys> {
   loaded ??= import('@whiskeysockets/baileys');
   return loaded;
 }
+
+export type WASocket = ReturnType<Baileys['makeWASocket']>;

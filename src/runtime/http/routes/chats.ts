@@ -4,12 +4,13 @@
  * The settings go to WhatsApp as app-state patches, so the phone shows the same state.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { ApiError } from '../errors';
+import { ApiError } from '../../errors';
 import type { SessionManager } from '../../sessions/manager';
 import type { RecipientResolver } from '../../messages/recipients';
 import { keyAddresses, normalizeMessage } from '../../events/normalize';
 import type { Baileys } from '../../whatsapp/baileys';
-import { connected, errorResponses, idParams, whatsapp } from './common';
+import { errorResponses, idParams } from './common';
+import { whatsapp } from '../../whatsapp/errors';
 
 export interface ChatRouteOptions {
   /** Shared by every route, so a number checked once is cached for all of them. */
@@ -27,7 +28,7 @@ export const chatRoutes: FastifyPluginAsync<ChatRouteOptions> = async (app, { b,
   /** The chat's JID: JIDs as given (no WhatsApp query, so stored chats can be read while offline); numbers resolved. */
   async function chatJid(sessionId: string, chatId: string): Promise<string> {
     if (/@(g\.us|s\.whatsapp\.net|lid)$/.test(chatId)) return b.jidNormalizedUser(chatId);
-    const { sock } = connected(sessions, sessionId);
+    const { sock } = sessions.connected(sessionId);
     return recipients.resolve(sock, chatId, 'chatId');
   }
 
@@ -86,7 +87,7 @@ export const chatRoutes: FastifyPluginAsync<ChatRouteOptions> = async (app, { b,
       schema: { tags: ['chats'], summary: 'Mark a whole chat read', params: chatParams, response: { ...errorResponses } },
     },
     async (request) => {
-      const { session, sock } = connected(sessions, request.params.id);
+      const { session, sock } = sessions.connected(request.params.id);
       const jid = await chatJid(session.id, request.params.chatId);
       const chat = await session.chats.get(jid);
       const { messages: recent } = await session.chatMessages(jid, { limit: Math.min(Math.max(chat?.unreadCount ?? 0, 1), 200) });
@@ -118,7 +119,7 @@ export const chatRoutes: FastifyPluginAsync<ChatRouteOptions> = async (app, { b,
       },
     },
     async (request) => {
-      const { session, sock } = connected(sessions, request.params.id);
+      const { session, sock } = sessions.connected(request.params.id);
       const jid = await chatJid(session.id, request.params.chatId);
       const { archived, pinned, muted, mutedUntil } = request.body;
       if (mutedUntil !== undefined && muted === false) throw new ApiError(400, 'validation_failed', '"mutedUntil" cannot be combined with muted: false', { field: 'mutedUntil' });

@@ -3,11 +3,12 @@
  * business profile, block and unblock, and the blocklist.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { ApiError } from '../errors';
+import { ApiError } from '../../errors';
 import type { SessionManager } from '../../sessions/manager';
 import type { RecipientResolver } from '../../messages/recipients';
 import type { Baileys } from '../../whatsapp/baileys';
-import { connected, errorResponses, idParams, whatsapp, whatsappErrorCode } from './common';
+import { errorResponses, idParams } from './common';
+import { whatsapp, whatsappErrorCode } from '../../whatsapp/errors';
 
 export interface ContactRouteOptions {
   /** Shared by every route, so a number checked once is cached for all of them. */
@@ -21,7 +22,7 @@ const contactParams = { type: 'object', required: ['id', 'contact'], properties:
 export const contactRoutes: FastifyPluginAsync<ContactRouteOptions> = async (app, { b, sessions, recipients }) => {
 
   async function contactJid(sessionId: string, contact: string) {
-    const { session, sock } = connected(sessions, sessionId);
+    const { session, sock } = sessions.connected(sessionId);
     if (contact.endsWith('@g.us')) throw new ApiError(400, 'invalid_contact', `"${contact}" is a group; use the group routes`, { field: 'contact' });
     return { session, sock, jid: await recipients.resolve(sock, contact, 'contact') };
   }
@@ -49,7 +50,7 @@ export const contactRoutes: FastifyPluginAsync<ContactRouteOptions> = async (app
       },
     },
     async (request) => {
-      const { sock } = connected(sessions, request.params.id);
+      const { sock } = sessions.connected(request.params.id);
       const results = await recipients.check(sock, request.body.numbers);
       return { results };
     },
@@ -99,7 +100,7 @@ export const contactRoutes: FastifyPluginAsync<ContactRouteOptions> = async (app
       },
     },
     async (request) => {
-      const { sock } = connected(sessions, request.params.id);
+      const { sock } = sessions.connected(request.params.id);
       const jid = request.params.contact.endsWith('@g.us') ? request.params.contact : await recipients.resolve(sock, request.params.contact, 'contact');
       const url = await whatsapp('fetch the picture', () =>
         sock.profilePictureUrl(jid, request.query.size ?? 'image').catch((error: unknown) => {
@@ -143,7 +144,7 @@ export const contactRoutes: FastifyPluginAsync<ContactRouteOptions> = async (app
       },
     },
     async (request) => {
-      const { sock } = connected(sessions, request.params.id);
+      const { sock } = sessions.connected(request.params.id);
       const list = await whatsapp('fetch the blocklist', () => sock.fetchBlocklist());
       return { blocked: list.filter((jid): jid is string => !!jid) };
     },

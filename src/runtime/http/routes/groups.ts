@@ -4,10 +4,11 @@
  * requests (list, approve, reject).
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { ApiError } from '../errors';
+import { ApiError } from '../../errors';
 import type { SessionManager } from '../../sessions/manager';
 import type { RecipientResolver } from '../../messages/recipients';
-import { connected, errorResponses, idParams, whatsapp } from './common';
+import { errorResponses, idParams } from './common';
+import { whatsapp } from '../../whatsapp/errors';
 
 type GroupMetadata = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).GroupMetadata;
 
@@ -65,7 +66,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRouteOptions> = async (app, { 
       },
     },
     async (request, reply) => {
-      const { sock } = connected(sessions, request.params.id);
+      const { sock } = sessions.connected(request.params.id);
       const participants = await resolveAll(sock, request.body.participants, 'participants');
       const group = await whatsapp('create the group', () => sock.groupCreate(request.body.subject, participants));
       return reply.code(201).send(view(group));
@@ -76,7 +77,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRouteOptions> = async (app, { 
     '/sessions/:id/groups',
     { schema: { tags: ['groups'], summary: 'Groups this account is a member of', params: idParams, response: { ...errorResponses } } },
     async (request) => {
-      const { sock } = connected(sessions, request.params.id);
+      const { sock } = sessions.connected(request.params.id);
       const groups = await whatsapp('list the groups', () => sock.groupFetchAllParticipating());
       return { groups: Object.values(groups).map(view).sort((x, y) => x.subject.localeCompare(y.subject)) };
     },
@@ -94,7 +95,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRouteOptions> = async (app, { 
       },
     },
     async (request) => {
-      const { sock } = connected(sessions, request.params.id);
+      const { sock } = sessions.connected(request.params.id);
       const code = request.body.code.trim().replace(/^https?:\/\/chat\.whatsapp\.com\//, '').replace(/[/?#].*$/, '');
       if (!/^[A-Za-z0-9_-]{6,64}$/.test(code)) throw new ApiError(400, 'validation_failed', `"${request.body.code}" is not an invite code or link`, { field: 'code' });
       const joined = await whatsapp('join the group (invalid, revoked or expired invite?)', () => sock.groupAcceptInvite(code));
@@ -107,7 +108,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRouteOptions> = async (app, { 
     '/sessions/:id/groups/:groupId',
     { schema: { tags: ['groups'], summary: 'Group metadata and participants', params: groupParams, response: { ...errorResponses } } },
     async (request) => {
-      const { sock } = connected(sessions, request.params.id);
+      const { sock } = sessions.connected(request.params.id);
       return view(await whatsapp('read the group', () => sock.groupMetadata(groupJid(request.params.groupId))));
     },
   );
@@ -130,7 +131,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRouteOptions> = async (app, { 
       },
     },
     async (request) => {
-      const { sock } = connected(sessions, request.params.id);
+      const { sock } = sessions.connected(request.params.id);
       const jid = groupJid(request.params.groupId);
       const { subject, description, announcement, locked, joinApproval } = request.body;
       if (subject !== undefined) await whatsapp('change the subject', () => sock.groupUpdateSubject(jid, subject));
@@ -154,7 +155,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRouteOptions> = async (app, { 
       },
     },
     async (request) => {
-      const { sock } = connected(sessions, request.params.id);
+      const { sock } = sessions.connected(request.params.id);
       const jid = groupJid(request.params.groupId);
       const participants = await resolveAll(sock, request.body.participants, 'participants');
       const results = await whatsapp(`${request.body.action} participants`, () => sock.groupParticipantsUpdate(jid, participants, request.body.action));
@@ -168,7 +169,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRouteOptions> = async (app, { 
       schema: { tags: ['groups'], summary: 'The group\'s invite code and link (admins only)', params: groupParams, response: { 200: inviteLinkSchema, ...errorResponses } },
     },
     async (request) => {
-      const { sock } = connected(sessions, request.params.id);
+      const { sock } = sessions.connected(request.params.id);
       return inviteLink(await whatsapp('get the invite code', () => sock.groupInviteCode(groupJid(request.params.groupId))));
     },
   );
@@ -179,7 +180,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRouteOptions> = async (app, { 
       schema: { tags: ['groups'], summary: 'Revoke the invite code (the old link stops working) and get the new one', params: groupParams, response: { 200: inviteLinkSchema, ...errorResponses } },
     },
     async (request) => {
-      const { sock } = connected(sessions, request.params.id);
+      const { sock } = sessions.connected(request.params.id);
       return inviteLink(await whatsapp('revoke the invite code', () => sock.groupRevokeInvite(groupJid(request.params.groupId))));
     },
   );
@@ -188,7 +189,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRouteOptions> = async (app, { 
     '/sessions/:id/groups/:groupId/leave',
     { schema: { tags: ['groups'], summary: 'Leave the group', params: groupParams, response: { 200: { type: 'object', properties: { left: { type: 'string' } } }, ...errorResponses } } },
     async (request) => {
-      const { sock } = connected(sessions, request.params.id);
+      const { sock } = sessions.connected(request.params.id);
       const jid = groupJid(request.params.groupId);
       await whatsapp('leave the group', () => sock.groupLeave(jid));
       return { left: jid };
@@ -199,7 +200,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRouteOptions> = async (app, { 
     '/sessions/:id/groups/:groupId/join-requests',
     { schema: { tags: ['groups'], summary: 'Pending requests to join (admins only)', params: groupParams, response: { ...errorResponses } } },
     async (request) => {
-      const { sock } = connected(sessions, request.params.id);
+      const { sock } = sessions.connected(request.params.id);
       const requests = await whatsapp('list the join requests', () => sock.groupRequestParticipantsList(groupJid(request.params.groupId)));
       return { requests: requests.map((r) => ({ participant: String(r.jid), requestedAt: r.request_time ? Number(r.request_time) : null, method: r.request_method ?? null })) };
     },
@@ -217,7 +218,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRouteOptions> = async (app, { 
       },
     },
     async (request) => {
-      const { sock } = connected(sessions, request.params.id);
+      const { sock } = sessions.connected(request.params.id);
       const participants = await resolveAll(sock, request.body.participants, 'participants');
       const results = await whatsapp(`${request.body.action} join requests`, () => sock.groupRequestParticipantsUpdate(groupJid(request.params.groupId), participants, request.body.action));
       return { results: results.map((r) => ({ participant: r.jid ?? '', status: r.status, ok: r.status === '200' })) };

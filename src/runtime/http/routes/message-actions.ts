@@ -4,14 +4,16 @@
  * media (streamed, re-requested from the phone when WhatsApp's copy expired).
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError } from '../errors';
+import { ApiError } from '../../errors';
 import type { SessionManager } from '../../sessions/manager';
 import type { Session } from '../../sessions/session';
 import type { RecipientResolver } from '../../messages/recipients';
 import type { IdempotencyStore } from '../../messages/idempotency';
 import type { WAMessage } from '../../events/normalize';
 import type { Baileys } from '../../whatsapp/baileys';
-import { connected, errorResponses, idempotent, idParams, whatsapp, type WASocket } from './common';
+import { errorResponses, idempotent, idParams } from './common';
+import { whatsapp } from '../../whatsapp/errors';
+import type { WASocket } from '../../whatsapp/baileys';
 import { sendResult } from './messages';
 import { result } from '../../messages/sender';
 
@@ -49,7 +51,7 @@ export const messageActionRoutes: FastifyPluginAsync<MessageActionOptions> = asy
     const sessionId = request.params.id;
     const { chatId, messageId } = request.body;
     return idempotent(idempotency, request, reply, sessionId, { body: request.body }, () => b.generateMessageIDV2(sessions.get(sessionId).me?.id), async (newId) => {
-      const { session, sock } = connected(sessions, sessionId);
+      const { session, sock } = sessions.connected(sessionId);
       const { chat, message } = await stored(session, sock, chatId, messageId);
       const destination = to ? await recipients.resolve(sock, to) : chat;
       return result(destination, await sock.sendMessage(destination, build(message), { messageId: newId }));
@@ -141,7 +143,7 @@ export const messageActionRoutes: FastifyPluginAsync<MessageActionOptions> = asy
       },
     },
     async (request) => {
-      const { session, sock } = connected(sessions, request.params.id);
+      const { session, sock } = sessions.connected(request.params.id);
       const keys: WAMessage['key'][] = [];
       for (const id of request.body.messageIds) keys.push((await stored(session, sock, request.body.chatId, id)).message.key);
       await whatsapp('mark the messages read', () => sock.readMessages(keys));
@@ -161,7 +163,7 @@ export const messageActionRoutes: FastifyPluginAsync<MessageActionOptions> = asy
       },
     },
     async (request) => {
-      const { sock } = connected(sessions, request.params.id);
+      const { sock } = sessions.connected(request.params.id);
       const chat = await recipients.resolve(sock, request.body.chatId, 'chatId');
       await whatsapp('send the presence', () => sock.sendPresenceUpdate(request.body.state, chat));
       return { chatId: chat, state: request.body.state };
@@ -181,7 +183,7 @@ export const messageActionRoutes: FastifyPluginAsync<MessageActionOptions> = asy
       },
     },
     async (request, reply) => {
-      const { session, sock } = connected(sessions, request.params.id);
+      const { session, sock } = sessions.connected(request.params.id);
       const { message } = await stored(session, sock, request.query.chatId, request.params.messageId);
       const content = b.normalizeMessageContent(message.message);
       const field = MEDIA_FIELDS.find((f) => content?.[f]) ?? (content?.documentWithCaptionMessage?.message?.documentMessage ? 'documentMessage' : undefined);

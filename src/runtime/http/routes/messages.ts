@@ -7,7 +7,7 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type {} from '@fastify/multipart';
-import { ApiError } from '../errors';
+import { ApiError } from '../../errors';
 import type { SessionManager } from '../../sessions/manager';
 import type { MediaLimits } from '../../messages/media-input';
 import { MEDIA_KINDS, readMediaRequest, vcardOf, type ContactCard, type MediaKind } from '../../messages/content';

@@ -4,12 +4,12 @@
  * (create, list, get, recipients, pause, resume, cancel).
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { ApiError } from '../errors';
+import { ApiError } from '../../errors';
 import type { SessionManager } from '../../sessions/manager';
 import type { IdempotencyStore } from '../../messages/idempotency';
 import { fromJson, ANY_TYPE, AUDIO_TYPES, IMAGE_TYPES, VIDEO_TYPES, VOICE_TYPES, type MediaLimits } from '../../messages/media-input';
 import type { OutboundQueue, Lane } from '../../outbound/queue';
-import { DEFAULT_PACING, type PacingSettings } from '../../outbound/pacing';
+import { pacingOf, type PacingSettings } from '../../outbound/pacing';
 import { RECIPIENT_STATUSES, type CampaignInput, type CampaignKind, type CampaignManager, type RecipientStatus } from '../../outbound/campaigns';
 import { errorResponses, idempotent, idParams } from './common';
 
@@ -117,7 +117,7 @@ export const outboundRoutes: FastifyPluginAsync<OutboundRouteOptions> = async (a
   app.get<{ Params: { id: string } }>(
     '/sessions/:id/outbound/settings',
     { schema: { tags, summary: 'Pacing settings in force (defaults merged with the session\'s own)', params: idParams, response: errorResponses } },
-    async (request) => ({ ...DEFAULT_PACING, ...sessions.get(request.params.id).settings.outbound }),
+    async (request) => pacingOf(sessions.get(request.params.id).settings.outbound),
   );
 
   app.patch<{ Params: { id: string }; Body: Partial<PacingSettings> }>(
@@ -125,7 +125,7 @@ export const outboundRoutes: FastifyPluginAsync<OutboundRouteOptions> = async (a
     { schema: { tags, summary: 'Change pacing settings (only the given fields)', params: idParams, body: pacingSchema, response: errorResponses } },
     async (request) => {
       const session = sessions.get(request.params.id);
-      const next = { ...DEFAULT_PACING, ...session.settings.outbound, ...request.body };
+      const next = { ...pacingOf(session.settings.outbound), ...request.body };
       if (next.maxGapMs < next.minGapMs) throw new ApiError(400, 'validation_failed', 'maxGapMs must not be below minGapMs', { field: 'maxGapMs' });
       await session.updateSettings({ outbound: { ...session.settings.outbound, ...request.body } });
       await outbound.applySettings(session.id);

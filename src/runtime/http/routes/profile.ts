@@ -2,12 +2,13 @@
  * http/routes/profile: the linked account's own profile (push name, about text, picture) and calls (reject).
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { ApiError } from '../errors';
+import { ApiError } from '../../errors';
 import type { SessionManager } from '../../sessions/manager';
 import { readMediaRequest } from '../../messages/content';
 import { IMAGE_TYPES, checked, type MediaLimits } from '../../messages/media-input';
 import type { Baileys } from '../../whatsapp/baileys';
-import { connected, errorResponses, idParams, whatsapp } from './common';
+import { errorResponses, idParams } from './common';
+import { whatsapp } from '../../whatsapp/errors';
 
 export interface ProfileRouteOptions {
   b: Baileys;
@@ -20,7 +21,7 @@ export const profileRoutes: FastifyPluginAsync<ProfileRouteOptions> = async (app
     '/sessions/:id/profile',
     { schema: { tags: ['profile'], summary: 'The account\'s name, number, about text and picture URL', params: idParams, response: { ...errorResponses } } },
     async (request) => {
-      const { session, sock } = connected(sessions, request.params.id);
+      const { session, sock } = sessions.connected(request.params.id);
       const id = session.me!.id;
       const [status, picture] = await Promise.all([sock.fetchStatus(id).catch(() => undefined), sock.profilePictureUrl(id, 'image').catch(() => undefined)]);
       const about = (status?.[0] as { status?: { status?: string } } | undefined)?.status?.status;
@@ -40,7 +41,7 @@ export const profileRoutes: FastifyPluginAsync<ProfileRouteOptions> = async (app
       },
     },
     async (request) => {
-      const { sock } = connected(sessions, request.params.id);
+      const { sock } = sessions.connected(request.params.id);
       const { name, about } = request.body;
       if (name !== undefined) await whatsapp('change the name', () => sock.updateProfileName(name));
       if (about !== undefined) await whatsapp('change the about text', () => sock.updateProfileStatus(about));
@@ -60,7 +61,7 @@ export const profileRoutes: FastifyPluginAsync<ProfileRouteOptions> = async (app
       },
     },
     async (request) => {
-      const { session, sock } = connected(sessions, request.params.id);
+      const { session, sock } = sessions.connected(request.params.id);
       const input = await readPicture(request, mediaLimits);
       await whatsapp('set the profile picture', () => sock.updateProfilePicture(session.me!.id, input));
       return { updated: true };
@@ -71,7 +72,7 @@ export const profileRoutes: FastifyPluginAsync<ProfileRouteOptions> = async (app
     '/sessions/:id/profile/picture',
     { schema: { tags: ['profile'], summary: 'Remove the profile picture', params: idParams, response: { 200: { type: 'object', properties: { updated: { type: 'boolean' } } }, ...errorResponses } } },
     async (request) => {
-      const { session, sock } = connected(sessions, request.params.id);
+      const { session, sock } = sessions.connected(request.params.id);
       await whatsapp('remove the profile picture', () => sock.removeProfilePicture(session.me!.id));
       return { updated: true };
     },
@@ -90,7 +91,7 @@ export const profileRoutes: FastifyPluginAsync<ProfileRouteOptions> = async (app
       },
     },
     async (request) => {
-      const { sock } = connected(sessions, request.params.id);
+      const { sock } = sessions.connected(request.params.id);
       if (!/@(s\.whatsapp\.net|lid)$/.test(request.body.from)) throw new ApiError(400, 'validation_failed', '"from" must be the caller JID of the call.received event', { field: 'from' });
       await whatsapp('reject the call', () => sock.rejectCall(request.params.callId, b.jidNormalizedUser(request.body.from)));
       return { callId: request.params.callId, rejected: true };

@@ -4,7 +4,8 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import QRCode from 'qrcode';
-import { ApiError, errorBodySchema } from '../errors';
+import { ApiError } from '../../errors';
+import { errorBodySchema } from '../errors';
 import type { SessionManager } from '../../sessions/manager';
 import { normalisePhoneNumber } from '../../messages/recipients';
 import { PairingRejectedError } from '../../whatsapp/pairing';

@@ -2,7 +2,8 @@
  * http/routes/waits: waits for a WhatsApp reply (registered with `waitForReply` on a text send): list and cancel.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { ApiError, errorBodySchema } from '../errors';
+import { ApiError } from '../../errors';
+import { errorBodySchema } from '../errors';
 import type { SessionManager } from '../../sessions/manager';
 import type { WaitRegistry } from '../../waits';
 

@@ -3,7 +3,8 @@
  * letters and replays, and test events.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { ApiError, errorBodySchema } from '../errors';
+import { ApiError } from '../../errors';
+import { errorBodySchema } from '../errors';
 import type { Delivery } from '../../delivery';
 import type { OutboxRecord } from '../../delivery/outbox';
 import { matches, type Subscription } from '../../delivery/subscriptions';
