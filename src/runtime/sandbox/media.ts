@@ -8,8 +8,23 @@ import { createServer, Agent as HttpsAgent, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
 import { Agent as UndiciAgent } from 'undici';
+import { readFile, unlink } from 'node:fs/promises';
+import type { Baileys } from '../whatsapp/baileys';
+import type { ProtoMessage } from './phone';
+import { now, type MediaKind } from './wire';
 
 const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
+
+/** Media a simulated phone sends: the plain bytes and what the message says about them. */
+export interface MediaUpload {
+  kind: MediaKind;
+  data: Buffer;
+  mimetype: string;
+  caption?: string;
+  fileName?: string;
+  ptt?: boolean;
+  seconds?: number;
+}
 
 export class MediaHost {
   /** Token clients must present on upload (handed out in `media_conn`). */
@@ -89,5 +104,42 @@ export class MediaHost {
       const { url: mediaUrl, directPath } = this.put(Buffer.concat(chunks));
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url: mediaUrl, direct_path: directPath }));
     });
+  }
+
+  /**
+   * Encrypts and uploads `data` as `from`'s phone would, and returns the media message to send with
+   * the simulator's `sendMessage`/`sendGroupMessage`.
+   */
+  async upload(b: Baileys, input: MediaUpload): Promise<ProtoMessage> {
+    const mediaType = input.kind === 'voice' ? 'audio' : input.kind;
+    const encrypted = await b.encryptedStream(input.data, mediaType);
+    try {
+      const { url, directPath } = this.put(await readFile(encrypted.encFilePath));
+      const fields = {
+        url,
+        directPath,
+        mediaKey: encrypted.mediaKey,
+        fileEncSha256: encrypted.fileEncSha256,
+        fileSha256: encrypted.fileSha256,
+        fileLength: encrypted.fileLength,
+        mimetype: input.mimetype,
+        mediaKeyTimestamp: Number(now()),
+        ...(input.caption !== undefined && { caption: input.caption }),
+        ...(input.fileName !== undefined && { fileName: input.fileName, title: input.fileName }),
+        ...(input.kind === 'voice' && { ptt: true }),
+        ...(input.seconds !== undefined && { seconds: input.seconds }),
+      };
+      return { [`${mediaType}Message`]: fields } as ProtoMessage;
+    } finally {
+      await unlink(encrypted.encFilePath).catch(() => undefined);
+    }
+  }
+
+  /** Downloads and decrypts the media of a message a simulated user received. */
+  async download(b: Baileys, message: ProtoMessage): Promise<Buffer> {
+    const kind = (['imageMessage', 'videoMessage', 'audioMessage', 'documentMessage', 'stickerMessage'] as const).find((k) => message[k]);
+    if (!kind) throw new Error('message has no media');
+    const stream = await b.downloadContentFromMessage(message[kind]!, kind.replace('Message', '') as 'image', { options: { dispatcher: this.dispatcher } as never });
+    return b.toBuffer(stream);
   }
 }
