@@ -16,7 +16,7 @@ import type { MediaInput } from '../messages/media-input';
 import { phoneNumberOf } from '../messages/recipients';
 import type { MessageSender, SendRequest, SendResult } from '../messages/sender';
 import type { SessionManager } from '../sessions/manager';
-import type { WhatsAppLimitSignal } from '../sessions/session';
+import type { WhatsAppLimitSignal } from '../sessions/types';
 import type { Clock } from './clock';
 import { Pacer, pacingOf, type PacingSettings, type PacingState } from './pacing';
 

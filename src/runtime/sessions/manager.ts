@@ -14,7 +14,9 @@ import type { WAVersion } from '../whatsapp/version';
 import { ApiError } from '../errors';
 import type { ReconnectPolicy } from './policy';
 import { ChatStore, type ChatRecord } from '../chats/store';
-import { Session, type StoredSession, type WhatsAppLimitSignal } from './session';
+import { Session } from './session';
+import type { StoredSession, WhatsAppLimitSignal } from './types';
+import { MessageStore } from '../chats/messages';
 
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -117,7 +119,8 @@ export class SessionManager {
 
   private build(record: SessionRecord): Session {
     const { store } = this.deps;
-    const messages = store.namespace<WAMessage>(`messages:${record.id}`, { plainJson: true });
+    // messages are protobuf objects whose toJSON already turns bytes into base64 (revived with fromObject)
+    const messages = new MessageStore(this.deps.b, store.namespace<WAMessage>(`messages:${record.id}`, { plainJson: true }), this.deps.messageRetentionMs);
     return new Session(record.id, record.createdAt, {
       b: this.deps.b,
       bus: this.deps.bus,
@@ -129,11 +132,9 @@ export class SessionManager {
       pairingPlatformDisplay: this.deps.pairingPlatformDisplay,
       waVersion: this.deps.waVersion,
       authKv: store.namespace(`auth:${record.id}`),
-      // messages are protobuf objects whose toJSON already turns bytes into base64 (revived with fromObject)
       messages,
       journal: store.journal,
-      chats: new ChatStore(store.namespace<ChatRecord>(`chats:${record.id}`, { plainJson: true }), messages, this.deps.messageRetentionMs),
-      messageRetentionMs: this.deps.messageRetentionMs,
+      chats: new ChatStore(store.namespace<ChatRecord>(`chats:${record.id}`, { plainJson: true }), messages.kv, this.deps.messageRetentionMs),
       onQr: this.deps.onQr,
       onWhatsAppLimit: this.deps.onWhatsAppLimit,
       persist: async (update) => {

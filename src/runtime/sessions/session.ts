@@ -1,6 +1,8 @@
 /**
  * sessions/session: one linked number: its Baileys socket (never more than one at a time), its state machine,
- * QR and pairing-code login, the reconnect policy, and the translation of its events onto the bus.
+ * QR and pairing-code login, the reconnect policy, and the translation of its events onto the bus. (Longer than
+ * most files: the socket's lifecycle and every transition of the state machine are kept in one place on purpose;
+ * its parts live beside it: types, inbound journal, group cache, policy.)
  *
  * States: stopped → starting → qr | pairing_code → connected → reconnecting → connected; terminal: logged_out,
  * conflict, failed. Every change records a reason and emits `session.status`.
@@ -13,55 +15,21 @@ import type { WAMessage } from '../events/normalize';
 import { ApiError } from '../errors';
 import { EventTranslator } from '../events/translate';
 import type { ChatStore } from '../chats/store';
+import type { MessageStore } from '../chats/messages';
 import type { InboundJournal } from '../store/journal';
 import { keyvAuthState, type KeyvAuthState } from '../whatsapp/auth-state';
-import { guardInbound, rebuildMessage } from '../whatsapp/inbound-guard';
 import { handleRegistrationRefresh, requestPairingCode, withAdvSecret } from '../whatsapp/pairing';
 import type { Baileys } from '../whatsapp/baileys';
 import type { WhatsAppTarget } from '../whatsapp/target';
 import type { WAVersion } from '../whatsapp/version';
 import { decideOnClose, type ReconnectPolicy } from './policy';
-
-export type SessionStatus = 'stopped' | 'starting' | 'qr' | 'pairing_code' | 'connected' | 'reconnecting' | 'logged_out' | 'conflict' | 'failed';
+import { GroupCache } from './group-cache';
+import { journalInbound, replayJournal, settleJournal } from './inbound';
+import { DEFAULT_SESSION_SETTINGS, TERMINAL, type LastStatus, type SessionMe, type SessionReason, type SessionSettings, type SessionStatus, type SessionView, type StoredSession, type WhatsAppLimitSignal } from './types';
 
 type WASocket = ReturnType<Baileys['makeWASocket']>;
-type GroupMetadata = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).GroupMetadata;
-
-export interface SessionReason {
-  code?: number;
-  message: string;
-}
-
-export interface SessionMe {
-  id: string;
-  lid?: string;
-  phoneNumber: string;
-  name?: string;
-}
-
-export interface SessionSettings {
-  /** Reject incoming calls automatically. */
-  rejectCalls: boolean;
-  /** Sent to the caller after an automatic rejection. */
-  rejectCallsMessage?: string;
-  /** What the outbound queue keeps for this session (its pacing over the defaults: outbound/pacing owns the shape). */
-  outbound?: Record<string, number | boolean | null>;
-}
-
-export const DEFAULT_SESSION_SETTINGS: SessionSettings = { rejectCalls: false };
-
-export interface SessionView {
-  id: string;
-  status: SessionStatus;
-  settings: SessionSettings;
-  reason?: SessionReason;
-  me?: SessionMe;
-  hasQr: boolean;
-  /** Messages that arrived but could not be decrypted, since the runtime started (message.undecryptable). */
-  undecryptableMessages: number;
-  createdAt: string;
-  updatedAt: string;
-}
+type BaileysEventMap = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BaileysEventMap;
+type ConnectionState = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).ConnectionState;
 
 export interface SessionDeps {
   b: Baileys;
@@ -76,37 +44,15 @@ export interface SessionDeps {
   /** The WhatsApp Web version announced at login. */
   waVersion: WAVersion;
   authKv: Keyv;
-  messages: Keyv<WAMessage>;
+  messages: MessageStore;
   chats: ChatStore;
   /** Decrypted inbound messages, written before WhatsApp is told they arrived. */
   journal: InboundJournal;
-  messageRetentionMs: number;
   /** Persists the session's desired state, last known identity and settings. */
   persist(update: { desired?: 'running' | 'stopped'; me?: SessionMe | null; settings?: SessionSettings; linkedTo?: WhatsAppTarget['kind'] | null; last?: LastStatus | null }): Promise<void>;
   /** Called with every new QR string (the CLI prints it to a terminal). */
   onQr?(session: string, qr: string): void;
   onWhatsAppLimit?(session: string, signal: WhatsAppLimitSignal): void;
-}
-
-export type WhatsAppLimitSignal =
-  | { kind: 'reachout_timelock'; active: boolean; until?: Date }
-  | { kind: 'new_chat_cap'; used?: number; total?: number; cycleEnd?: number };
-
-const TERMINAL: SessionStatus[] = ['logged_out', 'conflict', 'failed'];
-
-/** A state the session ended in (terminal or stopped), with its reason: still shown after a restart. */
-export interface LastStatus {
-  status: SessionStatus;
-  reason: SessionReason;
-}
-
-/** What the registry keeps of a session besides its id. */
-export interface StoredSession {
-  me?: SessionMe;
-  settings?: SessionSettings;
-  /** The WhatsApp the credentials belong to: a sandbox's are refused by real WhatsApp and the other way round. */
-  linkedTo?: WhatsAppTarget['kind'];
-  last?: LastStatus;
 }
 
 export class Session {
@@ -123,7 +69,7 @@ export class Session {
   private reconnectTimer?: NodeJS.Timeout;
   private pairingPhone?: string;
   private readonly retryCounter = new NodeCache({ stdTTL: 3600, useClones: false });
-  private readonly groupCache = new Map<string, GroupMetadata>();
+  private readonly groupCache = new GroupCache();
   private readonly waiters = new Set<() => void>();
   /** session.status events are published in the order the changes happened. */
   private statusEvents: Promise<unknown> = Promise.resolve();
@@ -300,24 +246,15 @@ export class Session {
    * A stored message of a chat named by JID or LID (a person's messages are stored under their number once known),
    * revived into a protobuf object (JSON keeps its bytes fields as base64 strings).
    */
-  async findMessage(remoteJid: string, id: string): Promise<WAMessage | undefined> {
-    const { b } = this.deps;
-    const jid = b.jidNormalizedUser(remoteJid);
-    const found = await this.deps.messages.get(messageKey(jid, id));
-    if (found) return this.revive(found);
-    const pn = b.isLidUser(jid) && this.sock ? await this.sock.signalRepository.lidMapping.getPNForLID(jid).catch(() => null) : null;
-    const byNumber = pn ? await this.deps.messages.get(messageKey(b.jidNormalizedUser(pn), id)) : undefined;
-    return byNumber ? this.revive(byNumber) : undefined;
+  findMessage(remoteJid: string, id: string): Promise<WAMessage | undefined> {
+    const mapping = this.sock?.signalRepository.lidMapping;
+    return this.deps.messages.find(remoteJid, id, (lid) => mapping?.getPNForLID(lid) ?? Promise.resolve(null));
   }
 
   /** A page of a chat's stored messages, newest first, revived like `findMessage`. */
   async chatMessages(chatId: string, options: { limit: number; before?: string }): Promise<{ messages: WAMessage[]; nextBefore?: string }> {
     const page = await this.deps.chats.messages(chatId, options);
-    return { ...page, messages: page.messages.map((stored) => this.revive(stored)) };
-  }
-
-  private revive(stored: WAMessage): WAMessage {
-    return this.deps.b.proto.WebMessageInfo.fromObject(stored) as WAMessage;
+    return { ...page, messages: page.messages.map((stored) => this.deps.messages.revive(stored)) };
   }
 
   /**
@@ -333,12 +270,8 @@ export class Session {
   }
 
   /** Group metadata for sends: cached, refreshed by group events, fetched once on a miss (avoids 429s). */
-  async cachedGroupMetadata(jid: string): Promise<GroupMetadata | undefined> {
-    const cached = this.groupCache.get(jid);
-    if (cached || !this.sock) return cached;
-    const fetched = await this.sock.groupMetadata(jid);
-    this.groupCache.set(jid, fetched);
-    return fetched;
+  cachedGroupMetadata(jid: string) {
+    return this.groupCache.get(jid, this.sock);
   }
 
   private async open(status: 'starting' | 'reconnecting', reason: SessionReason): Promise<void> {
@@ -365,7 +298,7 @@ export class Session {
     });
     this.sock = sock;
     const translator = new EventTranslator(
-      { b, bus: deps.bus, session: this.id, logger, saveMessage: (m, chatId) => this.saveMessage(m, chatId), loadMessage: (jid, id) => this.findMessage(jid, id),
+      { b, bus: deps.bus, session: this.id, logger, saveMessage: (m, chatId) => deps.messages.save(m, chatId), loadMessage: (jid, id) => this.findMessage(jid, id),
         recordChat: (data) => deps.chats.record(data),
         updateChat: async (chatId, update) => {
           await deps.chats.update(chatId, update);
@@ -375,12 +308,8 @@ export class Session {
       sock,
     );
     handleRegistrationRefresh(sock, { currentQr: () => this.qr, pairingByCode: () => !!this.pairingPhone, logger });
-    const me = this.auth.state.creds.me;
-    if (me?.id) {
-      const account = { meId: me.id, ...(me.lid && { meLid: me.lid }) };
-      guardInbound(b, sock, (inbound) => deps.journal.add({ session: this.id, id: inbound.attrs.id, ...inbound, ...account }));
-    }
-    const replayed = this.replayJournal(translator, logger);
+    journalInbound(b, sock, deps.journal, this.id);
+    const replayed = replayJournal(b, deps.journal, this.id, translator, logger);
     sock.ev.process((events) => {
       const handled = this.handleEvents(generation, translator, events, logger, replayed);
       this.handling.add(handled);
@@ -388,40 +317,22 @@ export class Session {
     });
   }
 
-  private async handleEvents(generation: number, translator: EventTranslator, events: Partial<import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BaileysEventMap>, logger: Logger, replayed: Promise<void>): Promise<void> {
+  private async handleEvents(generation: number, translator: EventTranslator, events: Partial<BaileysEventMap>, logger: Logger, replayed: Promise<void>): Promise<void> {
     if (generation !== this.generation) return;
     if (events['creds.update']) await this.auth?.saveCreds();
     if (events['connection.update']) await this.onConnectionUpdate(generation, events['connection.update']);
     this.reportLimits(events);
-    this.updateGroupCache(events);
+    this.groupCache.apply(events);
     await replayed;
     try {
       await translator.handle(events);
-      const upserted = events['messages.upsert']?.messages.map((m) => m.key.id).filter((id): id is string => !!id);
-      if (upserted?.length) this.deps.journal.remove(this.id, upserted);
+      settleJournal(this.deps.journal, this.id, events);
     } catch (error) {
       logger.error({ err: error }, 'failed to translate events');
     }
   }
 
-  /** Emits what was journaled but never reached the outbox (the process ended between the receipt and the event). */
-  private async replayJournal(translator: EventTranslator, logger: Logger): Promise<void> {
-    const { b, journal } = this.deps;
-    const entries = journal.pending(this.id);
-    if (!entries.length) return;
-    logger.info({ count: entries.length }, 'replaying journaled inbound messages');
-    for (const entry of entries) {
-      try {
-        const message = rebuildMessage(b, entry, { id: entry.meId, lid: entry.meLid });
-        await translator.handle({ 'messages.upsert': { messages: [message], type: entry.attrs.offline ? 'append' : 'notify' } });
-        journal.remove(this.id, [entry.id]);
-      } catch (error) {
-        logger.error({ err: error, messageId: entry.id }, 'failed to replay a journaled message; kept for the next start');
-      }
-    }
-  }
-
-  private async onConnectionUpdate(generation: number, update: Partial<import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).ConnectionState>): Promise<void> {
+  private async onConnectionUpdate(generation: number, update: Partial<ConnectionState>): Promise<void> {
     const { b } = this.deps;
     if (update.qr && this.status !== 'pairing_code') {
       // rc14 renders every ref with the secret it read at pair-device; WhatsApp may have retired it since
@@ -522,12 +433,7 @@ export class Session {
     }
   }
 
-  private async saveMessage(message: WAMessage, chatId: string): Promise<void> {
-    if (!message.key.id) return;
-    await this.deps.messages.set(messageKey(chatId, message.key.id), message, this.deps.messageRetentionMs);
-  }
-
-  private reportLimits(events: Partial<import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BaileysEventMap>): void {
+  private reportLimits(events: Partial<BaileysEventMap>): void {
     const report = this.deps.onWhatsAppLimit;
     const lock = events['connection.update']?.reachoutTimeLock;
     if (report && lock) report(this.id, { kind: 'reachout_timelock', active: !!lock.isActive, until: lock.timeEnforcementEnds });
@@ -535,17 +441,6 @@ export class Session {
     if (report && cap) {
       report(this.id, { kind: 'new_chat_cap', used: cap.used_quota, total: cap.total_quota, ...(cap.cycle_end_timestamp && { cycleEnd: Number(cap.cycle_end_timestamp) * 1000 }) });
     }
-  }
-
-  private updateGroupCache(events: Partial<import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BaileysEventMap>): void {
-    for (const group of events['groups.upsert'] ?? []) this.groupCache.set(group.id, group);
-    for (const update of events['groups.update'] ?? []) {
-      const cached = update.id ? this.groupCache.get(update.id) : undefined;
-      if (cached) this.groupCache.set(cached.id, { ...cached, ...update } as GroupMetadata);
-    }
-    // membership changed: drop the cache entry so the next send fetches fresh metadata once
-    const participants = events['group-participants.update'];
-    if (participants) this.groupCache.delete(participants.id);
   }
 
   private setStatus(status: SessionStatus, reason: SessionReason): void {
@@ -564,8 +459,4 @@ export class Session {
   isTerminal(): boolean {
     return TERMINAL.includes(this.status);
   }
-}
-
-function messageKey(remoteJid: string, id: string): string {
-  return `${remoteJid}|${id}`;
 }

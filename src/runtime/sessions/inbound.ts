@@ -1,0 +1,43 @@
+/**
+ * sessions/inbound: a session's side of "persisted before acknowledged": every decrypted message goes to the inbound
+ * journal (whatsapp/inbound-guard) before WhatsApp is told it arrived; once its event is in the outbox the entry
+ * leaves; at the next socket, what is left is emitted first, as Baileys would have emitted it.
+ */
+import type { Logger } from 'pino';
+import type { EventTranslator } from '../events/translate';
+import type { InboundJournal } from '../store/journal';
+import type { Baileys } from '../whatsapp/baileys';
+import { guardInbound, rebuildMessage } from '../whatsapp/inbound-guard';
+
+type WASocket = ReturnType<Baileys['makeWASocket']>;
+type BaileysEventMap = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BaileysEventMap;
+
+/** Journals the socket's decrypted inbound messages (a linked session only: an unlinked one receives none). */
+export function journalInbound(b: Baileys, sock: WASocket, journal: InboundJournal, session: string): void {
+  const me = sock.authState.creds.me;
+  if (!me?.id) return;
+  const account = { meId: me.id, ...(me.lid && { meLid: me.lid }) };
+  guardInbound(b, sock, (inbound) => journal.add({ session, id: inbound.attrs.id, ...inbound, ...account }));
+}
+
+/** The upserted messages of a handled batch are in the outbox: their entries leave the journal. */
+export function settleJournal(journal: InboundJournal, session: string, events: Partial<BaileysEventMap>): void {
+  const upserted = events['messages.upsert']?.messages.map((m) => m.key.id).filter((id): id is string => !!id);
+  if (upserted?.length) journal.remove(session, upserted);
+}
+
+/** Emits what was journaled but never reached the outbox (the process ended between the receipt and the event). */
+export async function replayJournal(b: Baileys, journal: InboundJournal, session: string, translator: EventTranslator, logger: Logger): Promise<void> {
+  const entries = journal.pending(session);
+  if (!entries.length) return;
+  logger.info({ count: entries.length }, 'replaying journaled inbound messages');
+  for (const entry of entries) {
+    try {
+      const message = rebuildMessage(b, entry, { id: entry.meId, lid: entry.meLid });
+      await translator.handle({ 'messages.upsert': { messages: [message], type: entry.attrs.offline ? 'append' : 'notify' } });
+      journal.remove(session, [entry.id]);
+    } catch (error) {
+      logger.error({ err: error, messageId: entry.id }, 'failed to replay a journaled message; kept for the next start');
+    }
+  }
+}
