@@ -28,6 +28,9 @@ import { journalInbound, replayJournal, settleJournal } from './inbound';
 import { DEFAULT_SESSION_SETTINGS, TERMINAL, type LastStatus, type SessionMe, type SessionReason, type SessionSettings, type SessionStatus, type SessionView, type StoredSession, type WhatsAppLimitSignal } from './types';
 
 type WASocket = ReturnType<Baileys['makeWASocket']>;
+
+/** WAMessageStatus.ERROR: a send WhatsApp refused with an error ack. */
+const ERROR_STATUS = 0;
 type BaileysEventMap = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BaileysEventMap;
 type ConnectionState = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).ConnectionState;
 
@@ -437,6 +440,9 @@ export class Session {
     const report = this.deps.onWhatsAppLimit;
     const lock = events['connection.update']?.reachoutTimeLock;
     if (report && lock) report(this.id, { kind: 'reachout_timelock', active: !!lock.isActive, until: lock.timeEnforcementEnds });
+    // WhatsApp refused a message of ours as restricted (an error ack, merged into the upsert while it was buffered)
+    const refusals = [...(events['messages.update'] ?? []).map(({ key, update }) => ({ key, ...update })), ...(events['messages.upsert']?.messages ?? [])];
+    if (report && refusals.some((m) => m.key.fromMe && m.status === ERROR_STATUS && m.messageStubParameters?.[0] === '463')) report(this.id, { kind: 'restricted' });
     const cap = events['message-capping.update'];
     if (report && cap) {
       report(this.id, { kind: 'new_chat_cap', used: cap.used_quota, total: cap.total_quota, ...(cap.cycle_end_timestamp && { cycleEnd: Number(cap.cycle_end_timestamp) * 1000 }) });

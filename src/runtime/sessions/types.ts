@@ -39,7 +39,9 @@ export interface SessionView {
   updatedAt: string;
 }
 
+/** What WhatsApp's events tell about limits on the number (outbound/limits acts on them). */
 export type WhatsAppLimitSignal =
+  | { kind: 'restricted' }
   | { kind: 'reachout_timelock'; active: boolean; until?: Date }
   | { kind: 'new_chat_cap'; used?: number; total?: number; cycleEnd?: number };
 
