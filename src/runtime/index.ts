@@ -178,6 +178,10 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         restoreStaggerMs: config.restoreStaggerMs,
         onQr: options.onQr,
         onWhatsAppLimit: (session, signal) => void outbound?.onWhatsAppLimit(session, signal),
+        sendText: async (session, to, text) => {
+          const messageId = b.generateMessageIDV2(manager.find(session)?.me?.id);
+          await outbound?.sendNow(session, to, () => sender.send(session, { kind: 'text', body: { to, text, linkPreview: false } }, messageId));
+        },
         onDeleted: async (session) => {
           await campaigns?.dropSession(session);
           await outbound?.dropSession(session);
@@ -187,7 +191,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       const idempotency = new IdempotencyStore(store.namespace('idempotency', { plainJson: true }), config.idempotencyTtlHours * 3600_000);
       const recipients = new RecipientResolver(b);
       const mediaLimits = { maxBytes: config.mediaMaxBytes, allowPrivateNetworks: config.mediaAllowPrivateNetworks };
-      const sender = new MessageSender({ sessions: manager, recipients, mediaLimits, ffmpegPath: config.ffmpegPath, logger: logger.child({ component: 'messages' }) });
+      const sender = new MessageSender({ b, sessions: manager, recipients, mediaLimits, ffmpegPath: config.ffmpegPath, logger: logger.child({ component: 'messages' }) });
       const queue = new OutboundQueue({
         items: store.namespace('outbound', { plainJson: true }),
         media: store.namespace('outbound-media'),
@@ -225,7 +229,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
             await instance.register(sessionRoutes, { sessions: manager });
             await instance.register(messageRoutes, { b, sessions: manager, sender, outbound: queue, mediaLimits, waits, idempotency });
             await instance.register(outboundRoutes, { sessions: manager, outbound: queue, campaigns: campaignManager, idempotency, mediaLimits });
-            await instance.register(messageActionRoutes, { b, recipients, sessions: manager, idempotency });
+            await instance.register(messageActionRoutes, { b, recipients, sessions: manager, sender, outbound: queue, idempotency });
             await instance.register(contactRoutes, { b, recipients, sessions: manager });
             await instance.register(chatRoutes, { b, recipients, sessions: manager });
             await instance.register(groupRoutes, { recipients, sessions: manager });

@@ -1,13 +1,16 @@
 /**
  * messages/sender: the one way a message leaves. Resolves the recipient and the quoted message, builds the Baileys
- * content of its kind and sends it under a given message id. The REST routes (send now) and the outbound queue
- * (send later, paced) both go through it, so a queued message is exactly what the same request would have sent.
+ * content of its kind (including the messages that act on another one: reaction, edit, delete, forward) and sends it
+ * under a given message id. The REST routes and automatic replies (send now, through outbound's `sendNow`) and the
+ * outbound queue (send later, paced) all go through it, so a queued message is exactly what the same request would
+ * have sent, and every send counts towards the session's caps.
  */
 import type { Logger } from 'pino';
 import { ApiError } from '../errors';
 import type { SessionManager } from '../sessions/manager';
 import type { Session } from '../sessions/session';
-import type { WASocket } from '../whatsapp/baileys';
+import type { Baileys, WASocket } from '../whatsapp/baileys';
+import type { WAMessage } from '../events/normalize';
 import { mediaContent, vcardOf, type ContactCard, type MediaKind, type MediaRequest } from './content';
 import { linkPreview } from './link-preview';
 import type { MediaLimits } from './media-input';
@@ -16,6 +19,12 @@ import type { RecipientResolver } from './recipients';
 type AnyMessageContent = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).AnyMessageContent;
 
 export type SendKind = 'text' | MediaKind | 'location' | 'contact' | 'poll';
+
+/** A message acting on `messageId` of the chat `to` (for a forward: of `chatId`, sent to `to`). */
+export interface ReactionBody { to: string; messageId: string; emoji: string }
+export interface EditBody { to: string; messageId: string; text: string }
+export interface DeleteBody { to: string; messageId: string }
+export interface ForwardBody { to: string; chatId: string; messageId: string }
 
 export interface TextBody { to: string; text: string; mentions?: string[]; linkPreview?: boolean; quotedMessageId?: string }
 export interface LocationBody { to: string; latitude: number; longitude: number; name?: string; address?: string; quotedMessageId?: string }
@@ -29,6 +38,12 @@ export type SendRequest =
   | { kind: 'location'; body: LocationBody }
   | { kind: 'contact'; body: ContactBody }
   | { kind: 'poll'; body: PollBody };
+
+export type ActionRequest =
+  | { kind: 'reaction'; body: ReactionBody }
+  | { kind: 'edit'; body: EditBody }
+  | { kind: 'delete'; body: DeleteBody }
+  | { kind: 'forward'; body: ForwardBody };
 
 export interface SendResult {
   id: string;
@@ -44,20 +59,46 @@ export interface SendHooks {
 
 export class MessageSender {
   constructor(
-    private readonly deps: { sessions: SessionManager; recipients: RecipientResolver; mediaLimits: MediaLimits; ffmpegPath: string; logger: Logger },
+    private readonly deps: { b: Baileys; sessions: SessionManager; recipients: RecipientResolver; mediaLimits: MediaLimits; ffmpegPath: string; logger: Logger },
   ) {}
 
-  async send(sessionId: string, request: SendRequest, messageId: string, hooks: SendHooks = {}): Promise<SendResult> {
+  async send(sessionId: string, request: SendRequest | ActionRequest, messageId: string, hooks: SendHooks = {}): Promise<SendResult> {
     const { session, sock } = this.deps.sessions.connected(sessionId);
-    const to = await this.deps.recipients.resolve(sock, request.body.to);
-    const quoted = await quotedMessage(session, to, request.body.quotedMessageId);
-    const content = await this.content(request, sock);
+    // a reaction, edit or delete goes to the chat of its message, which the request names `chatId`
+    const acting = request.kind === 'reaction' || request.kind === 'edit' || request.kind === 'delete';
+    const to = await this.deps.recipients.resolve(sock, request.body.to, acting ? 'chatId' : 'to');
+    const quoted = await quotedMessage(session, to, 'quotedMessageId' in request.body ? request.body.quotedMessageId : undefined);
+    const content = await this.content(request, sock, session, to);
     await hooks.beforeSend?.({ sock, to, messageId });
     return result(to, await sock.sendMessage(to, content, { messageId, ...(quoted && { quoted }) }));
   }
 
-  private async content(request: SendRequest, sock: WASocket): Promise<AnyMessageContent> {
+  /** The stored message a request acts on (404 when the runtime never saw it). */
+  async target(session: Session, sock: WASocket, chatId: string, messageId: string, resolved?: string): Promise<{ chat: string; message: WAMessage }> {
+    const chat = resolved ?? (await this.deps.recipients.resolve(sock, chatId, 'chatId'));
+    const message = await session.findMessage(chat, messageId);
+    if (!message) throw new ApiError(404, 'message_not_found', `No message "${messageId}" in chat ${chat} (only messages the runtime has seen, within the retention period, can be used)`, { field: 'messageId' });
+    return { chat, message };
+  }
+
+  private async content(request: SendRequest | ActionRequest, sock: WASocket, session: Session, to: string): Promise<AnyMessageContent> {
     switch (request.kind) {
+      case 'reaction': {
+        const { message } = await this.target(session, sock, request.body.to, request.body.messageId, to);
+        return { react: { text: request.body.emoji, key: message.key } };
+      }
+      case 'edit': {
+        const { message } = await this.target(session, sock, request.body.to, request.body.messageId, to);
+        if (!message.key.fromMe) throw new ApiError(422, 'not_own_message', 'Only messages this account sent can be edited', { field: 'messageId' });
+        return { text: request.body.text, edit: message.key };
+      }
+      case 'delete': {
+        const { message } = await this.target(session, sock, request.body.to, request.body.messageId, to);
+        if (!message.key.fromMe && !this.deps.b.isJidGroup(message.key.remoteJid ?? '')) throw new ApiError(422, 'not_own_message', 'Only your own messages (or, as a group admin, group messages) can be deleted for everyone', { field: 'messageId' });
+        return { delete: message.key };
+      }
+      case 'forward':
+        return { forward: (await this.target(session, sock, request.body.chatId, request.body.messageId)).message };
       case 'text': {
         const { text, linkPreview: preview = true } = request.body;
         const mentions = await Promise.all((request.body.mentions ?? []).map((m) => this.deps.recipients.resolve(sock, m, 'mentions')));

@@ -43,6 +43,8 @@ export interface SessionManagerDeps {
   onDeleted?(session: string): Promise<void>;
   /** WhatsApp reported a limit on the account (reach-out time lock, new-chat message cap). */
   onWhatsAppLimit?(session: string, signal: WhatsAppLimitSignal): void;
+  /** The one send path, for automatic replies. */
+  sendText?(session: string, to: string, text: string): Promise<void>;
 }
 
 export class SessionManager {
@@ -137,6 +139,7 @@ export class SessionManager {
       chats: new ChatStore(store.namespace<ChatRecord>(`chats:${record.id}`, { plainJson: true }), messages.kv, this.deps.messageRetentionMs),
       onQr: this.deps.onQr,
       onWhatsAppLimit: this.deps.onWhatsAppLimit,
+      sendText: this.deps.sendText,
       persist: async (update) => {
         const current = (await this.registry.get(record.id)) ?? record;
         const next: SessionRecord = { ...current, ...(update.desired && { desired: update.desired }), ...(update.settings && { settings: update.settings }) };

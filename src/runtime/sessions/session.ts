@@ -56,6 +56,8 @@ export interface SessionDeps {
   /** Called with every new QR string (the CLI prints it to a terminal). */
   onQr?(session: string, qr: string): void;
   onWhatsAppLimit?(session: string, signal: WhatsAppLimitSignal): void;
+  /** Sends an automatic text (the call-rejection reply) through the runtime's one send path: counted and paced. */
+  sendText?(session: string, to: string, text: string): Promise<void>;
 }
 
 export class Session {
@@ -428,7 +430,7 @@ export class Session {
     if (!this.settings.rejectCalls) return false;
     try {
       await sock.rejectCall(call.id, call.from);
-      if (this.settings.rejectCallsMessage) await sock.sendMessage(this.deps.b.jidNormalizedUser(call.chatId || call.from), { text: this.settings.rejectCallsMessage });
+      if (this.settings.rejectCallsMessage) await this.deps.sendText?.(this.id, this.deps.b.jidNormalizedUser(call.chatId || call.from), this.settings.rejectCallsMessage);
       return true;
     } catch (error) {
       this.deps.logger.warn({ err: error, session: this.id, callId: call.id }, 'automatic call rejection failed');

@@ -15,13 +15,16 @@ import { errorResponses, idempotent, idParams } from './common';
 import { whatsapp } from '../../whatsapp/errors';
 import type { WASocket } from '../../whatsapp/baileys';
 import { sendResult } from './messages';
-import { result } from '../../messages/sender';
+import type { ActionRequest, MessageSender } from '../../messages/sender';
+import type { OutboundQueue } from '../../outbound/queue';
 
 export interface MessageActionOptions {
   /** Shared by every route, so a number checked once is cached for all of them. */
   recipients: RecipientResolver;
   b: Baileys;
   sessions: SessionManager;
+  sender: MessageSender;
+  outbound: OutboundQueue;
   idempotency: IdempotencyStore;
 }
 
@@ -36,26 +39,16 @@ function body(properties: Record<string, unknown>, required: string[]) {
 
 const MEDIA_FIELDS = ['imageMessage', 'videoMessage', 'audioMessage', 'documentMessage', 'stickerMessage', 'ptvMessage'] as const;
 
-export const messageActionRoutes: FastifyPluginAsync<MessageActionOptions> = async (app, { b, sessions, idempotency, recipients }) => {
+export const messageActionRoutes: FastifyPluginAsync<MessageActionOptions> = async (app, { b, sessions, sender, outbound, idempotency, recipients }) => {
 
-  /** The chat's JID and a stored message of it (404 when the runtime never saw that message). */
-  async function stored(session: Session, sock: WASocket, chatId: string, messageId: string): Promise<{ chat: string; message: WAMessage }> {
-    const chat = await recipients.resolve(sock, chatId, 'chatId');
-    const message = await session.findMessage(chat, messageId);
-    if (!message) throw new ApiError(404, 'message_not_found', `No message "${messageId}" in chat ${chat} (only messages the runtime has seen, within the retention period, can be used)`, { field: 'messageId' });
-    return { chat, message };
-  }
+  const stored = (session: Session, sock: WASocket, chatId: string, messageId: string) => sender.target(session, sock, chatId, messageId);
 
-  /** Sends a message that acts on another one, once per Idempotency-Key. */
-  async function act(request: FastifyRequest<{ Params: { id: string }; Body: { chatId: string; messageId: string } }>, reply: FastifyReply, build: (message: WAMessage) => Parameters<WASocket['sendMessage']>[1], to?: string) {
+  /** Sends a message that acts on another one through the one send path, once per Idempotency-Key. */
+  async function act(request: FastifyRequest<{ Params: { id: string }; Body: { chatId: string; messageId: string } }>, reply: FastifyReply, action: ActionRequest) {
     const sessionId = request.params.id;
-    const { chatId, messageId } = request.body;
-    return idempotent(idempotency, request, reply, sessionId, { body: request.body }, () => b.generateMessageIDV2(sessions.get(sessionId).me?.id), async (newId) => {
-      const { session, sock } = sessions.connected(sessionId);
-      const { chat, message } = await stored(session, sock, chatId, messageId);
-      const destination = to ? await recipients.resolve(sock, to) : chat;
-      return result(destination, await sock.sendMessage(destination, build(message), { messageId: newId }));
-    });
+    return idempotent(idempotency, request, reply, sessionId, { body: request.body }, () => b.generateMessageIDV2(sessions.get(sessionId).me?.id), (newId) =>
+      outbound.sendNow(sessionId, action.body.to, () => sender.send(sessionId, action, newId)),
+    );
   }
 
   app.post<{ Params: { id: string }; Body: { chatId: string; messageId: string; emoji: string } }>(
@@ -72,7 +65,7 @@ export const messageActionRoutes: FastifyPluginAsync<MessageActionOptions> = asy
     async (request, reply) => {
       const { emoji } = request.body;
       if (emoji && [...new Intl.Segmenter().segment(emoji)].length !== 1) throw new ApiError(400, 'validation_failed', 'A reaction is a single emoji, or "" to remove it', { field: 'emoji' });
-      return act(request, reply, (message) => ({ react: { text: emoji, key: message.key } }));
+      return act(request, reply, { kind: 'reaction', body: { to: request.body.chatId, messageId: request.body.messageId, emoji } });
     },
   );
 
@@ -88,10 +81,7 @@ export const messageActionRoutes: FastifyPluginAsync<MessageActionOptions> = asy
       },
     },
     async (request, reply) => {
-      return act(request, reply, (message) => {
-        if (!message.key.fromMe) throw new ApiError(422, 'not_own_message', 'Only messages this account sent can be edited', { field: 'messageId' });
-        return { text: request.body.text, edit: message.key };
-      });
+      return act(request, reply, { kind: 'edit', body: { to: request.body.chatId, messageId: request.body.messageId, text: request.body.text } });
     },
   );
 
@@ -108,10 +98,7 @@ export const messageActionRoutes: FastifyPluginAsync<MessageActionOptions> = asy
       },
     },
     async (request, reply) => {
-      return act(request, reply, (message) => {
-        if (!message.key.fromMe && !b.isJidGroup(message.key.remoteJid ?? '')) throw new ApiError(422, 'not_own_message', 'Only your own messages (or, as a group admin, group messages) can be deleted for everyone', { field: 'messageId' });
-        return { delete: message.key };
-      });
+      return act(request, reply, { kind: 'delete', body: { to: request.body.chatId, messageId: request.body.messageId } });
     },
   );
 
@@ -127,7 +114,7 @@ export const messageActionRoutes: FastifyPluginAsync<MessageActionOptions> = asy
       },
     },
     async (request, reply) => {
-      return act(request, reply, (message) => ({ forward: message }), request.body.to);
+      return act(request, reply, { kind: 'forward', body: request.body });
     },
   );
 
