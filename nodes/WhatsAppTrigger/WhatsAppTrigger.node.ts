@@ -14,31 +14,12 @@ import {
 } from 'n8n-workflow';
 import { searchSessions } from '../WhatsApp/methods/listSearch';
 import { CREDENTIAL_NAME, runtimeRequest } from '../WhatsApp/transport';
-import { verifySignature } from '../../src/runtime/delivery/signature';
+import { EVENT_TYPE_NAMES, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../../src/contract';
 import { flatten, parseNumbers, rejectionReason, type IncomingEvent, type TriggerFilters } from './filters';
 
-const EVENT_OPTIONS = [
-  { name: 'Call Received', value: 'call.received' },
-  { name: 'Campaign Completed', value: 'campaign.completed' },
-  { name: 'Campaign Recipient Update', value: 'campaign.recipient' },
-  { name: 'Campaign Updated', value: 'campaign.updated' },
-  { name: 'Contact Updated', value: 'contact.updated' },
-  { name: 'Group Joined', value: 'group.joined' },
-  { name: 'Group Participants Changed', value: 'group.participants' },
-  { name: 'Group Updated', value: 'group.updated' },
-  { name: 'Message Deleted', value: 'message.deleted' },
-  { name: 'Message Edited', value: 'message.edited' },
-  { name: 'Message Reaction', value: 'message.reaction' },
-  { name: 'Message Received', value: 'message.received' },
-  { name: 'Message Sent', value: 'message.sent' },
-  { name: 'Message Status', value: 'message.status' },
-  { name: 'Message Undecryptable', value: 'message.undecryptable' },
-  { name: 'Poll Vote', value: 'poll.vote' },
-  { name: 'Presence Update', value: 'presence.update' },
-  { name: 'Session Limited by WhatsApp', value: 'session.limited' },
-  { name: 'Session QR Code', value: 'session.qr' },
-  { name: 'Session Status', value: 'session.status' },
-];
+const EVENT_OPTIONS = Object.entries(EVENT_TYPE_NAMES)
+  .map(([value, name]) => ({ name, value }))
+  .sort((a, b) => a.name.localeCompare(b.name));
 
 /** Signed requests older than this are refused (replays). */
 const MAX_AGE_SECONDS = 300;
@@ -160,8 +141,8 @@ export class WhatsAppTrigger implements INodeType {
     const response = this.getResponseObject();
     const { secret } = this.getWorkflowStaticData('node') as StaticData;
     const raw = (request as unknown as { rawBody?: Buffer }).rawBody?.toString('utf8') ?? JSON.stringify(request.body);
-    const timestamp = String(request.headers['x-webhook-timestamp'] ?? '');
-    const signature = String(request.headers['x-webhook-signature'] ?? '');
+    const timestamp = String(request.headers[TIMESTAMP_HEADER] ?? '');
+    const signature = String(request.headers[SIGNATURE_HEADER] ?? '');
     if (!secret || !verifySignature(secret, timestamp, raw, signature, MAX_AGE_SECONDS)) {
       response.status(401).json({ error: 'invalid or stale signature' });
       return { noWebhookResponse: true };

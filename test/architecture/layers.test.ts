@@ -6,9 +6,11 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..', '..', 'src', 'runtime');
+const CONTRACT = resolve(__dirname, '..', '..', 'src', 'contract');
 
-/** Bottom first. A unit is a folder of src/runtime, or a file directly in it. */
+/** Bottom first. A unit is a folder of src/runtime, or a file directly in it; `contract` is src/contract. */
 export const LAYERS = [
+  'contract',
   'errors', 'backoff',
   'store',
   'whatsapp',
@@ -49,10 +51,10 @@ function resolveImport(from: string, spec: string): string | undefined {
   return undefined;
 }
 
-const unitOf = (file: string) => relative(ROOT, file).split('/')[0].replace(/\.ts$/, '');
+const unitOf = (file: string) => (file.startsWith(CONTRACT) ? 'contract' : relative(ROOT, file).split('/')[0].replace(/\.ts$/, ''));
 
 const edges = new Map<string, string[]>();
-for (const file of files(ROOT)) {
+for (const file of [...files(ROOT), ...files(CONTRACT)]) {
   const specs = [...readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((m) => m[1]);
   edges.set(file, specs.map((spec) => resolveImport(file, spec)).filter((target): target is string => !!target));
 }
@@ -71,6 +73,14 @@ describe('runtime layering', () => {
       }
     }
     expect(upward).toEqual([]);
+  });
+
+  test('the contract depends on nothing but Node built-ins, and the nodes import no runtime code', () => {
+    const contractImports = files(CONTRACT).flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]));
+    expect(contractImports.filter((spec) => !spec.startsWith('./') && !spec.startsWith('node:'))).toEqual([]);
+    const nodes = resolve(__dirname, '..', '..', 'nodes');
+    const nodeImports = files(nodes).flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/from '([^']+)'/g)].map((m) => ({ file: relative(nodes, file), spec: m[1] })));
+    expect(nodeImports.filter(({ spec }) => spec.includes('src/runtime'))).toEqual([]);
   });
 
   test('no two files import each other, directly or around a circle', () => {

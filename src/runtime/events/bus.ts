@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { EventType, RuntimeEvent } from './schema';
+import type { EventDataMap, EventType, RuntimeEvent } from './schema';
 
 export type EventListener = (event: RuntimeEvent) => void;
 
@@ -28,9 +28,9 @@ export class EventBus {
    * Publishes an event. `naturalKey` makes the id deterministic (the same WhatsApp fact always gets the same id,
    * across reconnects and restarts); without it the id is random.
    */
-  async publish<T extends object>(type: EventType, session: string, data: T, naturalKey?: string): Promise<RuntimeEvent<T>> {
+  async publish<K extends EventType>(type: K, session: string, data: EventDataMap[K], naturalKey?: string): Promise<RuntimeEvent<EventDataMap[K]>> {
     const id = naturalKey ? `evt_${createHash('sha256').update(`${session}\u0000${type}\u0000${naturalKey}`).digest('base64url').slice(0, 26)}` : `evt_${randomUUID()}`;
-    const event: RuntimeEvent<T> = { id, type, session, timestamp: new Date().toISOString(), data };
+    const event: RuntimeEvent<EventDataMap[K]> = { id, type, session, timestamp: new Date().toISOString(), data };
     const isNew = this.sink ? await this.sink(event as RuntimeEvent) : true;
     if (isNew) this.emitter.emit('event', event);
     return event;

@@ -5,6 +5,7 @@
  */
 import type Keyv from 'keyv';
 import type { Logger } from 'pino';
+import { SESSION_ID_PATTERN } from '../../contract/sessions';
 import type { EventBus } from '../events/bus';
 import type { WAMessage } from '../events/normalize';
 import type { Store } from '../store';
@@ -18,7 +19,6 @@ import { Session } from './session';
 import type { StoredSession, WhatsAppLimitSignal } from './types';
 import { MessageStore } from '../chats/messages';
 
-export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 interface SessionRecord extends StoredSession {
   id: string;

@@ -1,7 +1,9 @@
 /** sessions/types: what a session is made of and shows: its statuses, identity, settings, view and stored record. */
 import type { WhatsAppTarget } from '../whatsapp/target';
 
-export type SessionStatus = 'stopped' | 'starting' | 'qr' | 'pairing_code' | 'connected' | 'reconnecting' | 'logged_out' | 'conflict' | 'failed';
+import type { SessionStatus } from '../../contract/sessions';
+
+export type { SessionStatus };
 
 export interface SessionReason {
   code?: number;
