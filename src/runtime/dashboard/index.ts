@@ -3,14 +3,17 @@
  * step, no secrets): the page asks for an API key, keeps it in the browser session, and does everything through the
  * same REST API and event stream as every other client.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 
+const PUBLIC = join(__dirname, 'public');
+
+/** The page, its stylesheet and its ES modules (one per view, plus api, dom, render, state and stream). */
 const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/dashboard/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+  ...Object.fromEntries(readdirSync(PUBLIC).filter((file) => file.endsWith('.js')).map((file) => [`/dashboard/${file}`, { file, type: 'text/javascript; charset=utf-8' }])),
 };
 
 /** Paths the dashboard serves without an API key. */
@@ -20,7 +23,7 @@ export function isDashboardPath(path: string): boolean {
 
 export const dashboardRoutes: FastifyPluginAsync = async (app) => {
   for (const [path, { file, type }] of Object.entries(FILES)) {
-    const content = readFileSync(join(__dirname, 'public', file));
+    const content = readFileSync(join(PUBLIC, file));
     app.get(path, { schema: { hide: true } }, async (_request, reply) =>
       reply
         .type(type)

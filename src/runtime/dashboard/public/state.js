@@ -1,0 +1,7 @@
+// What the dashboard knows: the API key (kept in this tab's sessionStorage only) and the view's shown-once state.
+// The dashboard: plain DOM, no framework. Every call goes through the REST API with the key the user typed (kept
+// in sessionStorage only); live changes arrive on the event stream (/api/v1/events), read with fetch so the key
+// travels in a header, never in a URL.
+export const KEY_STORAGE = 'whatsapp-runtime.apiKey';
+
+export const state = { key: sessionStorage.getItem(KEY_STORAGE), view: 'sessions', sandbox: false, stream: undefined, linking: undefined, chat: undefined, webhook: undefined, secret: undefined, pairing: undefined, error: undefined };
