@@ -3,7 +3,8 @@
  * Signal-encrypted messages with. This file owns the WebSocket endpoint, the simulated users, the connection
  * lifecycle (login, forced disconnects) and the table from a client's stanza (and an IQ's `xmlns`) to the part that
  * answers it: `pairing`, `keys`, `routing`, `contacts` (what simulated contacts do), `limits`, `groups`,
- * `accounts`. Its public methods are what tests, the runtime's sandbox mode and the dashboard drive.
+ * `accounts`. Its public methods are what tests, the runtime's sandbox mode and the dashboard drive (most of them
+ * one-line delegations to those parts, which is why the file is near 400 lines).
  */
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
