@@ -43,9 +43,11 @@ const CONTACT = '15550012001';
 
   test.each(['SIGKILL', 'SIGTERM'] as const)('300 messages queued while the runtime is down, %s during the backlog, a new start: all 300 reach the webhook', async (signal) => {
     expect(await runtime!.kill('SIGTERM')).toBe(0);
+    const device = sim.user(ACCOUNT).devices.get(1)!;
+    // the process is gone; WhatsApp (the simulator) notices the closed socket a moment later
+    await until(() => !device.connection, 10_000);
     const ids: string[] = [];
     for (let i = 0; i < 300; i++) ids.push(await sim.sendMessage(CONTACT, ACCOUNT, buildMessage.text(`backlog ${i}`)));
-    const device = sim.user(ACCOUNT).devices.get(1)!;
     expect(device.offlineQueue.length).toBeGreaterThanOrEqual(300);
 
     runtime = await startChild(sim, dataDir);
