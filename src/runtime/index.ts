@@ -105,6 +105,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
   let sandboxSave: NodeJS.Timeout | undefined;
   const saveSandbox = async () => {
     clearTimeout(sandboxSave);
+    sandboxSave = undefined;
     if (sandbox) await sandboxState.set('state', sandbox.state());
   };
 
@@ -114,9 +115,9 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       const state = await sandboxState.get('state');
       sandbox = await Simulator.start({
         state,
+        // at most every 200 ms, also under constant traffic (a debounce would never save while messages flow)
         onChange: () => {
-          clearTimeout(sandboxSave);
-          sandboxSave = setTimeout(() => void saveSandbox().catch((error: unknown) => logger.error({ err: error }, 'could not save the sandbox state')), 200);
+          sandboxSave ??= setTimeout(() => void saveSandbox().catch((error: unknown) => logger.error({ err: error }, 'could not save the sandbox state')), 200);
         },
       });
       trustSandbox(b, sandbox.url, sandbox.rootKey.public);
