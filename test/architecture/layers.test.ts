@@ -12,6 +12,7 @@ const CONTRACT = resolve(__dirname, '..', '..', 'src', 'contract');
 export const LAYERS = [
   'contract',
   'errors', 'backoff',
+  'net',
   'store',
   'whatsapp',
   'config',

@@ -1,5 +1,6 @@
 import { normalisePhoneNumber } from '../../src/runtime/messages/recipients';
-import { checked, fromBase64, isPrivateAddress } from '../../src/runtime/messages/media-input';
+import { checked, fromBase64 } from '../../src/runtime/messages/media-input';
+import { isPublicAddress } from '../../src/runtime/net/guard';
 import { isLoopbackUrl } from '../../src/runtime/whatsapp/target';
 import { parseConfig } from '../../src/runtime/config';
 
@@ -23,10 +24,11 @@ describe('input normalisation and limits', () => {
   });
 
   test('private and loopback addresses are recognised', () => {
-    for (const address of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '::1', 'fd00::1', '::ffff:127.0.0.1', '100.64.0.1']) {
-      expect([address, isPrivateAddress(address)]).toEqual([address, true]);
-    }
-    for (const address of ['8.8.8.8', '172.32.0.1', '2001:4860::8888']) expect([address, isPrivateAddress(address)]).toEqual([address, false]);
+    const refused = ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '::1', 'fd00::1', '::ffff:127.0.0.1', '100.64.0.1',
+      // what the hand-written ranges let through (issue #15): mapped spellings, site-local, NAT64, 6to4, benchmarking, multicast, broadcast, IETF
+      '::ffff:7f00:1', '::ffff:169.254.169.254', 'fec0::1', '64:ff9b::7f00:1', '2002:7f00:1::', '198.18.0.1', '224.0.0.1', '255.255.255.255', '192.0.0.1', '0.0.0.0', '::'];
+    for (const address of refused) expect([address, isPublicAddress(address)]).toEqual([address, false]);
+    for (const address of ['8.8.8.8', '172.32.0.1', '2001:4860::8888']) expect([address, isPublicAddress(address)]).toEqual([address, true]);
   });
 
   test('a sandbox URL must be on loopback, and needs its root key', () => {

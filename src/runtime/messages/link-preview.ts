@@ -1,11 +1,11 @@
 /**
  * messages/link-preview: the preview card of the first URL in a text (title, description, image URL), read from the
- * page's Open Graph tags or its <title>. The same rule as media URLs applies: no loopback or private addresses
- * unless allowed, on every redirect hop. A preview that cannot be built never blocks the message.
+ * page's Open Graph tags or its <title>. Fetched through the outbound-URL guard (net/guard), as media URLs are: no
+ * loopback, private or reserved addresses unless allowed, on every redirect hop. A preview that cannot be built never blocks the message.
  * (link-preview-js was tried first: its URL pattern refuses IP literals and cannot be told otherwise.)
  */
 import type { Logger } from 'pino';
-import { isPrivateHost } from './media-input';
+import { guardedFetch } from '../net/guard';
 
 type WAUrlInfo = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).WAUrlInfo;
 
@@ -18,17 +18,9 @@ export async function linkPreview(text: string, options: { allowPrivateNetworks:
   if (!matched) return undefined;
   try {
     const signal = AbortSignal.timeout(options.timeoutMs ?? 5000);
-    let url = new URL(matched);
-    let response: Response | undefined;
-    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      if (!options.allowPrivateNetworks && (await isPrivateHost(url.hostname))) throw new Error('link preview of a private address refused');
-      response = await fetch(url, { redirect: 'manual', signal, headers: { 'user-agent': 'WhatsApp/2.24 (link preview)', accept: 'text/html' } });
-      const location = response.headers.get('location');
-      if (response.status < 300 || response.status >= 400 || !location) break;
-      url = new URL(location, url);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
-    }
-    if (!response?.ok || !(response.headers.get('content-type') ?? '').includes('html')) return undefined;
+    const response = await guardedFetch(matched, { signal, headers: { 'user-agent': 'WhatsApp/2.24 (link preview)', accept: 'text/html' } }, { allowPrivateNetworks: options.allowPrivateNetworks, maxRedirects: MAX_REDIRECTS });
+    const url = new URL(response.url || matched);
+    if (!response.ok || !(response.headers.get('content-type') ?? '').includes('html')) return undefined;
     const html = await readCapped(response, MAX_HTML_BYTES);
     const title = meta(html, 'og:title') ?? decode(/<title[^>]*>([^<]*)<\/title>/i.exec(html)?.[1]?.trim() ?? '');
     if (!title) return undefined;
@@ -66,7 +58,7 @@ function decode(text: string): string {
   });
 }
 
-async function readCapped(response: Response, limit: number): Promise<string> {
+async function readCapped(response: Awaited<ReturnType<typeof guardedFetch>>, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of response.body ?? []) {

@@ -1,10 +1,10 @@
 /**
  * messages/media-input: media given to a send, as base64, an http(s) URL or a multipart upload, checked against
- * the size and type limits. URLs on loopback or private networks are refused unless configuration allows them.
+ * the size and type limits. URLs are fetched through the outbound-URL guard (net/guard): loopback, private and
+ * reserved addresses are refused unless configuration allows them, on every redirect hop.
  */
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { ApiError } from '../errors';
+import { guardedFetch, UrlRefusedError } from '../net/guard';
 
 export interface MediaLimits {
   maxBytes: number;
@@ -56,13 +56,13 @@ export async function fromUrl(url: string, allowed: string[], limits: MediaLimit
     throw new ApiError(400, 'invalid_media_url', `"${url}" is not a URL`, { field });
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ApiError(400, 'invalid_media_url', 'Only http and https media URLs are supported', { field });
-  if (!limits.allowPrivateNetworks && (await isPrivateHost(parsed.hostname))) {
-    throw new ApiError(400, 'media_url_not_allowed', 'Media URLs on loopback or private networks are not allowed (set WA_MEDIA_ALLOW_PRIVATE_NETWORKS=true to allow them)', { field });
-  }
-  let response: Response;
+  let response: Awaited<ReturnType<typeof guardedFetch>>;
   try {
-    response = await fetch(parsed, { redirect: 'error', signal: AbortSignal.timeout(30_000) });
+    response = await guardedFetch(parsed, { signal: AbortSignal.timeout(30_000) }, { allowPrivateNetworks: limits.allowPrivateNetworks });
   } catch (error) {
+    if (error instanceof UrlRefusedError) {
+      throw new ApiError(400, 'media_url_not_allowed', `This media URL is not allowed: ${error.message} (set WA_MEDIA_ALLOW_PRIVATE_NETWORKS=true to allow loopback and private networks)`, { field });
+    }
     throw new ApiError(422, 'media_download_failed', `Could not download the media: ${(error as Error).message}`, { field });
   }
   if (!response.ok) throw new ApiError(422, 'media_download_failed', `Downloading the media returned HTTP ${response.status}`, { field });
@@ -104,20 +104,4 @@ function sniff(data: Buffer): string | undefined {
 
 function tooLarge(limits: MediaLimits, field: string): ApiError {
   return new ApiError(413, 'media_too_large', `The media is larger than the limit of ${limits.maxBytes} bytes`, { field });
-}
-
-export async function isPrivateHost(hostname: string): Promise<boolean> {
-  const host = hostname.replace(/^\[|\]$/g, '');
-  const addresses = isIP(host) ? [host] : (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
-  return addresses.length === 0 || addresses.some(isPrivateAddress);
-}
-
-export function isPrivateAddress(address: string): boolean {
-  if (address.includes(':')) {
-    const lower = address.toLowerCase();
-    if (lower.startsWith('::ffff:')) return isPrivateAddress(lower.slice(7));
-    return lower === '::1' || lower === '::' || lower.startsWith('fc') || lower.startsWith('fd') || lower.startsWith('fe80');
-  }
-  const [a, b] = address.split('.').map(Number);
-  return a === 10 || a === 127 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
 }
