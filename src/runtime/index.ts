@@ -40,7 +40,7 @@ import { Simulator, type SimulatorState } from './sandbox/simulator';
 import { SessionManager } from './sessions/manager';
 import { loadBaileys } from './whatsapp/baileys';
 import { guardConsole } from './whatsapp/console-guard';
-import { trustSandbox, type WhatsAppTarget } from './whatsapp/target';
+import { isLoopbackUrl, trustSandbox, type WhatsAppTarget } from './whatsapp/target';
 import { resolveWaVersion, type VersionSetting } from './whatsapp/version';
 
 export interface Runtime {
@@ -68,6 +68,10 @@ export { Simulator } from './sandbox/simulator';
 export { buildMessage } from './sandbox/messages';
 export type { RuntimeEvent, EventType, MessageEventData } from './events/schema';
 
+function isLoopbackHost(host: string): boolean {
+  return isLoopbackUrl(`http://${host.includes(':') ? `[${host}]` : host}/`);
+}
+
 export function createLogger(level: RuntimeConfig['logLevel']): Logger {
   return pino({
     level,
@@ -89,6 +93,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
     baseDelayMs: config.webhookRetryBaseDelayMs,
     maxDelayMs: config.webhookRetryMaxDelayMs,
     concurrency: config.webhookConcurrency,
+    targets: { allowPrivateNetworks: config.webhookAllowPrivateNetworks, allowLoopback: isLoopbackHost(config.host) },
   });
   const waits = new WaitRegistry(store.namespace<Wait>('waits', { plainJson: true }), bus, logger.child({ component: 'waits' }));
   const { version } = packageInfo();

@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Receiver } from '../helpers/receiver';
 import { linkSession, startRuntime, type TestRuntime } from '../helpers/runtime';
 
 const ACCOUNT = '15550017000';
@@ -62,5 +63,46 @@ describe('outbound-URL guard', () => {
       expect(got.message.extendedTextMessage?.title ?? undefined).toBeUndefined();
     }
     expect(hits).toBe(0);
+  });
+
+  test('webhook targets: private, link-local and mapped spellings are refused; loopback is allowed while the API listens on loopback', async () => {
+    for (const url of ['http://10.0.0.1/hook', 'http://169.254.169.254/', 'http://[::ffff:10.0.0.1]/', 'http://[fd00::1]/', 'http://0.0.0.0:6379/']) {
+      const created = await t.api('POST', '/api/v1/webhooks', { url });
+      expect({ url, status: created.status, code: created.body.error?.code }).toEqual({ url, status: 400, code: 'webhook_url_not_allowed' });
+    }
+    const receiver = await Receiver.start();
+    try {
+      const created = await t.api('POST', '/api/v1/webhooks', { url: receiver.url.replace('http://', 'http://n8n:s3cret@'), events: ['webhook.test'] });
+      expect(created.status).toBe(201);
+      // credentials in a webhook URL never come back
+      expect(created.body.url).toBe(receiver.url.replace('http://', 'http://***:***@'));
+      expect(JSON.stringify((await t.api('GET', '/api/v1/webhooks')).body)).not.toContain('s3cret');
+      const moved = await t.api('PATCH', `/api/v1/webhooks/${created.body.id}`, { url: 'http://10.0.0.1/hook' });
+      expect(moved.body.error?.code).toBe('webhook_url_not_allowed');
+      const header = await t.api('PATCH', `/api/v1/webhooks/${created.body.id}`, { headers: { Host: 'example.com' } });
+      expect({ status: header.status, code: header.body.error?.code }).toEqual({ status: 400, code: 'reserved_header' });
+      // delivery goes to the address that was checked, with the credentials as basic auth
+      await t.api('POST', `/api/v1/webhooks/${created.body.id}/test`);
+      await receiver.waitFor((requests) => requests.length === 1);
+      expect(receiver.requests[0].headers.authorization).toBe(`Basic ${Buffer.from('n8n:s3cret').toString('base64')}`);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
+describe('webhook targets when the API listens beyond loopback', () => {
+  test('loopback targets need WA_WEBHOOK_ALLOW_PRIVATE_NETWORKS', async () => {
+    const receiver = await Receiver.start();
+    const strict = await startRuntime({ host: '0.0.0.0' });
+    const open = await startRuntime({ host: '0.0.0.0', webhookAllowPrivateNetworks: true });
+    try {
+      expect((await strict.api('POST', '/api/v1/webhooks', { url: receiver.url })).body.error?.code).toBe('webhook_url_not_allowed');
+      expect((await open.api('POST', '/api/v1/webhooks', { url: receiver.url })).status).toBe(201);
+    } finally {
+      await strict.close();
+      await open.close();
+      await receiver.close();
+    }
   });
 });

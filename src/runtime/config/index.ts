@@ -58,6 +58,11 @@ export const runtimeConfigSchema = z.object({
   webhookMaxAgeHours: z.coerce.number().min(0.0001).default(24),
   webhookRetryBaseDelayMs: z.coerce.number().int().min(0).default(1000),
   webhookRetryMaxDelayMs: z.coerce.number().int().min(0).default(10 * 60_000),
+  /**
+   * Allow webhooks to loopback and private networks (n8n in the same Docker network, say). Loopback is allowed
+   * anyway while the API itself listens on loopback only.
+   */
+  webhookAllowPrivateNetworks: z.boolean().default(false),
   /** Parallel deliveries per subscription (events of one chat always go one after the other). */
   webhookConcurrency: z.coerce.number().int().min(1).max(64).default(8),
   /** Print QR codes to the terminal when the runtime runs in one. */
@@ -109,6 +114,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     webhookMaxAttempts: pick('WA_WEBHOOK_MAX_ATTEMPTS') as unknown as number | undefined,
     webhookMaxAgeHours: pick('WA_WEBHOOK_MAX_AGE_HOURS') as unknown as number | undefined,
     webhookConcurrency: pick('WA_WEBHOOK_CONCURRENCY') as unknown as number | undefined,
+    webhookAllowPrivateNetworks: flag(pick('WA_WEBHOOK_ALLOW_PRIVATE_NETWORKS')),
     webhookRetryBaseDelayMs: pick('WA_WEBHOOK_RETRY_BASE_DELAY_MS') as unknown as number | undefined,
     webhookRetryMaxDelayMs: pick('WA_WEBHOOK_RETRY_MAX_DELAY_MS') as unknown as number | undefined,
   };

@@ -8,6 +8,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../backoff';
+import { pinnedLookup, resolveUrl, type UrlPolicy } from '../net/guard';
 import type { DeliveryMetrics } from './metrics';
 import type { Outbox, OutboxRecord, TargetState } from './outbox';
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, SUBSCRIPTION_HEADER, TIMESTAMP_HEADER, sign } from './signature';
@@ -157,7 +158,7 @@ export class Dispatcher {
         [EVENT_TYPE_HEADER]: record.event.type,
         [TIMESTAMP_HEADER]: String(timestamp),
         [SIGNATURE_HEADER]: sign(subscription.secret, timestamp, body),
-      }, this.options.timeoutMs);
+      }, this.options.timeoutMs, this.subscriptions.targets);
       if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
     } catch (caught) {
       error = describe(caught);
@@ -201,12 +202,13 @@ export function laneOf(record: OutboxRecord): string {
 // node:http with keep-alive agents: a webhook POST costs far less CPU than through fetch (undici's WHATWG layers)
 const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 64 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 64 }) };
 
-/** POSTs `body`; resolves with the response status (the response body is discarded). */
-function post(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<number> {
-  const target = new URL(url);
+/** POSTs `body` to the address the guard checked (no second lookup); resolves with the response status. */
+async function post(url: string, body: string, headers: Record<string, string>, timeoutMs: number, policy: UrlPolicy): Promise<number> {
+  const resolved = await resolveUrl(url, policy);
+  const target = resolved.url;
   const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = request(target, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent: target.protocol === 'https:' ? agents.https : agents.http, timeout: timeoutMs }, (res) => {
+    const req = request(target, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent: target.protocol === 'https:' ? agents.https : agents.http, timeout: timeoutMs, lookup: pinnedLookup(resolved) }, (res) => {
       res.resume();
       res.once('end', () => resolve(res.statusCode ?? 0));
       res.once('error', reject);

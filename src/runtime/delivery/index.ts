@@ -11,9 +11,12 @@ import { Dispatcher, type DispatcherOptions } from './dispatcher';
 import { DeliveryMetrics } from './metrics';
 import { Outbox, type OutboxRecord } from './outbox';
 import { SubscriptionRegistry, type Subscription } from './subscriptions';
+import type { UrlPolicy } from '../net/guard';
 
 export interface DeliveryOptions extends DispatcherOptions {
   retentionMs: number;
+  /** Where webhooks may point: public addresses, plus loopback or private networks as configured. */
+  targets: UrlPolicy;
 }
 
 export class Delivery {
@@ -28,7 +31,7 @@ export class Delivery {
     logger: Logger,
     options: DeliveryOptions,
   ) {
-    this.subscriptions = new SubscriptionRegistry(store.namespace<Subscription>('webhooks', { plainJson: true }));
+    this.subscriptions = new SubscriptionRegistry(store.namespace<Subscription>('webhooks', { plainJson: true }), options.targets);
     this.outbox = new Outbox(store.namespace<OutboxRecord>('outbox', { plainJson: true }), store.namespace<number>('outbox-meta', { plainJson: true }), options.retentionMs);
     this.dispatcher = new Dispatcher(this.outbox, this.subscriptions, this.metrics, logger.child({ component: 'delivery' }), options);
   }

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type Keyv from 'keyv';
 import { ApiError } from '../errors';
+import { resolveUrl, UrlRefusedError, type UrlPolicy } from '../net/guard';
 import type { RuntimeEvent } from '../events/schema';
 import { generateSecret } from './signature';
 
@@ -29,7 +30,11 @@ const RESERVED_HEADERS = /^(content-type|content-length|host|x-webhook-.*)$/i;
 export class SubscriptionRegistry {
   private readonly cache = new Map<string, Subscription>();
 
-  constructor(private readonly kv: Keyv<Subscription>) {}
+  constructor(
+    private readonly kv: Keyv<Subscription>,
+    /** Where webhooks may point (net/guard): public addresses, plus what the configuration allows. */
+    readonly targets: UrlPolicy,
+  ) {}
 
   async load(): Promise<void> {
     for await (const [, value] of this.kv.iterator!(this.kv.namespace)) {
@@ -56,6 +61,7 @@ export class SubscriptionRegistry {
   /** Returns the existing subscription for the same URL and filter instead of creating a second one. */
   async create(input: SubscriptionInput): Promise<{ subscription: Subscription; created: boolean }> {
     const normalised = normalise(input);
+    await this.checkTarget(normalised.url);
     const existing = this.list().find((s) => s.url === normalised.url && sameSet(s.events, normalised.events) && sameSet(s.sessions, normalised.sessions));
     if (existing) return { subscription: existing, created: false };
     const subscription: Subscription = {
@@ -77,10 +83,21 @@ export class SubscriptionRegistry {
   async update(id: string, changes: Partial<SubscriptionInput>): Promise<Subscription> {
     const current = this.get(id);
     const next: Subscription = { ...current, ...stripUndefined(changes) };
-    if (changes.url !== undefined || changes.events !== undefined || changes.sessions !== undefined) Object.assign(next, normalise(next));
+    if (changes.url !== undefined || changes.events !== undefined || changes.sessions !== undefined || changes.headers !== undefined) Object.assign(next, normalise(next));
+    if (changes.url !== undefined) await this.checkTarget(next.url);
     await this.kv.set(id, next);
     this.cache.set(id, next);
     return next;
+  }
+
+  /** A webhook may not point at loopback, private or reserved addresses unless the configuration allows it. */
+  private async checkTarget(url: string): Promise<void> {
+    try {
+      await resolveUrl(url, this.targets);
+    } catch (error) {
+      if (!(error instanceof UrlRefusedError)) throw error;
+      throw new ApiError(400, 'webhook_url_not_allowed', `This webhook URL is not allowed: ${error.message} (set WA_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true for n8n on a private network)`, { field: 'url' });
+    }
   }
 
   async delete(id: string): Promise<void> {

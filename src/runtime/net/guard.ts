@@ -13,16 +13,28 @@ import { Agent, fetch, type RequestInit, type Response } from 'undici';
 export interface UrlPolicy {
   /** Allow loopback and private addresses too (an explicit setting; the default refuses them). */
   allowPrivateNetworks: boolean;
+  /** Allow loopback addresses (not other private ones): webhooks to n8n on the same host as a loopback-only runtime. */
+  allowLoopback?: boolean;
 }
 
 export class UrlRefusedError extends Error {}
 
-/** Public unicast only; an IPv4-mapped IPv6 address is judged as the IPv4 address it maps. */
-export function isPublicAddress(address: string): boolean {
-  if (!ipaddr.isValid(address)) return false;
+/** ipaddr.js's range of an address (`unicast` is public); an IPv4-mapped IPv6 address is judged as the IPv4 it maps. */
+function rangeOf(address: string): string {
+  if (!ipaddr.isValid(address)) return 'invalid';
   let parsed = ipaddr.parse(address);
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
-  return parsed.range() === 'unicast';
+  return parsed.range();
+}
+
+/** Public unicast only. */
+export function isPublicAddress(address: string): boolean {
+  return rangeOf(address) === 'unicast';
+}
+
+function allowed(address: string, policy: UrlPolicy): boolean {
+  const range = rangeOf(address);
+  return range === 'unicast' || policy.allowPrivateNetworks || (!!policy.allowLoopback && range === 'loopback');
 }
 
 export interface ResolvedUrl {
@@ -40,13 +52,10 @@ export async function resolveUrl(input: string | URL, policy: UrlPolicy): Promis
     throw new UrlRefusedError(`"${String(input)}" is not a URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UrlRefusedError('only http and https URLs are supported');
-  if (url.username || url.password) throw new UrlRefusedError('URLs with credentials are not fetched');
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const addresses = isIP(host) ? [{ address: host, family: isIP(host) as 4 | 6 }] : await lookup(host, { all: true }).catch(() => []);
   if (!addresses.length) throw new UrlRefusedError(`the host ${host} does not resolve`);
-  if (!policy.allowPrivateNetworks && !addresses.every((a) => isPublicAddress(a.address))) {
-    throw new UrlRefusedError(`the host ${host} is on a loopback, private or reserved network`);
-  }
+  if (!addresses.every((a) => allowed(a.address, policy))) throw new UrlRefusedError(`the host ${host} is on a loopback, private or reserved network`);
   return { url, address: addresses[0].address, family: addresses[0].family as 4 | 6 };
 }
 
@@ -63,6 +72,7 @@ export async function guardedFetch(input: string | URL, init: Omit<RequestInit, 
   let url: string | URL = input;
   for (let hop = 0; ; hop++) {
     const target = await resolveUrl(url, policy);
+    if (target.url.username || target.url.password) throw new UrlRefusedError('URLs with credentials are not fetched');
     // one connection to the checked address, not kept alive for anything else
     const dispatcher = new Agent({ connect: { lookup: pinnedLookup(target) }, pipelining: 0 });
     const response = await fetch(target.url, { ...init, redirect: 'manual', dispatcher });

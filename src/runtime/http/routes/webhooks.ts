@@ -32,8 +32,8 @@ const tags = ['webhooks'];
 export const webhookRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBus }> = async (app, { delivery }) => {
   const { subscriptions, dispatcher, outbox } = delivery;
   const view = (s: Subscription, withSecret = false) => {
-    const { secret, ...rest } = s;
-    return { ...rest, ...(withSecret && { secret }), backlog: dispatcher.backlog(s.id) };
+    const { secret, url, ...rest } = s;
+    return { ...rest, url: masked(url), ...(withSecret && { secret }), backlog: dispatcher.backlog(s.id) };
   };
 
   app.post<{ Body: { url: string } & Partial<Subscription> }>(
@@ -141,3 +141,12 @@ export const webhookRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventB
       .map((r) => ({ eventId: r.event.id, type: r.event.type, session: r.event.session, timestamp: r.event.timestamp, ...r.targets[subscriptionId] }));
   }
 };
+
+/** A webhook URL as answers show it: credentials in it (`user:password@`) are never sent back. */
+function masked(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.username && !parsed.password) return url;
+  parsed.username = parsed.username ? '***' : '';
+  parsed.password = parsed.password ? '***' : '';
+  return parsed.toString();
+}
