@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRuntime, type Runtime, type RuntimeConfigInput } from '../../src/runtime';
 import type { RuntimeEvent } from '../../src/runtime/events/schema';
+import type { Logger } from 'pino';
 import type { Clock } from '../../src/runtime/outbound/clock';
 import type { Simulator } from '../../src/runtime/sandbox/simulator';
 
@@ -19,7 +20,7 @@ export interface TestRuntime {
   close(options?: { keepData?: boolean }): Promise<void>;
 }
 
-export async function startRuntime(config: RuntimeConfigInput = {}, dataDir = mkdtempSync(join(tmpdir(), 'wa-runtime-')), options: { clock?: Clock; random?: () => number } = {}): Promise<TestRuntime> {
+export async function startRuntime(config: RuntimeConfigInput = {}, dataDir = mkdtempSync(join(tmpdir(), 'wa-runtime-')), options: { clock?: Clock; random?: () => number; logger?: Logger } = {}): Promise<TestRuntime> {
   const runtime = createRuntime({ port: 0, logLevel: 'silent', adminApiKey: ADMIN_KEY, dataDir, sandbox: true, restoreStaggerMs: 0, ...config }, options);
   const events: RuntimeEvent[] = [];
   runtime.bus.subscribe((event) => events.push(event));

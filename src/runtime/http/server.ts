@@ -30,6 +30,9 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     requestIdHeader: 'x-request-id',
     // event streams stay open: close them on shutdown instead of waiting for clients
     forceCloseConnections: true,
+    // fastify's own request lines carry the full URL, query string included (where keys and tokens end up): one
+    // line per request is logged below instead, with the path only
+    disableRequestLogging: true,
     bodyLimit: 64 * 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
   });
@@ -44,6 +47,9 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error }, 'request failed');
     return reply.status(status).send(body(status === 500 ? 'internal_error' : (error.code ?? 'bad_request'), status === 500 ? 'Internal error' : error.message));
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ method: request.method, path: request.url.split('?')[0], route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
   });
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send(body('not_found', `No route ${request.method} ${request.url.split('?')[0]}`));
