@@ -82,7 +82,7 @@ export function createLogger(level: RuntimeConfig['logLevel']): Logger {
 export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?: Logger; onQr?(session: string, qr: string): void; clock?: Clock; random?: () => number } = {}): Runtime {
   const config = parseConfig(input);
   const logger = options.logger ?? createLogger(config.logLevel);
-  const store = createStore(config);
+  const store = createStore(config, { warn: (message) => logger.warn(message) });
   const apiKeys = new ApiKeys(store.namespace<ApiKeyRecord>('api-keys'));
   const bus = new EventBus();
   const delivery = new Delivery(store, bus, logger, {

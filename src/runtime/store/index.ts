@@ -3,13 +3,13 @@
  * instance on one backend: embedded SQLite by default, Redis when `redisUrl` is set, PostgreSQL when `postgresUrl` is.
  * Values are serialised with Baileys' BufferJSON so that Buffers and Uint8Arrays survive a round trip.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Keyv from 'keyv';
 import KeyvRedis from '@keyv/redis';
 import KeyvPostgres from '@keyv/postgres';
 import { SqliteDatabase } from './sqlite-store';
 import { InboundJournal } from './journal';
+import { prepareDataDir } from './files';
 import { bufferJsonReplacer, bufferJsonReviver } from './buffer-json';
 
 export type StoreBackend = 'sqlite' | 'redis' | 'postgres';
@@ -32,11 +32,12 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export function createStore(config: StoreConfig): Store {
+export function createStore(config: StoreConfig, options: { warn?(message: string): void } = {}): Store {
+  const warning = prepareDataDir(config.dataDir);
+  if (warning) options.warn?.(warning);
   const backend: StoreBackend = config.redisUrl ? 'redis' : config.postgresUrl ? 'postgres' : 'sqlite';
   let sqlite: SqliteDatabase | undefined;
   if (backend === 'sqlite') {
-    mkdirSync(config.dataDir, { recursive: true });
     sqlite = new SqliteDatabase(join(config.dataDir, 'runtime.sqlite'));
   }
   const journal = new InboundJournal(config.dataDir);

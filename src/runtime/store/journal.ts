@@ -4,9 +4,10 @@
  * again). An entry leaves once its event is in the outbox; what is left at a start is replayed. A local SQLite
  * file whatever the main store (a synchronous write is what makes "persisted before acknowledged" true).
  */
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { restrictDatabase } from './files';
 
 export interface JournalEntry {
   session: string;
@@ -33,9 +34,8 @@ export class InboundJournal {
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const path = join(dataDir, 'journal.sqlite');
-    const isNew = !existsSync(path);
     this.db = new DatabaseSync(path);
-    if (isNew) chmodSync(path, 0o600);
+    restrictDatabase(path);
     this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
       CREATE TABLE IF NOT EXISTS inbound (seq INTEGER PRIMARY KEY AUTOINCREMENT, session TEXT NOT NULL, id TEXT NOT NULL,
         attrs TEXT NOT NULL, message BLOB NOT NULL, me_id TEXT NOT NULL, me_lid TEXT, at INTEGER NOT NULL, UNIQUE (session, id))`);

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
+import { restrictDatabase } from './files';
 
 type Row = { key: string; value: string; expires: number | null };
 
@@ -16,6 +17,8 @@ export class SqliteDatabase {
 
   constructor(readonly path: string) {
     this.db = new DatabaseSync(path);
+    // before WAL mode: SQLite gives its -wal and -shm files the database file's mode
+    restrictDatabase(path);
     this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;
       CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires INTEGER)`);
     this.stmts = {
