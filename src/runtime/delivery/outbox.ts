@@ -94,6 +94,17 @@ export class Outbox {
     return this.ids.get(eventId);
   }
 
+  /**
+   * The retained records after `seq`, in order, read by key (records are keyed by their sequence number) in pages:
+   * a resumed stream reads only what follows, never the whole outbox.
+   */
+  async *after(seq: number, pageSize = 100): AsyncGenerator<OutboxRecord> {
+    for (let from = seq + 1; from <= this.seq; from += pageSize) {
+      const keys = Array.from({ length: Math.min(pageSize, this.seq - from + 1) }, (_, i) => key(from + i));
+      for (const record of await this.kv.getMany(keys)) if (record) yield record;
+    }
+  }
+
   /** Every retained record in sequence order. */
   async all(): Promise<OutboxRecord[]> {
     const records: OutboxRecord[] = [];

@@ -1,17 +1,25 @@
 /**
  * http/routes/stream: the event stream for clients that cannot receive webhooks: Server-Sent Events at
  * `GET /api/v1/events`, the same event schema and filters as webhooks, resumable with `Last-Event-ID` from the
- * outbox (no gap while the resumed events are retained).
+ * outbox (no gap while the resumed events are retained): only what follows the given id is read, a slow reader
+ * is paced by its socket and disconnected when it falls too far behind, and each API key may hold a few streams.
  */
+import { once } from 'node:events';
 import type { FastifyPluginAsync } from 'fastify';
+import { ApiError } from '../../errors';
 import type { Delivery } from '../../delivery';
 import { matches } from '../../delivery/subscriptions';
 import type { EventBus } from '../../events/bus';
 import type { RuntimeEvent } from '../../events/schema';
 
 const HEARTBEAT_MS = 15_000;
+/** Open streams per API key; more answer 429 (each stream holds a connection and a subscription). */
+export const MAX_STREAMS_PER_KEY = 10;
+/** A reader this far behind is disconnected; it resumes with Last-Event-ID (memory stays bounded). */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 export const streamRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBus }> = async (app, { delivery, bus }) => {
+  const open = new Map<string, number>();
   app.get<{ Querystring: { events?: string; sessions?: string; lastEventId?: string } }>(
     '/events',
     {
@@ -34,6 +42,9 @@ export const streamRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBu
         sessions: request.query.sessions ? request.query.sessions.split(',').map((s) => s.trim()).filter(Boolean) : [],
       };
       const lastEventId = (request.headers['last-event-id'] as string | undefined) ?? request.query.lastEventId;
+      const holder = request.apiKey?.id ?? 'anonymous';
+      if ((open.get(holder) ?? 0) >= MAX_STREAMS_PER_KEY) throw new ApiError(429, 'too_many_streams', `At most ${MAX_STREAMS_PER_KEY} event streams may be open per API key; close one first`);
+      open.set(holder, (open.get(holder) ?? 0) + 1);
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
@@ -42,21 +53,29 @@ export const streamRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBu
       if (lastEventId && resumeAfter === undefined) res.write(`: unknown Last-Event-ID ${lastEventId.replace(/[\r\n]/g, '')}; streaming new events only\n\n`);
       const live: RuntimeEvent[] = [];
       let replaying = true;
-      const send = (event: RuntimeEvent) => {
-        if (event.type === 'webhook.test' || !matches(filter, event)) return;
-        res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+      /** Writes the event; answers false when the socket's buffer is full (the caller waits for it to drain). */
+      const send = (event: RuntimeEvent): boolean => {
+        if (event.type === 'webhook.test' || !matches(filter, event)) return true;
+        if (res.writableLength > MAX_BUFFERED_BYTES) {
+          res.end(': this reader fell too far behind; reconnect with Last-Event-ID to resume\n\n');
+          return true;
+        }
+        return res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
       };
       const unsubscribe = bus.subscribe((event) => (replaying ? live.push(event) : send(event)));
       const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
+      let closed = false;
       request.raw.on('close', () => {
+        closed = true;
         unsubscribe();
         clearInterval(heartbeat);
+        open.set(holder, (open.get(holder) ?? 1) - 1);
       });
       let sentUpTo = 0;
       if (resumeAfter !== undefined) {
-        for (const record of await delivery.outbox.all()) {
-          if (record.seq <= resumeAfter) continue;
-          send(record.event);
+        for await (const record of delivery.outbox.after(resumeAfter)) {
+          if (closed) break;
+          if (!send(record.event)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
           sentUpTo = record.seq;
         }
       }
