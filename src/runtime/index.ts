@@ -85,6 +85,8 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
   const store = createStore(config, { warn: (message) => logger.warn(message) });
   const apiKeys = new ApiKeys(store.namespace<ApiKeyRecord>('api-keys'));
   const bus = new EventBus();
+  // webhooks and n8n's resume URLs: public addresses, loopback while the API listens on loopback, private if allowed
+  const webhookTargets = { allowPrivateNetworks: config.webhookAllowPrivateNetworks, allowLoopback: isLoopbackHost(config.host) };
   const delivery = new Delivery(store, bus, logger, {
     retentionMs: config.eventRetentionHours * 3600_000,
     timeoutMs: config.webhookTimeoutMs,
@@ -93,9 +95,9 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
     baseDelayMs: config.webhookRetryBaseDelayMs,
     maxDelayMs: config.webhookRetryMaxDelayMs,
     concurrency: config.webhookConcurrency,
-    targets: { allowPrivateNetworks: config.webhookAllowPrivateNetworks, allowLoopback: isLoopbackHost(config.host) },
+    targets: webhookTargets,
   });
-  const waits = new WaitRegistry(store.namespace<Wait>('waits', { plainJson: true }), bus, logger.child({ component: 'waits' }));
+  const waits = new WaitRegistry(store.namespace<Wait>('waits', { plainJson: true }), bus, logger.child({ component: 'waits' }), webhookTargets);
   const { version } = packageInfo();
   let app: FastifyInstance | undefined;
   let url = '';

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type Keyv from 'keyv';
 import type { Logger } from 'pino';
+import { guardedFetch, UrlRefusedError, type UrlPolicy } from '../net/guard';
 import type { EventBus } from '../events/bus';
 import type { MessageEventData, PollVoteEventData, RuntimeEvent } from '../events/schema';
 
@@ -39,6 +40,8 @@ export class WaitRegistry {
     private readonly kv: Keyv<Wait>,
     private readonly bus: EventBus,
     private readonly logger: Logger,
+    /** n8n's resume URLs are fetched through the outbound-URL guard with the webhooks' policy (n8n is the receiver of both). */
+    private readonly targets: UrlPolicy,
   ) {}
 
   async start(): Promise<void> {
@@ -122,7 +125,7 @@ export class WaitRegistry {
     for (let attempt = 0; ; attempt++) {
       let outcome: string;
       try {
-        const response = await fetch(request.url, { method: request.method, headers: request.body ? { 'content-type': 'application/json' } : {}, body: request.body, signal: AbortSignal.timeout(15_000) });
+        const response = await guardedFetch(request.url, { method: request.method, headers: request.body ? { 'content-type': 'application/json' } : {}, body: request.body, signal: AbortSignal.timeout(15_000) }, this.targets);
         await response.arrayBuffer();
         if (response.ok) return;
         outcome = `HTTP ${response.status}`;
@@ -131,6 +134,10 @@ export class WaitRegistry {
           return;
         }
       } catch (error) {
+        if (error instanceof UrlRefusedError) {
+          this.logger.warn({ wait: wait.id, outcome: error.message }, 'the n8n resume URL is not allowed (WA_WEBHOOK_ALLOW_PRIVATE_NETWORKS)');
+          return;
+        }
         outcome = (error as Error).message;
       }
       if (Date.now() > deadline) {
