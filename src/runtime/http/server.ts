@@ -4,6 +4,8 @@
  * themselves through `routes`, each a fastify plugin, so new API areas slot in without touching this file.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
@@ -34,8 +36,8 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     // line per request is logged below instead, with the path only
     disableRequestLogging: true,
     bodyLimit: 64 * 1024 * 1024,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
   });
+  app.setValidatorCompiler(validatorFor);
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string; validation?: unknown }, request, reply) => {
     if (error instanceof ApiError) {
@@ -87,6 +89,38 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   for (const plugin of deps.routes) await app.register(plugin, { prefix: '/api/v1' });
   if (deps.dashboard) await app.register(dashboardRoutes);
   return app;
+}
+
+/**
+ * Validation without type tricks: a JSON body is taken as sent (no string becomes a number: `"8"` is not 8), and
+ * query, path and header strings are converted to the documented types but a number that comes out infinite
+ * (`"Infinity"`, `"1e999"`) is refused; ajv's coercion let those through any bound.
+ */
+const bodyAjv = makeAjv(false);
+const stringAjv = makeAjv('array');
+
+function makeAjv(coerceTypes: false | 'array'): Ajv {
+  const ajv = new Ajv({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: true });
+  addFormats(ajv);
+  return ajv;
+}
+
+function validatorFor({ schema, httpPart }: { schema: object; httpPart?: string }): ValidateFunction {
+  if (httpPart === 'body') return bodyAjv.compile(schema);
+  const validate = stringAjv.compile(schema);
+  const checked = ((data: unknown) => {
+    const valid = validate(data);
+    const infinite = valid ? nonFinitePaths(data) : [];
+    checked.errors = infinite.length ? infinite.map((path): ErrorObject => ({ instancePath: path, schemaPath: '#/finite', keyword: 'finite', params: {}, message: 'must be a finite number' })) : validate.errors;
+    return valid && !infinite.length;
+  }) as ValidateFunction;
+  return checked;
+}
+
+function nonFinitePaths(data: unknown, path = ''): string[] {
+  if (typeof data === 'number') return Number.isFinite(data) ? [] : [path];
+  if (data && typeof data === 'object') return Object.entries(data).flatMap(([key, value]) => nonFinitePaths(value, `${path}/${key}`));
+  return [];
 }
 
 function presentedKey(authorization: string | undefined, xApiKey: string | string[] | undefined): string | undefined {

@@ -1,0 +1,42 @@
+/**
+ * Type tricks (issue #15): strings that ajv's coercion used to turn into ±Infinity, and strings where numbers or
+ * booleans are documented, are refused with 400 naming the field; nothing is switched off or created by them.
+ */
+import { linkSession, startRuntime, type TestRuntime } from '../helpers/runtime';
+
+describe('hostile numbers and coerced types', () => {
+  let t: TestRuntime;
+  beforeAll(async () => {
+    t = await startRuntime();
+    t.runtime.sandbox!.createUser({ phone: '15550019001' });
+    await linkSession(t, 'nums', '15550019000');
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  test.each([
+    ['PATCH', '/api/v1/sessions/nums/outbound/settings', { perMinute: 'Infinity' }],
+    ['PATCH', '/api/v1/sessions/nums/outbound/settings', { minGapMs: '-Infinity', maxGapMs: '1e999' }],
+    ['PATCH', '/api/v1/sessions/nums/outbound/settings', { perMinute: '8' }],
+    ['PATCH', '/api/v1/sessions/nums/outbound/settings', { typing: 'true' }],
+    ['POST', '/api/v1/sessions/nums/messages/location', { to: '15550019001', latitude: 'Infinity', longitude: 0 }],
+    ['POST', '/api/v1/sessions/nums/messages/location', { to: '15550019001', latitude: '52.5', longitude: '13.4' }],
+    ['POST', '/api/v1/sessions', { id: true }],
+    ['POST', '/api/v1/sessions', { id: 12345 }],
+    ['POST', '/api/v1/sandbox/users/15550019001/messages/series', { to: '15550019000', count: 'Infinity', perSecond: 1 }],
+    ['GET', '/api/v1/sessions/nums/chats?limit=Infinity', undefined],
+    ['GET', '/api/v1/sessions/nums/chats?limit=1e999', undefined],
+    ['GET', '/api/v1/sessions/nums/chats?offset=-Infinity', undefined],
+  ])('%s %s %j answers 400', async (method, path, body) => {
+    const answer = await t.api(method, path, body);
+    expect({ status: answer.status, code: answer.body.error?.code }).toEqual({ status: 400, code: 'validation_failed' });
+  });
+
+  test('nothing was changed or created by them', async () => {
+    const settings = (await t.api('GET', '/api/v1/sessions/nums/outbound/settings')).body;
+    expect(settings).toMatchObject({ perMinute: 8, minGapMs: 5000, maxGapMs: 15000, typing: false });
+    expect((await t.api('GET', '/api/v1/sessions/true')).status).toBe(404);
+    expect((await t.api('GET', '/api/v1/sessions/nums/chats?limit=10')).status).toBe(200);
+  });
+});
