@@ -88,3 +88,19 @@ describe('sandbox restarts and the WhatsApp a session belongs to', () => {
     expect(parseConfig({ sandbox: true, dataDir: '/srv/wa' }).dataDir).toBe('/srv/wa');
   });
 });
+
+describe('admin key rotation', () => {
+  test('a new WA_ADMIN_API_KEY replaces the one configured before; the old one stops working', async () => {
+    const first = await startRuntime({ adminApiKey: 'first-admin-key-0123456789abcdef' });
+    const call = (t: TestRuntime, key: string) => fetch(`${t.runtime.url}/api/v1/sessions`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status);
+    expect(await call(first, 'first-admin-key-0123456789abcdef')).toBe(200);
+    await first.close({ keepData: true });
+    const second = await startRuntime({ adminApiKey: 'second-admin-key-0123456789abcde' }, first.dataDir);
+    try {
+      expect(await call(second, 'second-admin-key-0123456789abcde')).toBe(200);
+      expect(await call(second, 'first-admin-key-0123456789abcdef')).toBe(401);
+    } finally {
+      await second.close();
+    }
+  });
+});

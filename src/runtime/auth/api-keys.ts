@@ -11,6 +11,8 @@ export interface ApiKeyRecord {
   role: 'admin';
   hash: string;
   createdAt: string;
+  /** `configured`: WA_ADMIN_API_KEY (a new one replaces it); `generated`: made at the first start, shown once. */
+  source?: 'configured' | 'generated';
 }
 
 const KEY_PREFIX = 'wa_';
@@ -33,14 +35,21 @@ export class ApiKeys {
   async ensureAdminKey(configured?: string): Promise<{ created: boolean; plaintext?: string }> {
     if (configured) {
       const hash = hashApiKey(configured);
-      if (!(await this.kv.get(hash))) await this.put('admin', hash);
+      // a new configured key replaces the one configured before: rotating WA_ADMIN_API_KEY revokes the old one
+      const replaced: string[] = [];
+      for await (const [, record] of this.kv.iterator!(this.kv.namespace)) {
+        const stored = record as ApiKeyRecord;
+        if (stored.source === 'configured' && stored.hash !== hash) replaced.push(stored.hash);
+      }
+      for (const old of replaced) await this.kv.delete(old);
+      if (!(await this.kv.get(hash))) await this.put('admin', hash, 'configured');
       return { created: false };
     }
     for await (const [, record] of this.kv.iterator!(this.kv.namespace)) {
       if ((record as ApiKeyRecord).role === 'admin') return { created: false };
     }
     const plaintext = generateApiKey();
-    await this.put('admin', hashApiKey(plaintext));
+    await this.put('admin', hashApiKey(plaintext), 'generated');
     return { created: true, plaintext };
   }
 
@@ -52,8 +61,8 @@ export class ApiKeys {
     return timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(hash, 'hex')) ? record : undefined;
   }
 
-  private async put(name: string, hash: string): Promise<void> {
-    const record: ApiKeyRecord = { id: hash.slice(0, 12), name, role: 'admin', hash, createdAt: new Date().toISOString() };
+  private async put(name: string, hash: string, source: ApiKeyRecord['source']): Promise<void> {
+    const record: ApiKeyRecord = { id: hash.slice(0, 12), name, role: 'admin', hash, createdAt: new Date().toISOString(), source };
     await this.kv.set(hash, record);
   }
 }
