@@ -3,7 +3,7 @@
  * `/health`, the OpenAPI document at `/openapi.json` and its docs page at `/docs`. Feature routes register
  * themselves through `routes`, each a fastify plugin, so new API areas slot in without touching this file.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import swagger from '@fastify/swagger';
@@ -34,7 +34,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     forceCloseConnections: true,
     // fastify's own request lines carry the full URL, query string included (where keys and tokens end up): one
     // line per request is logged below instead, with the path only
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024 * 1024,
   });
   app.setValidatorCompiler(validatorFor);

@@ -55,6 +55,7 @@ export async function readMediaRequest(request: FastifyRequest, kind: MediaKind,
   let media: MediaInput | undefined;
   let fileName: string | undefined;
   if (request.isMultipart()) {
+    if (!/;\s*boundary=/i.test(request.headers['content-type'] ?? '')) throw new ApiError(400, 'validation_failed', 'A multipart/form-data body needs a boundary in its Content-Type', { field: 'content-type' });
     for await (const part of request.parts({ limits: { fileSize: limits.maxBytes, files: 1 } })) {
       if (part.type === 'file') {
         const data = await part.toBuffer().catch(() => {
@@ -86,7 +87,7 @@ export async function readMediaRequest(request: FastifyRequest, kind: MediaKind,
     const source = (body.media ?? body[kind]) as { url?: unknown; fileName?: unknown } | undefined;
     media = await fromJson(source, fields.mimetype, types, limits, field);
     if (typeof source?.fileName === 'string') fileName = source.fileName;
-    if (typeof source?.url === 'string' && !fileName) fileName = decodeURIComponent(new URL(source.url).pathname.split('/').pop() ?? '') || undefined;
+    if (typeof source?.url === 'string' && !fileName) fileName = fileNameOf(source.url);
   }
   if (recipient && !fields.to) throw new ApiError(400, 'validation_failed', 'Missing field "to"', { field: 'to' });
   if (fields.caption !== undefined && !MEDIA_KINDS[kind].caption) throw new ApiError(400, 'validation_failed', `A ${kind} cannot have a caption`, { field: 'caption' });
@@ -158,4 +159,14 @@ export function vcardOf(card: ContactCard, index: number): { displayName: string
     'END:VCARD',
   ];
   return { displayName: card.name, vcard: lines.join('\n') };
+}
+
+/** The last path segment of a media URL as its file name; a segment with broken percent-encoding is kept as written. */
+function fileNameOf(url: string): string | undefined {
+  const segment = new URL(url).pathname.split('/').pop() ?? '';
+  try {
+    return decodeURIComponent(segment) || undefined;
+  } catch {
+    return segment || undefined;
+  }
 }

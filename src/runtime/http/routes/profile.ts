@@ -2,6 +2,7 @@
  * http/routes/profile: the linked account's own profile (push name, about text, picture) and calls (reject).
  */
 import type { FastifyPluginAsync } from 'fastify';
+import sharp from 'sharp';
 import { ApiError } from '../../errors';
 import type { SessionManager } from '../../sessions/manager';
 import { readMediaRequest } from '../../messages/content';
@@ -101,5 +102,10 @@ export const profileRoutes: FastifyPluginAsync<ProfileRouteOptions> = async (app
 
 async function readPicture(request: Parameters<typeof readMediaRequest>[0], limits: MediaLimits): Promise<Buffer> {
   const input = await readMediaRequest(request, 'image', limits, { recipient: false });
-  return checked(input.media, IMAGE_TYPES, limits, 'media').data;
+  const data = checked(input.media, IMAGE_TYPES, limits, 'media').data;
+  // a picture that does not decode is the client's mistake, said plainly (not libvips' internals as a 502)
+  await sharp(data).stats().catch(() => {
+    throw new ApiError(422, 'invalid_image', 'The picture could not be decoded as an image (corrupt or truncated file)', { field: 'media' });
+  });
+  return data;
 }
