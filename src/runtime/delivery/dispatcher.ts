@@ -8,7 +8,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../backoff';
-import { pinnedLookup, resolveUrl, type UrlPolicy } from '../net/guard';
+import { pinnedLookup, resolveUrl, type ResolvedUrl, type UrlPolicy } from '../net/guard';
 import type { DeliveryMetrics } from './metrics';
 import type { Outbox, OutboxRecord, TargetState } from './outbox';
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, SUBSCRIPTION_HEADER, TIMESTAMP_HEADER, sign } from './signature';
@@ -36,6 +36,7 @@ interface SubscriptionState {
 }
 
 export class Dispatcher {
+  private readonly checkedTargets: CheckedTargets;
   /** Records with at least one pending target, by sequence. */
   private readonly records = new Map<number, OutboxRecord>();
   private readonly states = new Map<string, SubscriptionState>();
@@ -47,7 +48,9 @@ export class Dispatcher {
     private readonly metrics: DeliveryMetrics,
     private readonly logger: Logger,
     private readonly options: DispatcherOptions,
-  ) {}
+  ) {
+    this.checkedTargets = new CheckedTargets(subscriptions.targets);
+  }
 
   /** Queues every pending target of `record`. */
   enqueue(record: OutboxRecord): void {
@@ -158,7 +161,7 @@ export class Dispatcher {
         [EVENT_TYPE_HEADER]: record.event.type,
         [TIMESTAMP_HEADER]: String(timestamp),
         [SIGNATURE_HEADER]: sign(subscription.secret, timestamp, body),
-      }, this.options.timeoutMs, this.subscriptions.targets);
+      }, this.options.timeoutMs, this.checkedTargets);
       if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
     } catch (caught) {
       error = describe(caught);
@@ -202,9 +205,28 @@ export function laneOf(record: OutboxRecord): string {
 // node:http with keep-alive agents: a webhook POST costs far less CPU than through fetch (undici's WHATWG layers)
 const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 64 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 64 }) };
 
+const CHECKED_TARGET_MS = 10_000;
+
+/** One dispatcher's checked targets, reused for a few seconds: a busy webhook is not resolved again on every POST. */
+class CheckedTargets {
+  private readonly targets = new Map<string, { target: ResolvedUrl; until: number }>();
+
+  constructor(private readonly policy: UrlPolicy) {}
+
+  async get(url: string): Promise<ResolvedUrl> {
+    const now = Date.now();
+    const cached = this.targets.get(url);
+    if (cached && cached.until > now) return cached.target;
+    const target = await resolveUrl(url, this.policy);
+    if (this.targets.size > 1000) this.targets.clear();
+    this.targets.set(url, { target, until: now + CHECKED_TARGET_MS });
+    return target;
+  }
+}
+
 /** POSTs `body` to the address the guard checked (no second lookup); resolves with the response status. */
-async function post(url: string, body: string, headers: Record<string, string>, timeoutMs: number, policy: UrlPolicy): Promise<number> {
-  const resolved = await resolveUrl(url, policy);
+async function post(url: string, body: string, headers: Record<string, string>, timeoutMs: number, targets: CheckedTargets): Promise<number> {
+  const resolved = await targets.get(url);
   const target = resolved.url;
   const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
