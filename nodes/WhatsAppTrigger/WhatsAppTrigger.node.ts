@@ -24,6 +24,23 @@ const EVENT_OPTIONS = Object.entries(EVENT_TYPE_NAMES)
 /** Signed requests older than this are refused (replays). */
 const MAX_AGE_SECONDS = 300;
 
+/**
+ * Events this process already started a workflow for, by trigger node and event id, kept as long as a signature
+ * stays valid: a captured request sent again, or a delivery the runtime repeats, starts nothing the second time.
+ */
+const accepted = new Map<string, number>();
+
+/** True the first time `key` is seen within the signature window. */
+function firstTime(key: string, now = Date.now()): boolean {
+  for (const [seen, at] of accepted) {
+    if (at > now - MAX_AGE_SECONDS * 1000) break;
+    accepted.delete(seen);
+  }
+  if (accepted.has(key)) return false;
+  accepted.set(key, now);
+  return true;
+}
+
 interface StaticData {
   subscriptionId?: string;
   secret?: string;
@@ -148,6 +165,7 @@ export class WhatsAppTrigger implements INodeType {
       return { noWebhookResponse: true };
     }
     const event = request.body as IncomingEvent;
+    if (!firstTime(`${this.getNode().id}|${event.id}`)) return { webhookResponse: { received: true, duplicate: true } };
     const options = this.getNodeParameter('options', {}) as IDataObject;
     let textRegex: RegExp | undefined;
     if (options.textRegex) {

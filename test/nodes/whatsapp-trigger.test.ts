@@ -4,6 +4,7 @@ import type { IDataObject, IWebhookResponseData } from 'n8n-workflow';
 import { WhatsApp } from '../../nodes/WhatsApp/WhatsApp.node';
 import { WhatsAppTrigger } from '../../nodes/WhatsAppTrigger/WhatsAppTrigger.node';
 import { flatten, rejectionReason, type TriggerFilters } from '../../nodes/WhatsAppTrigger/filters';
+import { sign } from '../../src/contract';
 import { buildMessage } from '../../src/runtime/sandbox/messages';
 import { makeExecuteContext, makeHookContext, makeWebhookContext } from '../helpers/n8n-context';
 import { ADMIN_KEY, linkSession, startRuntime, type TestRuntime } from '../helpers/runtime';
@@ -110,6 +111,22 @@ describe('WhatsApp Runtime Trigger against a real runtime', () => {
       expect(response.statusCode).toBe(401);
       expect(result.workflowData).toBeUndefined();
     }
+  });
+
+  test('a signed request sent again (a replay, or a repeated delivery) starts nothing the second time', async () => {
+    // the subscription of the test before is active (create is idempotent): its secret signs the request
+    await trigger.webhookMethods.default.create.call(hook());
+    const body = Buffer.from(JSON.stringify({ id: `evt_replay_${Date.now()}`, type: 'message.received', session: 'support', timestamp: new Date().toISOString(), data: { text: 'once', chatId: `${ALICE}@s.whatsapp.net` } }));
+    const timestamp = Math.floor(Date.now() / 1000);
+    const headers = { 'x-webhook-timestamp': String(timestamp), 'x-webhook-signature': sign(staticData.secret as string, timestamp, body.toString()) };
+    const outcomes = [];
+    for (let i = 0; i < 2; i++) {
+      const { context } = makeWebhookContext({ headers, rawBody: body, staticData, parameters });
+      outcomes.push(await trigger.webhook.call(context));
+    }
+    expect(outcomes[0].workflowData?.[0][0].json.text).toBe('once');
+    expect(outcomes[1].workflowData).toBeUndefined();
+    expect(outcomes[1].webhookResponse).toEqual({ received: true, duplicate: true });
   });
 
   test('filters drop what the user did not ask for', async () => {
