@@ -122,7 +122,7 @@ export class EventTranslator {
     await this.deps.saveMessage(message, chat.id);
     // the event id derives from this key, and the outbox drops an id it already holds: no message is emitted twice
     const seenKey = `${chat.id}|${key.id}|${key.fromMe ? 1 : 0}`;
-    const sender = await this.senderOf(message);
+    const sender = await this.senderOf(message, chat);
     const carrier = carrierOf(b, message.message);
     if (carrier) {
       const base = { chatId: chat.id, ...(chat.lid && { chatLid: chat.lid }), fromMe: !!key.fromMe, ...(sender.pn && { from: sender.pn }), ...(sender.lid && { fromLid: sender.lid }) };
@@ -156,8 +156,8 @@ export class EventTranslator {
     const { b, bus, session } = this.deps;
     const key = message.key;
     const reason = message.messageStubParameters?.[0] ?? 'undecryptable';
-    const sender = await this.senderOf(message);
     const chat = await this.chatOf(key);
+    const sender = await this.senderOf(message, chat);
     const data: UndecryptableEventData = {
       messageId: key.id!,
       chatId: chat.id,
@@ -262,13 +262,15 @@ export class EventTranslator {
   }
 
   /** Phone-number and LID JIDs of the sender, from the key's alternate addresses or the session's LID mapping. */
-  private async senderOf(message: WAMessage): Promise<SenderAddress> {
+  private async senderOf(message: WAMessage, chat: ChatAddress): Promise<SenderAddress> {
     const { b } = this.deps;
     const { key } = message;
     if (key.fromMe) {
       const me = this.sock.authState.creds.me;
       return { pn: me?.id ? b.jidNormalizedUser(me.id) : undefined, lid: me?.lid ? b.jidNormalizedUser(me.lid) : undefined };
     }
+    // in a direct chat the sender is the chat's person, already resolved: no second mapping lookup
+    if (!b.isJidGroup(key.remoteJid ?? '') && (b.isPnUser(chat.id) || b.isLidUser(chat.id))) return { pn: b.isPnUser(chat.id) ? chat.id : undefined, lid: chat.lid };
     const { pn, lid } = keyAddresses(b, key);
     if (!pn && !lid) return {};
     const person = await this.resolvePerson([pn, lid]);
