@@ -1,5 +1,6 @@
 import { loadBaileys } from '../../src/runtime/whatsapp/baileys';
-import { makeCertChain, verifySignature } from '../../src/runtime/sandbox/noise';
+import { makeCertChain } from '../../src/runtime/sandbox/noise';
+import { verifyCurveSignature as verifySignature } from '../../src/runtime/whatsapp/signatures';
 
 describe('sandbox certificate chain', () => {
   test('the chain verifies against its own root and not against another root', async () => {

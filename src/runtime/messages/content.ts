@@ -56,18 +56,19 @@ export async function readMediaRequest(request: FastifyRequest, kind: MediaKind,
   let fileName: string | undefined;
   if (request.isMultipart()) {
     if (!/;\s*boundary=/i.test(request.headers['content-type'] ?? '')) throw new ApiError(400, 'validation_failed', 'A multipart/form-data body needs a boundary in its Content-Type', { field: 'content-type' });
-    for await (const part of request.parts({ limits: { fileSize: limits.maxBytes, files: 1 } })) {
-      if (part.type === 'file') {
-        const data = await part.toBuffer().catch(() => {
-          throw new ApiError(413, 'media_too_large', `The media is larger than the limit of ${limits.maxBytes} bytes`, { field: part.fieldname });
-        });
-        media = { data, mimetype: part.mimetype === 'application/octet-stream' ? '' : part.mimetype };
-        fileName = part.filename || undefined;
-      } else if (allowed.includes(part.fieldname)) {
-        fields[part.fieldname] = String(part.value);
-      } else {
-        throw new ApiError(400, 'validation_failed', `Unknown field "${part.fieldname}"`, { field: part.fieldname });
+    try {
+      for await (const part of request.parts({ limits: { fileSize: limits.maxBytes, files: 1 } })) {
+        if (part.type === 'file') {
+          media = { data: await part.toBuffer(), mimetype: part.mimetype === 'application/octet-stream' ? '' : part.mimetype };
+          fileName = part.filename || undefined;
+        } else if (allowed.includes(part.fieldname)) {
+          fields[part.fieldname] = String(part.value);
+        } else {
+          throw new ApiError(400, 'validation_failed', `Unknown field "${part.fieldname}"`, { field: part.fieldname });
+        }
       }
+    } catch (error) {
+      throw multipartError(error, limits, kind);
     }
     if (!media) throw new ApiError(400, 'validation_failed', `Missing the ${kind} file part`, { field: kind });
     media = checked({ data: media.data, mimetype: fields.mimetype?.toLowerCase() || media.mimetype }, types, limits, kind);
@@ -105,6 +106,15 @@ export async function readMediaRequest(request: FastifyRequest, kind: MediaKind,
     media,
     fingerprint,
   };
+}
+
+/** A multipart body that breaks off, has malformed parts or more than one file is the client's mistake. */
+function multipartError(error: unknown, limits: MediaLimits, kind: MediaKind): ApiError {
+  if (error instanceof ApiError) return error;
+  const code = (error as { code?: string }).code;
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return new ApiError(413, 'media_too_large', `The media is larger than the limit of ${limits.maxBytes} bytes`, { field: kind });
+  if (code === 'FST_FILES_LIMIT') return new ApiError(400, 'validation_failed', 'Send one file part only', { field: kind });
+  return new ApiError(400, 'invalid_multipart', `The multipart/form-data body could not be read: ${(error as Error).message}`, { field: 'body' });
 }
 
 /** The Baileys content of a media send (voice notes converted here, so a refused conversion sends nothing). */

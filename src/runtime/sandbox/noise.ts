@@ -3,7 +3,6 @@
  * certificate chain the client verifies against its pinned root, and the 3-byte length framing of the socket.
  * Mirrors Baileys' own `Utils/noise-handler.js` from the other end, built from Baileys' exported primitives.
  */
-import * as curve from 'libsignal/src/curve';
 import type { Baileys } from '../whatsapp/baileys';
 
 export interface KeyPair {
@@ -21,19 +20,6 @@ export function makeCertChain(b: Baileys, root: KeyPair, serverStatic: KeyPair):
     intermediate: { details: intermediateDetails, signature: Curve.sign(root.private, intermediateDetails) },
     leaf: { details: leafDetails, signature: Curve.sign(intermediateKey.private, leafDetails) },
   }).finish();
-}
-
-/**
- * An XEdDSA signature check that really fails on a bad signature. (Baileys rc14's `Curve.verify` only catches
- * exceptions, but libsignal's `verifySignature` reports a bad signature by returning false, so it accepts anything.)
- */
-export function verifySignature(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  try {
-    const prefixed = publicKey.length === 33 ? publicKey : Buffer.concat([Buffer.from([5]), publicKey]);
-    return curve.verifySignature(Buffer.from(prefixed), Buffer.from(message), Buffer.from(signature)) === true;
-  } catch {
-    return false;
-  }
 }
 
 export class NoiseResponder {

@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ClientPayload, Connection } from './connection';
-import { verifySignature, type KeyPair } from './noise';
+import { verifyCurveSignature } from '../whatsapp/signatures';
+import type { KeyPair } from './noise';
 import type { BinaryNode } from './phone';
 import type { SimUser } from './users';
 import { childBuffer, iqError, messageId, normalisePhone, now, S_WHATSAPP_NET, type ScanResult, type SimHost } from './wire';
@@ -242,7 +243,7 @@ export class Pairing {
     this.pending.delete(conn);
     const account = b.proto.ADVSignedDeviceIdentity.decode(childBuffer(b, sign, 'device-identity'));
     const signedMessage = Buffer.concat([Buffer.from([6, 1]), account.details!, pairing.identityKey, pairing.user.accountKey.public]);
-    if (!account.deviceSignature || !verifySignature(pairing.identityKey, signedMessage, account.deviceSignature)) {
+    if (!account.deviceSignature || !verifyCurveSignature(pairing.identityKey, signedMessage, account.deviceSignature)) {
       conn.end({ tag: 'failure', attrs: { reason: '401', location: 'sim' } });
       return;
     }
