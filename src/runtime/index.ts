@@ -15,6 +15,9 @@ import { ApiKeys, type ApiKeyRecord } from './auth/api-keys';
 import { EventBus } from './events/bus';
 import { buildHttpServer } from './http/server';
 import { meRoutes } from './http/routes/me';
+import { keyRoutes } from './http/routes/keys';
+import { routePermissions } from './http/access';
+import { AuditLog, type AuditEntry } from './audit';
 import { messageRoutes } from './http/routes/messages';
 import { messageActionRoutes } from './http/routes/message-actions';
 import { contactRoutes } from './http/routes/contacts';
@@ -83,8 +86,10 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
   const config = parseConfig(input);
   const logger = options.logger ?? createLogger(config.logLevel);
   const store = createStore(config, { warn: (message) => logger.warn(message) });
-  const apiKeys = new ApiKeys(store.namespace<ApiKeyRecord>('api-keys'));
+  const apiKeys = new ApiKeys(store.namespace<ApiKeyRecord>('api-keys'), { prefix: config.sandbox || config.sandboxUrl ? 'wa_test_' : 'wa_live_' });
   const bus = new EventBus();
+  const audit = new AuditLog(store.namespace<AuditEntry>('audit', { plainJson: true }), store.namespace<number>('audit-meta', { plainJson: true }), config.auditRetentionDays * 86_400_000);
+  let stopAuditWatch: (() => void) | undefined;
   // webhooks and n8n's resume URLs: public addresses, loopback while the API listens on loopback, private if allowed
   const webhookTargets = { allowPrivateNetworks: config.webhookAllowPrivateNetworks, allowLoopback: isLoopbackHost(config.host) };
   const delivery = new Delivery(store, bus, logger, {
@@ -166,6 +171,9 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
     async start() {
       const b = await loadBaileys();
       releaseConsole = guardConsole(logger);
+      await apiKeys.load();
+      await audit.load();
+      stopAuditWatch = audit.watch(bus);
       const admin = await apiKeys.ensureAdminKey(config.adminApiKey);
       await delivery.start();
       await waits.start();
@@ -228,12 +236,14 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       app = await buildHttpServer({
         logger,
         apiKeys,
+        audit,
         version,
         dashboard: true,
         routes: [
           async (instance) => {
             await instance.register(multipart, { limits: { fileSize: config.mediaMaxBytes, files: 1 } });
-            await instance.register(meRoutes, { version });
+            await instance.register(meRoutes, { version, sandbox: target.kind === 'sandbox' });
+            await instance.register(keyRoutes, { keys: apiKeys, audit });
             await instance.register(sessionRoutes, { sessions: manager });
             await instance.register(messageRoutes, { b, sessions: manager, sender, outbound: queue, mediaLimits, waits, idempotency });
             await instance.register(outboundRoutes, { sessions: manager, outbound: queue, campaigns: campaignManager, idempotency, mediaLimits });
@@ -244,8 +254,14 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
             await instance.register(profileRoutes, { b, sessions: manager, mediaLimits });
             await instance.register(webhookRoutes, { delivery, bus });
             await instance.register(waitRoutes, { waits, sessions: manager });
-            await instance.register(streamRoutes, { delivery, bus });
-            if (sandbox) await instance.register(sandboxControlRoutes, { simulator: sandbox });
+            await instance.register(streamRoutes, { delivery, bus, keys: apiKeys });
+            const simulator = sandbox;
+            if (simulator) {
+              await instance.register(async (control) => {
+                routePermissions(control, 'admin', 'admin');
+                await control.register(sandboxControlRoutes, { simulator });
+              });
+            }
           },
         ],
       });
@@ -262,6 +278,8 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
     async stop() {
       await app?.close();
       app = undefined;
+      stopAuditWatch?.();
+      await apiKeys.flush().catch((error: unknown) => logger.warn({ err: error }, 'could not write back API key use'));
       waits.stop();
       campaigns?.stop();
       await outbound?.stop();

@@ -18,6 +18,7 @@ export const LAYERS = [
   'config',
   'auth',
   'events',
+  'audit',
   'chats',
   'sandbox',
   'sessions',

@@ -1,68 +1,200 @@
 /**
- * auth/: API keys. Keys are 32 random bytes shown once at creation; only their SHA-256 is stored (a key has far too
- * much entropy for a slow password hash to add anything). Verification compares hashes in constant time.
+ * auth/: API keys and what each may do. A key is 32 random bytes behind a visible prefix (`wa_live_`, or `wa_test_`
+ * in sandbox mode), shown once at creation; only its SHA-256 is stored (a key has far too much entropy for a slow
+ * password hash to add anything). A key holds permissions (`read`, `send`, `manage`, `admin`; admin implies the
+ * others) over all sessions or a list of them, may expire, and is revoked at once. Records are cached in memory:
+ * this process makes every change, so a lookup per request costs no store read.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type Keyv from 'keyv';
+import { ApiError } from '../errors';
+
+export const PERMISSIONS = ['read', 'send', 'manage', 'admin'] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export interface KeyActor {
+  id: string;
+  name: string;
+}
 
 export interface ApiKeyRecord {
   id: string;
   name: string;
-  role: 'admin';
+  /** The first characters of the key, shown in lists so that people can tell keys apart. */
+  prefix: string;
   hash: string;
+  permissions: Permission[];
+  /** `*`: every session, including ones created later. */
+  sessions: '*' | string[];
   createdAt: string;
-  /** `configured`: WA_ADMIN_API_KEY (a new one replaces it); `generated`: made at the first start, shown once. */
-  source?: 'configured' | 'generated';
+  createdBy?: KeyActor;
+  expiresAt?: string;
+  revokedAt?: string;
+  lastUsedAt?: string;
+  useCount: number;
+  /** `configured`: WA_ADMIN_API_KEY (a new one replaces it); `generated`: made at the first start; `api`: POST /keys. */
+  source: 'configured' | 'generated' | 'api';
 }
 
-const KEY_PREFIX = 'wa_';
+export interface NewKey {
+  name: string;
+  permissions: Permission[];
+  sessions: '*' | string[];
+  expiresAt?: string;
+}
+
+export type Verdict = { record: ApiKeyRecord } | { refused: 'unknown' | 'expired' | 'revoked'; record?: ApiKeyRecord };
+
+/** How often a key's last use and count are written back (a key in use would otherwise write on every request). */
+const USE_WRITE_INTERVAL_MS = 60_000;
 
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-export function generateApiKey(): string {
-  return KEY_PREFIX + randomBytes(32).toString('base64url');
+export function allows(record: Pick<ApiKeyRecord, 'permissions'>, permission: Permission): boolean {
+  return record.permissions.includes('admin') || record.permissions.includes(permission);
+}
+
+export function canSee(record: Pick<ApiKeyRecord, 'sessions'>, session: string): boolean {
+  return record.sessions === '*' || record.sessions.includes(session);
 }
 
 export class ApiKeys {
-  constructor(private readonly kv: Keyv<ApiKeyRecord>) {}
+  private readonly byHash = new Map<string, ApiKeyRecord>();
+  private readonly written = new Map<string, number>();
+  private readonly revokedListeners = new Set<(record: ApiKeyRecord) => void>();
+
+  constructor(
+    private readonly kv: Keyv<ApiKeyRecord>,
+    private readonly options: { prefix: 'wa_live_' | 'wa_test_'; now?: () => number } = { prefix: 'wa_live_' },
+  ) {}
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
+  async load(): Promise<void> {
+    for await (const [, value] of this.kv.iterator!(this.kv.namespace)) {
+      const record = upgraded(value as ApiKeyRecord & { role?: 'admin' });
+      this.byHash.set(record.hash, record);
+    }
+  }
 
   /**
-   * Makes sure an admin key exists. Returns the plaintext only when this call created it from a generated key,
-   * so that the caller can show it once; a configured key is stored (hashed) but never echoed.
+   * Makes sure an admin key exists. Returns the plaintext only when this call generated it, so that the caller can
+   * show it once; a configured key is stored (hashed) but never echoed, and replaces the key configured before it.
    */
   async ensureAdminKey(configured?: string): Promise<{ created: boolean; plaintext?: string }> {
     if (configured) {
       const hash = hashApiKey(configured);
-      // a new configured key replaces the one configured before: rotating WA_ADMIN_API_KEY revokes the old one
-      const replaced: string[] = [];
-      for await (const [, record] of this.kv.iterator!(this.kv.namespace)) {
-        const stored = record as ApiKeyRecord;
-        if (stored.source === 'configured' && stored.hash !== hash) replaced.push(stored.hash);
+      for (const record of this.list()) {
+        if (record.source === 'configured' && record.hash !== hash) await this.remove(record);
       }
-      for (const old of replaced) await this.kv.delete(old);
-      if (!(await this.kv.get(hash))) await this.put('admin', hash, 'configured');
+      if (!this.byHash.has(hash)) await this.save({ ...this.blank('admin', hash, configured.slice(0, 12), 'configured'), permissions: ['admin'], sessions: '*' });
       return { created: false };
     }
-    for await (const [, record] of this.kv.iterator!(this.kv.namespace)) {
-      if ((record as ApiKeyRecord).role === 'admin') return { created: false };
-    }
-    const plaintext = generateApiKey();
-    await this.put('admin', hashApiKey(plaintext), 'generated');
+    if (this.list().some((record) => record.permissions.includes('admin') && !this.inactive(record))) return { created: false };
+    const plaintext = this.newPlaintext();
+    await this.save({ ...this.blank('admin', hashApiKey(plaintext), plaintext.slice(0, 12), 'generated'), permissions: ['admin'], sessions: '*' });
     return { created: true, plaintext };
   }
 
-  async verify(presented: string | undefined): Promise<ApiKeyRecord | undefined> {
-    if (!presented) return undefined;
-    const hash = hashApiKey(presented);
-    const record = await this.kv.get(hash);
-    if (!record) return undefined;
-    return timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(hash, 'hex')) ? record : undefined;
+  async create(input: NewKey, createdBy?: KeyActor): Promise<{ record: ApiKeyRecord; plaintext: string }> {
+    if (input.permissions.includes('admin') && input.sessions !== '*') throw new ApiError(400, 'validation_failed', 'An admin key covers every session: give "sessions": "*"', { field: 'sessions' });
+    if (input.expiresAt && Date.parse(input.expiresAt) <= this.now()) throw new ApiError(400, 'validation_failed', '"expiresAt" must be in the future', { field: 'expiresAt' });
+    const plaintext = this.newPlaintext();
+    const record: ApiKeyRecord = {
+      ...this.blank(input.name, hashApiKey(plaintext), plaintext.slice(0, 12), 'api'),
+      permissions: [...new Set(input.permissions)].sort((a, b) => PERMISSIONS.indexOf(a) - PERMISSIONS.indexOf(b)),
+      sessions: input.sessions === '*' ? '*' : [...new Set(input.sessions)],
+      ...(input.expiresAt && { expiresAt: new Date(input.expiresAt).toISOString() }),
+      ...(createdBy && { createdBy }),
+    };
+    await this.save(record);
+    return { record, plaintext };
   }
 
-  private async put(name: string, hash: string, source: ApiKeyRecord['source']): Promise<void> {
-    const record: ApiKeyRecord = { id: hash.slice(0, 12), name, role: 'admin', hash, createdAt: new Date().toISOString(), source };
-    await this.kv.set(hash, record);
+  list(): ApiKeyRecord[] {
+    return [...this.byHash.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
+
+  get(id: string): ApiKeyRecord {
+    const record = this.list().find((r) => r.id === id);
+    if (!record) throw new ApiError(404, 'key_not_found', `No API key "${id}"`);
+    return record;
+  }
+
+  /** Revokes at once: the next request with the key is refused and its open streams are closed. */
+  async revoke(id: string): Promise<ApiKeyRecord> {
+    const record = this.get(id);
+    if (record.revokedAt) return record;
+    const otherAdmins = this.list().filter((r) => r.id !== id && r.permissions.includes('admin') && !this.inactive(r));
+    if (record.permissions.includes('admin') && !otherAdmins.length) throw new ApiError(409, 'last_admin_key', 'This is the last admin key: create another admin key before revoking it');
+    const revoked = { ...record, revokedAt: new Date(this.now()).toISOString() };
+    await this.save(revoked);
+    for (const listener of this.revokedListeners) listener(revoked);
+    return revoked;
+  }
+
+  onRevoked(listener: (record: ApiKeyRecord) => void): () => void {
+    this.revokedListeners.add(listener);
+    return () => this.revokedListeners.delete(listener);
+  }
+
+  /** The key's record if it may be used now; its use is counted (written back at most once a minute). */
+  verify(presented: string | undefined): Verdict {
+    if (!presented) return { refused: 'unknown' };
+    const record = this.byHash.get(hashApiKey(presented));
+    if (!record) return { refused: 'unknown' };
+    if (record.revokedAt) return { refused: 'revoked', record };
+    if (record.expiresAt && Date.parse(record.expiresAt) <= this.now()) return { refused: 'expired', record };
+    record.useCount++;
+    record.lastUsedAt = new Date(this.now()).toISOString();
+    if (this.now() - (this.written.get(record.hash) ?? 0) >= USE_WRITE_INTERVAL_MS) void this.save(record).catch(() => undefined);
+    return { record };
+  }
+
+  /** Writes back the use counts not yet written (at shutdown). */
+  async flush(): Promise<void> {
+    for (const record of this.byHash.values()) {
+      if (record.lastUsedAt && Date.parse(record.lastUsedAt) > (this.written.get(record.hash) ?? 0)) await this.save(record);
+    }
+  }
+
+  private inactive(record: ApiKeyRecord): boolean {
+    return !!record.revokedAt || (!!record.expiresAt && Date.parse(record.expiresAt) <= this.now());
+  }
+
+  private newPlaintext(): string {
+    return this.options.prefix + randomBytes(32).toString('base64url');
+  }
+
+  private blank(name: string, hash: string, prefix: string, source: ApiKeyRecord['source']): Omit<ApiKeyRecord, 'permissions' | 'sessions'> {
+    return { id: `key_${randomBytes(6).toString('hex')}`, name, prefix, hash, createdAt: new Date(this.now()).toISOString(), useCount: 0, source };
+  }
+
+  private async save(record: ApiKeyRecord): Promise<void> {
+    this.byHash.set(record.hash, record);
+    this.written.set(record.hash, this.now());
+    await this.kv.set(record.hash, record);
+  }
+
+  private async remove(record: ApiKeyRecord): Promise<void> {
+    this.byHash.delete(record.hash);
+    await this.kv.delete(record.hash);
+  }
+}
+
+/** Records from before scopes existed were admin keys over every session. */
+function upgraded(record: ApiKeyRecord & { role?: 'admin' }): ApiKeyRecord {
+  const { role, ...rest } = record;
+  return {
+    ...rest,
+    permissions: rest.permissions ?? (role === 'admin' ? ['admin'] : []),
+    sessions: rest.sessions ?? '*',
+    prefix: rest.prefix ?? 'wa_',
+    useCount: rest.useCount ?? 0,
+    source: rest.source ?? 'generated',
+  };
 }

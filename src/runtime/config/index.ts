@@ -50,6 +50,8 @@ export const runtimeConfigSchema = z.object({
   ffmpegPath: z.string().min(1).default('ffmpeg'),
   /** How long a send's Idempotency-Key is remembered. */
   idempotencyTtlHours: z.coerce.number().min(0.001).default(24),
+  /** How long audit log entries are kept. */
+  auditRetentionDays: z.coerce.number().min(1).max(3650).default(365),
   /** How long delivered events stay in the outbox (for replay and stream resume). */
   eventRetentionHours: z.coerce.number().min(0.001).default(72),
   webhookTimeoutMs: z.coerce.number().int().min(100).default(10_000),
@@ -110,6 +112,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     ffmpegPath: pick('WA_FFMPEG_PATH'),
     idempotencyTtlHours: pick('WA_IDEMPOTENCY_TTL_HOURS') as unknown as number | undefined,
     eventRetentionHours: pick('WA_EVENT_RETENTION_HOURS') as unknown as number | undefined,
+    auditRetentionDays: pick('WA_AUDIT_RETENTION_DAYS') as unknown as number | undefined,
     webhookTimeoutMs: pick('WA_WEBHOOK_TIMEOUT_MS') as unknown as number | undefined,
     webhookMaxAttempts: pick('WA_WEBHOOK_MAX_ATTEMPTS') as unknown as number | undefined,
     webhookMaxAgeHours: pick('WA_WEBHOOK_MAX_AGE_HOURS') as unknown as number | undefined,

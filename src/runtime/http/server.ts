@@ -1,6 +1,7 @@
 /**
  * http/: builds the fastify app: request ids, the error shape, API-key authentication on everything but
- * `/health`, the OpenAPI document at `/openapi.json` and its docs page at `/docs`. Feature routes register
+ * `/health` and what each key may do (`access.ts`), the audit of what changed, the OpenAPI document at
+ * `/openapi.json` (each operation with its `x-permission`) and its docs page at `/docs`. Feature routes register
  * themselves through `routes`, each a fastify plugin, so new API areas slot in without touching this file.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
@@ -10,6 +11,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
 import type { ApiKeys } from '../auth/api-keys';
+import type { AuditLog } from '../audit';
+import { authorize, recordAudit, requireDeclaredPermissions } from './access';
 import { ApiError } from '../errors';
 import type { ErrorBody } from './errors';
 import { dashboardRoutes, isDashboardPath } from '../dashboard';
@@ -18,6 +21,7 @@ export interface HttpDeps {
   logger: Logger;
   /** 'none' only for the standalone simulator, which listens on loopback. */
   apiKeys: ApiKeys | 'none';
+  audit?: AuditLog;
   version: string;
   routes: FastifyPluginAsync[];
   /** Serve the web dashboard under `/`. */
@@ -50,7 +54,10 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     if (status === 500) request.log.error({ err: error }, 'request failed');
     return reply.status(status).send(body(status === 500 ? 'internal_error' : (error.code ?? 'bad_request'), status === 500 ? 'Internal error' : error.message));
   });
+  requireDeclaredPermissions(app);
+  const audit = deps.audit;
   app.addHook('onResponse', async (request, reply) => {
+    if (audit) recordAudit(audit, request, reply.statusCode);
     request.log.info({ method: request.method, path: request.url.split('?')[0], route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
   });
   app.setNotFoundHandler((request, reply) => {
@@ -69,6 +76,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
       },
       security: deps.apiKeys === 'none' ? [] : [{ bearer: [] }, { apiKey: [] }],
     },
+    transform: ({ schema, url, route }) => ({ schema: { ...schema, ...(route.config?.permission && { 'x-permission': route.config.permission }) } as typeof schema, url }),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
@@ -77,11 +85,14 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     const path = request.url.split('?')[0];
     if (PUBLIC_PATHS.has(path) || path === '/docs' || path.startsWith('/docs/') || (deps.dashboard && isDashboardPath(path))) return;
     const key = presentedKey(request.headers.authorization, request.headers['x-api-key']);
-    const record = await apiKeys.verify(key);
-    if (!record) {
-      throw new ApiError(401, 'unauthorized', key ? 'The API key is not valid' : 'Missing API key: send "Authorization: Bearer <key>" or "X-Api-Key: <key>"');
+    const verdict = apiKeys.verify(key);
+    if ('refused' in verdict) {
+      const reason = verdict.refused;
+      void audit?.authenticationFailed({ ip: request.ip, userAgent: request.headers['user-agent']?.slice(0, 200), reason: key ? reason : 'missing', keyId: verdict.record?.id });
+      throw new ApiError(401, 'unauthorized', !key ? 'Missing API key: send "Authorization: Bearer <key>" or "X-Api-Key: <key>"' : reason === 'expired' ? 'The API key has expired' : reason === 'revoked' ? 'The API key has been revoked' : 'The API key is not valid');
     }
-    request.apiKey = record;
+    request.apiKey = verdict.record;
+    authorize(request, verdict.record);
   });
 
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
@@ -130,10 +141,4 @@ function presentedKey(authorization: string | undefined, xApiKey: string | strin
 
 function body(code: string, message: string, details?: unknown): ErrorBody {
   return { error: details === undefined ? { code, message } : { code, message, details } };
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    apiKey?: import('../auth/api-keys').ApiKeyRecord;
-  }
 }

@@ -11,7 +11,7 @@ let loaded: Promise<Baileys> | undefined;
 
 export function loadBaileys(): Promise<Baileys> {
   loaded ??= import('@whiskeysockets/baileys').then((b) => {
-    enforceSignatureChecks(b);
+    enforceSignatureChecks(b.Curve);
     return b;
   });
   return loaded;

@@ -6,7 +6,6 @@
  * signature then refuse a forgery.
  */
 import * as curve from 'libsignal/src/curve';
-import type { Baileys } from './baileys';
 
 /** Curve25519 public keys travel with libsignal's 0x05 type prefix or without it; libsignal wants it. */
 function prefixed(publicKey: Uint8Array): Buffer {
@@ -21,6 +20,7 @@ export function verifyCurveSignature(publicKey: Uint8Array, message: Uint8Array,
   }
 }
 
-export function enforceSignatureChecks(b: Baileys): void {
-  b.Curve.verify = verifyCurveSignature;
+/** Replaces the `verify` of Baileys' `Curve`, which its noise handler and pairing code call. */
+export function enforceSignatureChecks(curve: { verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean }): void {
+  curve.verify = verifyCurveSignature;
 }

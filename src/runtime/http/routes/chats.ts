@@ -11,6 +11,7 @@ import { keyAddresses, normalizeMessage } from '../../events/normalize';
 import type { Baileys } from '../../whatsapp/baileys';
 import { errorResponses, idParams } from './common';
 import { whatsapp } from '../../whatsapp/errors';
+import { routePermissions } from '../access';
 
 export interface ChatRouteOptions {
   /** Shared by every route, so a number checked once is cached for all of them. */
@@ -24,6 +25,7 @@ type ChatModification = import('@whiskeysockets/baileys', { with: { 'resolution-
 const chatParams = { type: 'object', required: ['id', 'chatId'], properties: { id: { type: 'string' }, chatId: { type: 'string', description: 'Phone number, JID, LID or group JID' } } } as const;
 
 export const chatRoutes: FastifyPluginAsync<ChatRouteOptions> = async (app, { b, sessions, recipients }) => {
+  routePermissions(app, 'send');
 
   /** The chat's JID: JIDs as given (no WhatsApp query, so stored chats can be read while offline); numbers resolved. */
   async function chatJid(sessionId: string, chatId: string): Promise<string> {
@@ -104,6 +106,7 @@ export const chatRoutes: FastifyPluginAsync<ChatRouteOptions> = async (app, { b,
   app.patch<{ Params: { id: string; chatId: string }; Body: { archived?: boolean; pinned?: boolean; muted?: boolean; mutedUntil?: string } }>(
     '/sessions/:id/chats/:chatId',
     {
+      config: { permission: 'manage' },
       schema: {
         tags: ['chats'],
         summary: 'Archive, pin or mute a chat (or undo it)',

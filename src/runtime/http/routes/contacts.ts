@@ -9,6 +9,7 @@ import type { RecipientResolver } from '../../messages/recipients';
 import type { Baileys } from '../../whatsapp/baileys';
 import { errorResponses, idParams } from './common';
 import { whatsapp, whatsappErrorCode } from '../../whatsapp/errors';
+import { routePermissions } from '../access';
 
 export interface ContactRouteOptions {
   /** Shared by every route, so a number checked once is cached for all of them. */
@@ -20,6 +21,7 @@ export interface ContactRouteOptions {
 const contactParams = { type: 'object', required: ['id', 'contact'], properties: { id: { type: 'string' }, contact: { type: 'string', description: 'Phone number, phone JID or LID' } } } as const;
 
 export const contactRoutes: FastifyPluginAsync<ContactRouteOptions> = async (app, { b, sessions, recipients }) => {
+  routePermissions(app, 'manage');
 
   async function contactJid(sessionId: string, contact: string) {
     const { session, sock } = sessions.connected(sessionId);
@@ -30,6 +32,7 @@ export const contactRoutes: FastifyPluginAsync<ContactRouteOptions> = async (app
   app.post<{ Params: { id: string }; Body: { numbers: string[] } }>(
     '/sessions/:id/contacts/check',
     {
+      config: { permission: 'read' },
       schema: {
         tags: ['contacts'],
         summary: 'Check which phone numbers are on WhatsApp',

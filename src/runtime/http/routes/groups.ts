@@ -9,6 +9,7 @@ import type { SessionManager } from '../../sessions/manager';
 import type { RecipientResolver } from '../../messages/recipients';
 import { errorResponses, idParams } from './common';
 import { whatsapp } from '../../whatsapp/errors';
+import { routePermissions } from '../access';
 
 type GroupMetadata = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).GroupMetadata;
 
@@ -28,6 +29,7 @@ const participantResults = {
 const inviteLinkSchema = { type: 'object', properties: { code: { type: 'string' }, link: { type: 'string' } } } as const;
 
 export const groupRoutes: FastifyPluginAsync<GroupRouteOptions> = async (app, { sessions, recipients }) => {
+  routePermissions(app, 'manage');
 
   function groupJid(groupId: string): string {
     const jid = groupId.includes('@') ? groupId : `${groupId}@g.us`;

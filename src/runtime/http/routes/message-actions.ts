@@ -17,6 +17,7 @@ import type { WASocket } from '../../whatsapp/baileys';
 import { sendResult } from './messages';
 import type { ActionRequest, MessageSender } from '../../messages/sender';
 import type { OutboundQueue } from '../../outbound/queue';
+import { routePermissions } from '../access';
 
 export interface MessageActionOptions {
   /** Shared by every route, so a number checked once is cached for all of them. */
@@ -40,6 +41,7 @@ function body(properties: Record<string, unknown>, required: string[]) {
 const MEDIA_FIELDS = ['imageMessage', 'videoMessage', 'audioMessage', 'documentMessage', 'stickerMessage', 'ptvMessage'] as const;
 
 export const messageActionRoutes: FastifyPluginAsync<MessageActionOptions> = async (app, { b, sessions, sender, outbound, idempotency, recipients }) => {
+  routePermissions(app, 'send');
 
   const stored = (session: Session, sock: WASocket, chatId: string, messageId: string) => sender.target(session, sock, chatId, messageId);
 

@@ -17,6 +17,7 @@ import type { OutboundQueue, Lane } from '../../outbound/queue';
 import type { Baileys } from '../../whatsapp/baileys';
 import { DEFAULT_APPROVE_WORDS, DEFAULT_DISAPPROVE_WORDS, type WaitRegistry } from '../../waits';
 import { errorResponses, idempotent, idParams } from './common';
+import { routePermissions } from '../access';
 
 export const sendResult = {
   type: 'object',
@@ -85,6 +86,7 @@ function jsonSend(summary: string, properties: Record<string, unknown>, required
 }
 
 export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app, { b, sessions, sender, outbound, mediaLimits, waits, idempotency }) => {
+  routePermissions(app, 'send');
   /**
    * The one send path: now (through the interactive lane) or queued, once per Idempotency-Key. A Send and Wait
    * registers its wait after the content is built and before the message goes, so even an instant answer finds it.

@@ -12,6 +12,7 @@ import type { OutboundQueue, Lane } from '../../outbound/queue';
 import { pacingOf, type PacingSettings } from '../../outbound/pacing';
 import { RECIPIENT_STATUSES, type CampaignInput, type CampaignKind, type CampaignManager, type RecipientStatus } from '../../outbound/campaigns';
 import { errorResponses, idempotent, idParams } from './common';
+import { routePermissions } from '../access';
 
 export interface OutboundRouteOptions {
   sessions: SessionManager;
@@ -51,6 +52,7 @@ type CampaignBody = {
 };
 
 export const outboundRoutes: FastifyPluginAsync<OutboundRouteOptions> = async (app, { sessions, outbound, campaigns, idempotency, mediaLimits }) => {
+  routePermissions(app, 'send');
   const tags = ['outbound'];
 
   app.get<{ Params: { id: string } }>(
@@ -122,7 +124,7 @@ export const outboundRoutes: FastifyPluginAsync<OutboundRouteOptions> = async (a
 
   app.patch<{ Params: { id: string }; Body: Partial<PacingSettings> }>(
     '/sessions/:id/outbound/settings',
-    { schema: { tags, summary: 'Change pacing settings (only the given fields)', params: idParams, body: pacingSchema, response: errorResponses } },
+    { config: { permission: 'manage', audit: 'outbound.settings_changed' }, schema: { tags, summary: 'Change pacing settings (only the given fields)', params: idParams, body: pacingSchema, response: errorResponses } },
     async (request) => {
       const session = sessions.get(request.params.id);
       const next = { ...pacingOf(session.settings.outbound), ...request.body };
@@ -136,6 +138,7 @@ export const outboundRoutes: FastifyPluginAsync<OutboundRouteOptions> = async (a
   app.post<{ Params: { id: string }; Body: CampaignBody }>(
     '/sessions/:id/campaigns',
     {
+      config: { audit: 'campaign.created' },
       schema: {
         tags: ['campaigns'],
         summary: 'Create a campaign: one template, many recipients, sent through the bulk lane',
@@ -243,7 +246,7 @@ export const outboundRoutes: FastifyPluginAsync<OutboundRouteOptions> = async (a
   for (const action of ['pause', 'resume', 'cancel'] as const) {
     app.post<{ Params: { id: string; campaignId: string } }>(
       `/sessions/:id/campaigns/:campaignId/${action}`,
-      { schema: { tags: ['campaigns'], summary: `${action[0].toUpperCase()}${action.slice(1)} a campaign`, params: campaignParams, response: errorResponses } },
+      { config: { audit: { pause: 'campaign.paused', resume: 'campaign.resumed', cancel: 'campaign.cancelled' }[action] }, schema: { tags: ['campaigns'], summary: `${action[0].toUpperCase()}${action.slice(1)} a campaign`, params: campaignParams, response: errorResponses } },
       async (request) => campaigns[action](request.params.id, request.params.campaignId),
     );
   }

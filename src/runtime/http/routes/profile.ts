@@ -10,6 +10,7 @@ import { IMAGE_TYPES, checked, type MediaLimits } from '../../messages/media-inp
 import type { Baileys } from '../../whatsapp/baileys';
 import { errorResponses, idParams } from './common';
 import { whatsapp } from '../../whatsapp/errors';
+import { routePermissions } from '../access';
 
 export interface ProfileRouteOptions {
   b: Baileys;
@@ -18,6 +19,7 @@ export interface ProfileRouteOptions {
 }
 
 export const profileRoutes: FastifyPluginAsync<ProfileRouteOptions> = async (app, { b, sessions, mediaLimits }) => {
+  routePermissions(app, 'manage');
   app.get<{ Params: { id: string } }>(
     '/sessions/:id/profile',
     { schema: { tags: ['profile'], summary: 'The account\'s name, number, about text and picture URL', params: idParams, response: { ...errorResponses } } },
@@ -33,6 +35,7 @@ export const profileRoutes: FastifyPluginAsync<ProfileRouteOptions> = async (app
   app.patch<{ Params: { id: string }; Body: { name?: string; about?: string } }>(
     '/sessions/:id/profile',
     {
+      config: { audit: 'profile.changed' },
       schema: {
         tags: ['profile'],
         summary: 'Change the push name or the about text',
@@ -53,6 +56,7 @@ export const profileRoutes: FastifyPluginAsync<ProfileRouteOptions> = async (app
   app.put<{ Params: { id: string } }>(
     '/sessions/:id/profile/picture',
     {
+      config: { audit: 'profile.picture_changed' },
       schema: {
         tags: ['profile'],
         summary: 'Set the profile picture (JPEG, PNG or WebP; cropped to a square)',
@@ -71,7 +75,7 @@ export const profileRoutes: FastifyPluginAsync<ProfileRouteOptions> = async (app
 
   app.delete<{ Params: { id: string } }>(
     '/sessions/:id/profile/picture',
-    { schema: { tags: ['profile'], summary: 'Remove the profile picture', params: idParams, response: { 200: { type: 'object', properties: { updated: { type: 'boolean' } } }, ...errorResponses } } },
+    { config: { audit: 'profile.picture_removed' }, schema: { tags: ['profile'], summary: 'Remove the profile picture', params: idParams, response: { 200: { type: 'object', properties: { updated: { type: 'boolean' } } }, ...errorResponses } } },
     async (request) => {
       const { session, sock } = sessions.connected(request.params.id);
       await whatsapp('remove the profile picture', () => sock.removeProfilePicture(session.me!.id));
@@ -82,6 +86,7 @@ export const profileRoutes: FastifyPluginAsync<ProfileRouteOptions> = async (app
   app.post<{ Params: { id: string; callId: string }; Body: { from: string } }>(
     '/sessions/:id/calls/:callId/reject',
     {
+      config: { permission: 'send' },
       schema: {
         tags: ['calls'],
         summary: 'Reject an incoming call',

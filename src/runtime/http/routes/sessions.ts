@@ -9,6 +9,7 @@ import { errorBodySchema } from '../errors';
 import type { SessionManager } from '../../sessions/manager';
 import { normalisePhoneNumber } from '../../messages/recipients';
 import { PairingRejectedError } from '../../whatsapp/pairing';
+import { assertSessionVisible, routePermissions, visibleSessions } from '../access';
 
 const sessionView = {
   type: 'object',
@@ -29,13 +30,15 @@ const idParams = { type: 'object', properties: { id: { type: 'string' } }, requi
 const errors = { 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema };
 
 export const sessionRoutes: FastifyPluginAsync<{ sessions: SessionManager }> = async (app, { sessions }) => {
-  app.get('/sessions', { schema: { tags: ['sessions'], summary: 'List sessions', response: { 200: { type: 'object', properties: { sessions: { type: 'array', items: sessionView } } } } } }, async () => ({
-    sessions: sessions.list().map((s) => s.view()),
+  routePermissions(app, 'manage');
+  app.get('/sessions', { schema: { tags: ['sessions'], summary: 'List the sessions this key may see', response: { 200: { type: 'object', properties: { sessions: { type: 'array', items: sessionView } } } } } }, async (request) => ({
+    sessions: visibleSessions(request.apiKey, sessions.list()).map((s) => s.view()),
   }));
 
   app.post<{ Body: { id: string; start?: boolean } }>(
     '/sessions',
     {
+      config: { audit: 'session.created' },
       schema: {
         tags: ['sessions'],
         summary: 'Create a session (idempotent) and start it',
@@ -44,6 +47,8 @@ export const sessionRoutes: FastifyPluginAsync<{ sessions: SessionManager }> = a
       },
     },
     async (request, reply) => {
+      assertSessionVisible(request.apiKey, request.body.id);
+      request.audited = { target: { type: 'session', id: request.body.id } };
       const { session, created } = await sessions.create(request.body.id);
       if (request.body.start !== false && !session.isRunning && !session.isTerminal()) await session.start();
       return reply.status(created ? 201 : 200).send(session.view());
@@ -55,6 +60,7 @@ export const sessionRoutes: FastifyPluginAsync<{ sessions: SessionManager }> = a
   app.patch<{ Params: { id: string }; Body: { settings: { rejectCalls?: boolean; rejectCallsMessage?: string } } }>(
     '/sessions/:id',
     {
+      config: { audit: 'session.settings_changed' },
       schema: {
         tags: ['sessions'],
         summary: "Change a session's settings (automatic call rejection)",
@@ -82,13 +88,14 @@ export const sessionRoutes: FastifyPluginAsync<{ sessions: SessionManager }> = a
     },
   );
 
-  app.delete<{ Params: { id: string } }>('/sessions/:id', { schema: { tags: ['sessions'], summary: 'Stop a session and delete its stored data', params: idParams, response: { 204: { type: 'null' }, ...errors } } }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/sessions/:id', { config: { audit: 'session.deleted' }, schema: { tags: ['sessions'], summary: 'Stop a session and delete its stored data', params: idParams, response: { 204: { type: 'null' }, ...errors } } }, async (request, reply) => {
     await sessions.delete(request.params.id);
     return reply.status(204).send();
   });
 
+  const audited = { start: 'session.started', stop: 'session.stopped', restart: 'session.restarted', logout: 'session.logged_out' } as const;
   for (const action of ['start', 'stop', 'restart', 'logout'] as const) {
-    app.post<{ Params: { id: string } }>(`/sessions/:id/${action}`, { schema: { tags: ['sessions'], summary: `${action[0].toUpperCase()}${action.slice(1)} a session`, params: idParams, response: { 200: sessionView, ...errors } } }, async (request) => {
+    app.post<{ Params: { id: string } }>(`/sessions/:id/${action}`, { config: { audit: audited[action] }, schema: { tags: ['sessions'], summary: `${action[0].toUpperCase()}${action.slice(1)} a session`, params: idParams, response: { 200: sessionView, ...errors } } }, async (request) => {
       const session = sessions.get(request.params.id);
       await session[action]();
       return session.view();
@@ -98,6 +105,8 @@ export const sessionRoutes: FastifyPluginAsync<{ sessions: SessionManager }> = a
   app.get<{ Params: { id: string }; Querystring: { format: 'png' | 'svg' | 'raw' | 'json'; wait: number } }>(
     '/sessions/:id/qr',
     {
+      // the QR links a phone to this runtime: a lifecycle step, not a read
+      config: { permission: 'manage' },
       schema: {
         tags: ['sessions'],
         summary: 'The current QR code to link the number (waits for the first one)',
@@ -128,6 +137,7 @@ export const sessionRoutes: FastifyPluginAsync<{ sessions: SessionManager }> = a
   app.post<{ Params: { id: string }; Body: { phoneNumber: string } }>(
     '/sessions/:id/pairing-code',
     {
+      config: { audit: 'session.pairing_code_requested' },
       schema: {
         tags: ['sessions'],
         summary: 'Link the number by typing a code on the phone instead of scanning a QR code',

@@ -2,7 +2,8 @@
  * http/routes/stream: the event stream for clients that cannot receive webhooks: Server-Sent Events at
  * `GET /api/v1/events`, the same event schema and filters as webhooks, resumable with `Last-Event-ID` from the
  * outbox (no gap while the resumed events are retained): only what follows the given id is read, a slow reader
- * is paced by its socket and disconnected when it falls too far behind, and each API key may hold a few streams.
+ * is paced by its socket and disconnected when it falls too far behind, and each API key may hold a few streams,
+ * sees only its sessions' events, and loses its streams the moment it is revoked.
  */
 import { once } from 'node:events';
 import type { FastifyPluginAsync } from 'fastify';
@@ -11,6 +12,8 @@ import type { Delivery } from '../../delivery';
 import { matches } from '../../delivery/subscriptions';
 import type { EventBus } from '../../events/bus';
 import type { RuntimeEvent } from '../../events/schema';
+import type { ApiKeys } from '../../auth/api-keys';
+import { routePermissions } from '../access';
 
 const HEARTBEAT_MS = 15_000;
 /** Open streams per API key; more answer 429 (each stream holds a connection and a subscription). */
@@ -18,7 +21,8 @@ export const MAX_STREAMS_PER_KEY = 10;
 /** A reader this far behind is disconnected; it resumes with Last-Event-ID (memory stays bounded). */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
-export const streamRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBus }> = async (app, { delivery, bus }) => {
+export const streamRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBus; keys?: ApiKeys }> = async (app, { delivery, bus, keys }) => {
+  routePermissions(app, 'read');
   const open = new Map<string, number>();
   app.get<{ Querystring: { events?: string; sessions?: string; lastEventId?: string } }>(
     '/events',
@@ -43,6 +47,7 @@ export const streamRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBu
       };
       const lastEventId = (request.headers['last-event-id'] as string | undefined) ?? request.query.lastEventId;
       const holder = request.apiKey?.id ?? 'anonymous';
+      const scope = request.apiKey?.sessions ?? '*';
       if ((open.get(holder) ?? 0) >= MAX_STREAMS_PER_KEY) throw new ApiError(429, 'too_many_streams', `At most ${MAX_STREAMS_PER_KEY} event streams may be open per API key; close one first`);
       open.set(holder, (open.get(holder) ?? 0) + 1);
       reply.hijack();
@@ -55,7 +60,7 @@ export const streamRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBu
       let replaying = true;
       /** Writes the event; answers false when the socket's buffer is full (the caller waits for it to drain). */
       const send = (event: RuntimeEvent): boolean => {
-        if (event.type === 'webhook.test' || !matches(filter, event)) return true;
+        if (event.type === 'webhook.test' || (scope !== '*' && !scope.includes(event.session)) || !matches(filter, event)) return true;
         if (res.writableLength > MAX_BUFFERED_BYTES) {
           res.end(': this reader fell too far behind; reconnect with Last-Event-ID to resume\n\n');
           return true;
@@ -64,10 +69,14 @@ export const streamRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBu
       };
       const unsubscribe = bus.subscribe((event) => (replaying ? live.push(event) : send(event)));
       const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
+      const stopOnRevoke = keys?.onRevoked((revoked) => {
+        if (revoked.id === holder) res.end(': this API key was revoked\n\n');
+      });
       let closed = false;
       request.raw.on('close', () => {
         closed = true;
         unsubscribe();
+        stopOnRevoke?.();
         clearInterval(heartbeat);
         open.set(holder, (open.get(holder) ?? 1) - 1);
       });

@@ -6,9 +6,11 @@ import { ApiError } from '../../errors';
 import { errorBodySchema } from '../errors';
 import type { SessionManager } from '../../sessions/manager';
 import type { WaitRegistry } from '../../waits';
+import { routePermissions } from '../access';
 
 
 export const waitRoutes: FastifyPluginAsync<{ waits: WaitRegistry; sessions: SessionManager }> = async (app, { waits, sessions }) => {
+  routePermissions(app, 'send');
   const tags = ['messages'];
   app.get<{ Params: { id: string } }>('/sessions/:id/waits', { schema: { tags, summary: 'Open waits for a WhatsApp reply', response: { 404: errorBodySchema } } }, async (request) => {
     sessions.get(request.params.id);

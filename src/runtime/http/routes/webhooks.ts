@@ -2,7 +2,7 @@
  * http/routes/webhooks: webhook subscriptions (idempotent create), their deliveries with every attempt, dead
  * letters and replays, and test events.
  */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ApiError } from '../../errors';
 import { errorBodySchema } from '../errors';
 import type { Delivery } from '../../delivery';
@@ -10,6 +10,7 @@ import type { OutboxRecord } from '../../delivery/outbox';
 import { matches, type Subscription } from '../../delivery/subscriptions';
 import type { EventBus } from '../../events/bus';
 import { EVENT_TYPES } from '../../events/schema';
+import { assertSessionVisible, routePermissions } from '../access';
 
 const eventPattern = { type: 'string', pattern: `^(\\*|(${EVENT_TYPES.map((t) => t.replace('.', '\\.')).join('|')})|[a-z]+\\.\\*)$` };
 const subscriptionBody = {
@@ -30,7 +31,24 @@ const errors = { 400: errorBodySchema, 404: errorBodySchema };
 const tags = ['webhooks'];
 
 export const webhookRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBus }> = async (app, { delivery }) => {
+  routePermissions(app, 'manage', 'manage');
   const { subscriptions, dispatcher, outbox } = delivery;
+  // a key over some sessions sees and makes only webhooks limited to those sessions (an empty filter means all)
+  const visible = (request: FastifyRequest, s: Subscription): boolean => {
+    const scope = request.apiKey?.sessions ?? '*';
+    return scope === '*' || (s.sessions.length > 0 && s.sessions.every((session) => scope.includes(session)));
+  };
+  const own = (request: FastifyRequest<{ Params: { id: string } }>): Subscription => {
+    const subscription = subscriptions.get(request.params.id);
+    if (!visible(request, subscription)) throw new ApiError(404, 'webhook_not_found', `Webhook subscription "${request.params.id}" does not exist`);
+    return subscription;
+  };
+  const scopedSessions = (request: FastifyRequest, sessions: string[] | undefined): string[] | undefined => {
+    const scope = request.apiKey?.sessions ?? '*';
+    if (scope === '*') return sessions;
+    for (const session of sessions ?? []) assertSessionVisible(request.apiKey, session);
+    return sessions?.length ? sessions : scope;
+  };
   const view = (s: Subscription, withSecret = false) => {
     const { secret, url, ...rest } = s;
     return { ...rest, url: masked(url), ...(withSecret && { secret }), backlog: dispatcher.backlog(s.id) };
@@ -38,28 +56,34 @@ export const webhookRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventB
 
   app.post<{ Body: { url: string } & Partial<Subscription> }>(
     '/webhooks',
-    { schema: { tags, summary: 'Subscribe a URL to events (the same URL and filter returns the existing subscription)', body: { ...subscriptionBody, required: ['url'] }, response: errors } },
+    { config: { audit: 'webhook.created' }, schema: { tags, summary: 'Subscribe a URL to events (the same URL and filter returns the existing subscription)', body: { ...subscriptionBody, required: ['url'] }, response: errors } },
     async (request, reply) => {
-      const { subscription, created } = await subscriptions.create(request.body);
+      const sessions = scopedSessions(request, request.body.sessions);
+      const { subscription, created } = await subscriptions.create({ ...request.body, ...(sessions && { sessions }) });
+      request.audited = { target: { type: 'webhook', id: subscription.id }, details: { created } };
       return reply.status(created ? 201 : 200).send({ ...view(subscription, created), created });
     },
   );
 
-  app.get('/webhooks', { schema: { tags, summary: 'List webhook subscriptions' } }, async () => ({ webhooks: subscriptions.list().map((s) => view(s)) }));
+  app.get('/webhooks', { schema: { tags, summary: 'List webhook subscriptions' } }, async (request) => ({ webhooks: subscriptions.list().filter((s) => visible(request, s)).map((s) => view(s)) }));
 
-  app.get<{ Params: { id: string } }>('/webhooks/:id', { schema: { tags, summary: 'Get a webhook subscription', params: idParams, response: errors } }, async (request) => view(subscriptions.get(request.params.id)));
+  app.get<{ Params: { id: string } }>('/webhooks/:id', { schema: { tags, summary: 'Get a webhook subscription', params: idParams, response: errors } }, async (request) => view(own(request)));
 
   app.patch<{ Params: { id: string }; Body: Partial<Subscription> }>(
     '/webhooks/:id',
-    { schema: { tags, summary: 'Change a webhook subscription', params: idParams, body: { ...subscriptionBody, minProperties: 1 }, response: errors } },
+    { config: { audit: 'webhook.changed' }, schema: { tags, summary: 'Change a webhook subscription', params: idParams, body: { ...subscriptionBody, minProperties: 1 }, response: errors } },
     async (request) => {
-      const updated = await subscriptions.update(request.params.id, request.body);
+      own(request);
+      const sessions = request.body.sessions && scopedSessions(request, request.body.sessions);
+      request.audited = { details: { fields: Object.keys(request.body).sort(), secretRotated: request.body.secret !== undefined } };
+      const updated = await subscriptions.update(request.params.id, { ...request.body, ...(sessions && { sessions }) });
       if (updated.enabled) dispatcher.resume(updated.id);
       return view(updated, request.body.secret !== undefined);
     },
   );
 
-  app.delete<{ Params: { id: string } }>('/webhooks/:id', { schema: { tags, summary: 'Delete a webhook subscription', params: idParams, response: errors } }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/webhooks/:id', { config: { audit: 'webhook.deleted' }, schema: { tags, summary: 'Delete a webhook subscription', params: idParams, response: errors } }, async (request, reply) => {
+    own(request);
     await subscriptions.delete(request.params.id);
     dispatcher.forget(request.params.id);
     return reply.status(204).send();
@@ -77,21 +101,21 @@ export const webhookRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventB
       },
     },
     async (request) => {
-      subscriptions.get(request.params.id);
+      own(request);
       return { deliveries: (await deliveriesOf(request.params.id, request.query.status)).slice(0, request.query.limit) };
     },
   );
 
   app.get<{ Params: { id: string } }>('/webhooks/:id/dead-letters', { schema: { tags, summary: 'Events given up after the retry budget', params: idParams, response: errors } }, async (request) => {
-    subscriptions.get(request.params.id);
+    own(request);
     return { deadLetters: await deliveriesOf(request.params.id, 'dead') };
   });
 
   app.post<{ Params: { id: string; eventId: string } }>(
     '/webhooks/:id/dead-letters/:eventId/replay',
-    { schema: { tags, summary: 'Deliver one dead letter again', params: { type: 'object', required: ['id', 'eventId'], properties: { id: { type: 'string' }, eventId: { type: 'string' } } }, response: errors } },
+    { config: { audit: 'webhook.replayed' }, schema: { tags, summary: 'Deliver one dead letter again', params: { type: 'object', required: ['id', 'eventId'], properties: { id: { type: 'string' }, eventId: { type: 'string' } } }, response: errors } },
     async (request, reply) => {
-      subscriptions.get(request.params.id);
+      own(request);
       const seq = outbox.seqOf(request.params.eventId);
       const record = seq === undefined ? undefined : await outbox.get(seq);
       if (!record || record.targets[request.params.id]?.status !== 'dead') throw new ApiError(404, 'dead_letter_not_found', `Event "${request.params.eventId}" is not a dead letter of this subscription`);
@@ -100,8 +124,8 @@ export const webhookRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventB
     },
   );
 
-  app.post<{ Params: { id: string } }>('/webhooks/:id/dead-letters/replay', { schema: { tags, summary: 'Deliver every dead letter again', params: idParams, response: errors } }, async (request, reply) => {
-    subscriptions.get(request.params.id);
+  app.post<{ Params: { id: string } }>('/webhooks/:id/dead-letters/replay', { config: { audit: 'webhook.replayed' }, schema: { tags, summary: 'Deliver every dead letter again', params: idParams, response: errors } }, async (request, reply) => {
+    own(request);
     const records = (await outbox.all()).filter((r) => r.targets[request.params.id]?.status === 'dead');
     for (const record of records) await delivery.redeliver(record, request.params.id);
     return reply.status(202).send({ replayed: records.length });
@@ -110,6 +134,7 @@ export const webhookRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventB
   app.post<{ Params: { id: string }; Body: { since: string } }>(
     '/webhooks/:id/replay',
     {
+      config: { audit: 'webhook.replayed' },
       schema: {
         tags,
         summary: 'Deliver again every retained event since a time that matches the subscription',
@@ -119,7 +144,7 @@ export const webhookRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventB
       },
     },
     async (request, reply) => {
-      const subscription = subscriptions.get(request.params.id);
+      const subscription = own(request);
       const since = Date.parse(request.body.since);
       const records = (await outbox.all()).filter((r) => Date.parse(r.event.timestamp) >= since && r.event.type !== 'webhook.test' && matches(subscription, r.event));
       for (const record of records) await delivery.redeliver(record, subscription.id);
@@ -128,7 +153,7 @@ export const webhookRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventB
   );
 
   app.post<{ Params: { id: string } }>('/webhooks/:id/test', { schema: { tags, summary: 'Send a webhook.test event to this subscription only', params: idParams, response: errors } }, async (request, reply) => {
-    const subscription = subscriptions.get(request.params.id);
+    const subscription = own(request);
     const event = { id: `evt_test_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`, type: 'webhook.test' as const, session: '_runtime', timestamp: new Date().toISOString(), data: { message: 'This is a test event from the WhatsApp runtime.' } };
     await delivery.accept(event, subscription);
     return reply.status(202).send({ eventId: event.id });
