@@ -18,6 +18,10 @@ import { meRoutes } from './http/routes/me';
 import { keyRoutes } from './http/routes/keys';
 import { routePermissions } from './http/access';
 import { AuditLog, type AuditEntry } from './audit';
+import { SequenceLog } from './store/sequence-log';
+import { UsageMeter, type UsageRow } from './usage';
+import { RequestLog, type RequestEntry } from './usage/requests';
+import { usageRoutes } from './http/routes/usage';
 import { messageRoutes } from './http/routes/messages';
 import { messageActionRoutes } from './http/routes/message-actions';
 import { contactRoutes } from './http/routes/contacts';
@@ -88,8 +92,12 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
   const store = createStore(config, { warn: (message) => logger.warn(message) });
   const apiKeys = new ApiKeys(store.namespace<ApiKeyRecord>('api-keys'), { prefix: config.sandbox || config.sandboxUrl ? 'wa_test_' : 'wa_live_' });
   const bus = new EventBus();
-  const audit = new AuditLog(store.namespace<AuditEntry>('audit', { plainJson: true }), store.namespace<number>('audit-meta', { plainJson: true }), config.auditRetentionDays * 86_400_000);
-  let stopAuditWatch: (() => void) | undefined;
+  const auditEntries = new SequenceLog(store.namespace<AuditEntry>('audit', { plainJson: true }), store.namespace<number>('audit-meta', { plainJson: true }), config.auditRetentionDays * 86_400_000);
+  const audit = new AuditLog(auditEntries);
+  const usage = new UsageMeter(store.namespace<UsageRow>('usage', { plainJson: true }), config.usageRetentionDays * 86_400_000);
+  const requestEntries = new SequenceLog(store.namespace<RequestEntry>('requests', { plainJson: true }), store.namespace<number>('requests-meta', { plainJson: true }), config.requestLogRetentionDays * 86_400_000);
+  const requestLog = new RequestLog(requestEntries);
+  const stopWatching: (() => void)[] = [];
   // webhooks and n8n's resume URLs: public addresses, loopback while the API listens on loopback, private if allowed
   const webhookTargets = { allowPrivateNetworks: config.webhookAllowPrivateNetworks, allowLoopback: isLoopbackHost(config.host) };
   const delivery = new Delivery(store, bus, logger, {
@@ -172,8 +180,9 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       const b = await loadBaileys();
       releaseConsole = guardConsole(logger);
       await apiKeys.load();
-      await audit.load();
-      stopAuditWatch = audit.watch(bus);
+      await auditEntries.load();
+      await requestEntries.load();
+      stopWatching.push(audit.watch(bus), usage.watch(bus), delivery.metrics.onAttempt((session, delivered) => usage.webhook(session, delivered)));
       const admin = await apiKeys.ensureAdminKey(config.adminApiKey);
       await delivery.start();
       await waits.start();
@@ -198,9 +207,15 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
           const messageId = b.generateMessageIDV2(manager.find(session)?.me?.id);
           await outbound?.sendNow(session, to, () => sender.send(session, { kind: 'text', body: { to, text, linkPreview: false } }, messageId));
         },
+        // everything of a deleted session goes, but the audit log (which holds no content) and the request log
         onDeleted: async (session) => {
           await campaigns?.dropSession(session);
           await outbound?.dropSession(session);
+          await delivery.dropSession(session);
+          await waits.dropSession(session);
+          await idempotency.dropSession(session);
+          await usage.dropSession(session);
+          await apiKeys.dropSession(session);
         },
       });
       sessions = manager;
@@ -237,6 +252,8 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         logger,
         apiKeys,
         audit,
+        usage,
+        requests: requestLog,
         version,
         dashboard: true,
         routes: [
@@ -244,6 +261,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
             await instance.register(multipart, { limits: { fileSize: config.mediaMaxBytes, files: 1 } });
             await instance.register(meRoutes, { version, sandbox: target.kind === 'sandbox' });
             await instance.register(keyRoutes, { keys: apiKeys, audit });
+            await instance.register(usageRoutes, { usage, requests: requestLog });
             await instance.register(sessionRoutes, { sessions: manager });
             await instance.register(messageRoutes, { b, sessions: manager, sender, outbound: queue, mediaLimits, waits, idempotency });
             await instance.register(outboundRoutes, { sessions: manager, outbound: queue, campaigns: campaignManager, idempotency, mediaLimits });
@@ -278,7 +296,9 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
     async stop() {
       await app?.close();
       app = undefined;
-      stopAuditWatch?.();
+      for (const stop of stopWatching.splice(0)) stop();
+      await usage.stop();
+      await requestLog.stop();
       await apiKeys.flush().catch((error: unknown) => logger.warn({ err: error }, 'could not write back API key use'));
       waits.stop();
       campaigns?.stop();

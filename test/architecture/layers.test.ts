@@ -26,6 +26,7 @@ export const LAYERS = [
   'outbound',
   'delivery',
   'waits',
+  'usage',
   'dashboard',
   'http',
   'package-info',

@@ -34,15 +34,22 @@ describe('embedded SQLite store through Keyv', () => {
     await reopened.close();
   });
 
-  test('API keys: generated once, stored only as a hash, verified', async () => {
+  test('API keys: generated once, stored only as a hash, verified; records from before scopes are admin keys', async () => {
     const store = createStore({ dataDir: dir });
     const keys = new ApiKeys(store.namespace('api-keys'));
+    await keys.load();
     const first = await keys.ensureAdminKey();
     expect(first.created).toBe(true);
-    expect(first.plaintext).toMatch(/^wa_/);
+    expect(first.plaintext).toMatch(/^wa_live_/);
     expect((await keys.ensureAdminKey()).plaintext).toBeUndefined();
-    expect(await keys.verify(first.plaintext)).toMatchObject({ role: 'admin', hash: hashApiKey(first.plaintext!) });
-    expect(await keys.verify('wa_wrong')).toBeUndefined();
+    expect(keys.verify(first.plaintext)).toMatchObject({ record: { permissions: ['admin'], sessions: '*', hash: hashApiKey(first.plaintext!) } });
+    expect(keys.verify('wa_wrong')).toEqual({ refused: 'unknown' });
+    const legacy = 'wa_legacy-key-from-an-older-release-0123456789';
+    await store.namespace('api-keys').set(hashApiKey(legacy), { id: 'abc', name: 'admin', role: 'admin', hash: hashApiKey(legacy), createdAt: '2026-01-01T00:00:00.000Z' });
+    const reloaded = new ApiKeys(store.namespace('api-keys'));
+    await reloaded.load();
+    expect(reloaded.verify(legacy)).toMatchObject({ record: { id: 'abc', permissions: ['admin'], sessions: '*', useCount: 1 } });
+    expect(reloaded.verify(first.plaintext)).toMatchObject({ record: { source: 'generated' } });
     const stored: string[] = [];
     const kv = store.namespace('api-keys');
     for await (const [key, value] of kv.iterator!(kv.namespace)) stored.push(`${key} ${JSON.stringify(value)}`);

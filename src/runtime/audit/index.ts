@@ -4,7 +4,7 @@
  * never hold secrets or message content. Failed authentications are logged at most once a minute per address, with
  * the count of the failures in between.
  */
-import type Keyv from 'keyv';
+import type { Page, SequenceLog } from '../store/sequence-log';
 import type { KeyActor } from '../auth/api-keys';
 import type { EventBus } from '../events/bus';
 
@@ -38,35 +38,22 @@ export interface AuditQuery {
   to?: string;
 }
 
-const SEQ_KEY = 'seq';
-/** A filtered query reads at most this many entries per page, so a rare filter cannot scan the whole log at once. */
-const SCAN_LIMIT = 5000;
 const AUTH_FAILURE_WINDOW_MS = 60_000;
 
 export class AuditLog {
-  private seq = 0;
   private readonly failures = new Map<string, { since: number; count: number }>();
   private writing: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly kv: Keyv<AuditEntry>,
-    private readonly meta: Keyv<number>,
-    private readonly retentionMs: number,
+    private readonly log: SequenceLog<AuditEntry>,
     private readonly now: () => number = Date.now,
   ) {}
 
-  async load(): Promise<void> {
-    this.seq = (await this.meta.get(SEQ_KEY)) ?? 0;
-  }
-
   /** Appends in order; resolves once the entry is stored. */
   record(input: AuditInput): Promise<AuditEntry> {
-    const seq = ++this.seq;
+    const seq = this.log.next();
     const entry: AuditEntry = { seq, id: `au_${seq}`, at: new Date(this.now()).toISOString(), ...input };
-    const write = this.writing.then(async () => {
-      await this.kv.set(key(seq), entry, this.retentionMs);
-      await this.meta.set(SEQ_KEY, seq);
-    });
+    const write = this.writing.then(() => this.log.write([entry]));
     this.writing = write.catch(() => undefined);
     return write.then(() => entry);
   }
@@ -93,38 +80,26 @@ export class AuditLog {
     });
   }
 
-  async query(query: AuditQuery): Promise<{ entries: AuditEntry[]; nextCursor: number | null }> {
+  async query(query: AuditQuery): Promise<Page<AuditEntry>> {
     await this.writing;
-    const entries: AuditEntry[] = [];
-    let cursor = Math.min(query.before ?? this.seq + 1, this.seq + 1);
-    let scanned = 0;
-    while (cursor > 1 && entries.length < query.limit && scanned < SCAN_LIMIT) {
-      const from = Math.max(1, cursor - 100);
-      const keys = Array.from({ length: cursor - from }, (_, i) => key(cursor - 1 - i));
-      const page = await this.kv.getMany(keys);
-      scanned += keys.length;
-      for (const entry of page) {
-        cursor--;
-        if (entry && matchesQuery(entry, query)) {
-          entries.push(entry);
-          if (entries.length === query.limit) break;
-        }
-      }
-    }
-    return { entries, nextCursor: cursor > 1 ? cursor : null };
+    return this.log.before(query.before, query.limit, (entry) => matchesQuery(entry, query));
   }
 
   /** Session status changes that nobody asked for through the API: a link completed, WhatsApp logged the number out. */
   watch(bus: EventBus): () => void {
+    const linking = new Set<string>();
     const last = new Map<string, string>();
     return bus.subscribe((event) => {
       if (event.type !== 'session.status' || !event.session) return;
       const data = event.data as { status: string; me?: { phoneNumber?: string } };
       const previous = last.get(event.session);
       last.set(event.session, data.status);
-      if (data.status === 'connected' && (previous === 'qr' || previous === 'pairing_code')) {
+      // a link shows a QR or code, then WhatsApp restarts the connection once before it is connected
+      if (data.status === 'qr' || data.status === 'pairing_code') linking.add(event.session);
+      else if (data.status === 'connected' && linking.delete(event.session)) {
         void this.record({ actor: { type: 'system' }, action: 'session.linked', target: { type: 'session', id: event.session }, session: event.session, result: 'success', details: { phoneNumber: data.me?.phoneNumber ?? null } });
       } else if (data.status === 'logged_out' && previous !== 'logged_out') {
+        linking.delete(event.session);
         void this.record({ actor: { type: 'system' }, action: 'session.logged_out', target: { type: 'session', id: event.session }, session: event.session, result: 'success' });
       }
     });
@@ -139,8 +114,4 @@ function matchesQuery(entry: AuditEntry, query: AuditQuery): boolean {
   if (query.from && entry.at < query.from) return false;
   if (query.to && entry.at >= query.to) return false;
   return true;
-}
-
-function key(seq: number): string {
-  return String(seq).padStart(15, '0');
 }

@@ -137,6 +137,20 @@ export class ApiKeys {
     return revoked;
   }
 
+  /** Takes a deleted session out of every key's list; a key that was for it alone is revoked and deleted. */
+  async dropSession(session: string): Promise<void> {
+    for (const record of this.list()) {
+      if (record.sessions === '*' || !record.sessions.includes(session)) continue;
+      const sessions = record.sessions.filter((s) => s !== session);
+      if (sessions.length) {
+        await this.save({ ...record, sessions });
+        continue;
+      }
+      await this.remove(record);
+      for (const listener of this.revokedListeners) listener(record);
+    }
+  }
+
   onRevoked(listener: (record: ApiKeyRecord) => void): () => void {
     this.revokedListeners.add(listener);
     return () => this.revokedListeners.delete(listener);

@@ -50,6 +50,10 @@ export const runtimeConfigSchema = z.object({
   ffmpegPath: z.string().min(1).default('ffmpeg'),
   /** How long a send's Idempotency-Key is remembered. */
   idempotencyTtlHours: z.coerce.number().min(0.001).default(24),
+  /** How long the request log is kept. */
+  requestLogRetentionDays: z.coerce.number().min(0.01).max(3650).default(14),
+  /** How long daily usage counts are kept. */
+  usageRetentionDays: z.coerce.number().min(1).max(3650).default(400),
   /** How long audit log entries are kept. */
   auditRetentionDays: z.coerce.number().min(1).max(3650).default(365),
   /** How long delivered events stay in the outbox (for replay and stream resume). */
@@ -113,6 +117,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     idempotencyTtlHours: pick('WA_IDEMPOTENCY_TTL_HOURS') as unknown as number | undefined,
     eventRetentionHours: pick('WA_EVENT_RETENTION_HOURS') as unknown as number | undefined,
     auditRetentionDays: pick('WA_AUDIT_RETENTION_DAYS') as unknown as number | undefined,
+    requestLogRetentionDays: pick('WA_REQUEST_LOG_RETENTION_DAYS') as unknown as number | undefined,
+    usageRetentionDays: pick('WA_USAGE_RETENTION_DAYS') as unknown as number | undefined,
     webhookTimeoutMs: pick('WA_WEBHOOK_TIMEOUT_MS') as unknown as number | undefined,
     webhookMaxAttempts: pick('WA_WEBHOOK_MAX_ATTEMPTS') as unknown as number | undefined,
     webhookMaxAgeHours: pick('WA_WEBHOOK_MAX_AGE_HOURS') as unknown as number | undefined,

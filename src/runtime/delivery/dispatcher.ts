@@ -72,6 +72,19 @@ export class Dispatcher {
     this.states.delete(subscriptionId);
   }
 
+  /** Drops the queued deliveries of a deleted session. */
+  dropSession(session: string): void {
+    for (const state of this.states.values()) {
+      for (const [laneKey, lane] of state.lanes) {
+        if (!laneKey.startsWith(`${session}|`)) continue;
+        clearTimeout(lane.timer);
+        for (const seq of lane.queue) this.records.delete(seq);
+        lane.queue.length = 0;
+        state.lanes.delete(laneKey);
+      }
+    }
+  }
+
   stop(): void {
     this.stopped = true;
     for (const state of this.states.values()) for (const lane of state.lanes.values()) clearTimeout(lane.timer);
@@ -171,6 +184,7 @@ export class Dispatcher {
     }
     const latencyMs = Date.now() - started;
     target.attempts.push({ at: new Date(started).toISOString(), ...(statusCode !== undefined && { statusCode }), latencyMs, ...(error && { error }) });
+    this.metrics.attempted(record.event.session, !error);
     if (!error) {
       this.finish(record, target, 'delivered');
       this.metrics.delivered.inc({ subscription: subscription.id });

@@ -58,6 +58,13 @@ export class Delivery {
     return true;
   }
 
+  /** Forgets a deleted session: its events, its queued deliveries, and the webhooks that were only its own. */
+  async dropSession(session: string): Promise<void> {
+    this.dispatcher.dropSession(session);
+    await this.outbox.dropSession(session);
+    for (const id of await this.subscriptions.dropSession(session)) this.dispatcher.forget(id);
+  }
+
   /** Puts a subscription's target of `record` back to pending (a fresh retry budget) and queues it. */
   async redeliver(record: OutboxRecord, subscriptionId: string): Promise<void> {
     const previous = record.targets[subscriptionId];

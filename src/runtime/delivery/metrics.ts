@@ -1,6 +1,6 @@
 /**
  * delivery/metrics: counters and a latency histogram of webhook delivery, in a prom-client registry the metrics
- * endpoint will expose.
+ * endpoint will expose, and the outcome of every attempt for whoever counts usage.
  */
 import { Counter, Histogram, Registry } from 'prom-client';
 
@@ -16,4 +16,14 @@ export class DeliveryMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600],
     registers: [this.registry],
   });
+  private readonly attemptListeners = new Set<(session: string, delivered: boolean) => void>();
+
+  onAttempt(listener: (session: string, delivered: boolean) => void): () => void {
+    this.attemptListeners.add(listener);
+    return () => this.attemptListeners.delete(listener);
+  }
+
+  attempted(session: string, delivered: boolean): void {
+    for (const listener of this.attemptListeners) listener(session, delivered);
+  }
 }

@@ -38,6 +38,8 @@ export class Outbox {
   private readonly ids = new Map<string, number>();
   /** [time written, event id], oldest first, to drop index entries whose records have expired. */
   private readonly written: [number, string][] = [];
+  /** Deleted session → when: its events are gone and none may be written back. */
+  private readonly dropped = new Map<string, number>();
 
   constructor(
     private readonly kv: Keyv<OutboxRecord>,
@@ -77,6 +79,8 @@ export class Outbox {
   }
 
   async save(record: OutboxRecord): Promise<void> {
+    // a delivery that finishes after its session was deleted must not write the event back
+    if (Date.parse(record.event.timestamp) <= (this.dropped.get(record.event.session) ?? -1)) return;
     const pending = Object.values(record.targets).some((t) => t.status === 'pending');
     await this.kv.set(key(record.seq), record, pending ? undefined : this.retentionMs);
   }
@@ -102,6 +106,16 @@ export class Outbox {
     for (let from = seq + 1; from <= this.seq; from += pageSize) {
       const keys = Array.from({ length: Math.min(pageSize, this.seq - from + 1) }, (_, i) => key(from + i));
       for (const record of await this.kv.getMany(keys)) if (record) yield record;
+    }
+  }
+
+  /** Deletes every event of a session. */
+  async dropSession(session: string): Promise<void> {
+    this.dropped.set(session, Date.now());
+    for (const record of await this.all()) {
+      if (record.event.session !== session) continue;
+      this.ids.delete(record.event.id);
+      await this.kv.delete(key(record.seq));
     }
   }
 

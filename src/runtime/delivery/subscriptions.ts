@@ -106,6 +106,26 @@ export class SubscriptionRegistry {
     this.cache.delete(id);
   }
 
+  /**
+   * Takes a deleted session out of every filter; a subscription that named only it is deleted (an empty filter
+   * would mean every session). Returns the ids of the deleted subscriptions.
+   */
+  async dropSession(session: string): Promise<string[]> {
+    const deleted: string[] = [];
+    for (const subscription of this.list()) {
+      if (!subscription.sessions.includes(session)) continue;
+      const sessions = subscription.sessions.filter((s) => s !== session);
+      if (sessions.length) {
+        await this.kv.set(subscription.id, { ...subscription, sessions });
+        this.cache.set(subscription.id, { ...subscription, sessions });
+      } else {
+        await this.delete(subscription.id);
+        deleted.push(subscription.id);
+      }
+    }
+    return deleted;
+  }
+
   matching(event: RuntimeEvent): Subscription[] {
     return this.list().filter((s) => s.enabled && matches(s, event));
   }

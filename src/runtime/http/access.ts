@@ -21,6 +21,8 @@ declare module 'fastify' {
     apiKey?: ApiKeyRecord;
     /** Set by a handler when the audited object is not named by the route's parameters (a created key, say). */
     audited?: { target?: { type: string; id: string }; details?: AuditEntry['details'] };
+    /** The error code of the answer, for the request log. */
+    errorCode?: string;
   }
 }
 

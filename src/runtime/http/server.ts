@@ -12,7 +12,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
 import type { ApiKeys } from '../auth/api-keys';
 import type { AuditLog } from '../audit';
-import { authorize, recordAudit, requireDeclaredPermissions } from './access';
+import { authorize, recordAudit, requireDeclaredPermissions, sessionOfRoute } from './access';
+import type { UsageMeter } from '../usage';
+import type { RequestLog } from '../usage/requests';
 import { ApiError } from '../errors';
 import type { ErrorBody } from './errors';
 import { dashboardRoutes, isDashboardPath } from '../dashboard';
@@ -22,6 +24,8 @@ export interface HttpDeps {
   /** 'none' only for the standalone simulator, which listens on loopback. */
   apiKeys: ApiKeys | 'none';
   audit?: AuditLog;
+  usage?: UsageMeter;
+  requests?: RequestLog;
   version: string;
   routes: FastifyPluginAsync[];
   /** Serve the web dashboard under `/`. */
@@ -44,6 +48,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   app.setValidatorCompiler(validatorFor);
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string; validation?: unknown }, request, reply) => {
+    request.errorCode = error instanceof ApiError ? error.code : error.validation ? 'validation_failed' : (error.code ?? 'internal_error');
     if (error instanceof ApiError) {
       return reply.status(error.statusCode).send(body(error.code, error.message, error.details));
     }
@@ -55,9 +60,26 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     return reply.status(status).send(body(status === 500 ? 'internal_error' : (error.code ?? 'bad_request'), status === 500 ? 'Internal error' : error.message));
   });
   requireDeclaredPermissions(app);
-  const audit = deps.audit;
+  const { audit, requests } = deps;
   app.addHook('onResponse', async (request, reply) => {
     if (audit) recordAudit(audit, request, reply.statusCode);
+    const route = request.routeOptions.url;
+    if (route?.startsWith('/api/v1/') && requests) {
+      const session = sessionOfRoute(request);
+      requests.record({
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        requestBytes: Number(request.headers['content-length'] ?? 0) || 0,
+        responseBytes: Number(reply.getHeader('content-length') ?? 0) || 0,
+        ...(request.apiKey && { keyId: request.apiKey.id }),
+        ...(session && { session }),
+        ip: request.ip,
+        ...(request.headers['user-agent'] && { userAgent: request.headers['user-agent'].slice(0, 200) }),
+        ...(request.errorCode && { errorCode: request.errorCode }),
+      });
+    }
     request.log.info({ method: request.method, path: request.url.split('?')[0], route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
   });
   app.setNotFoundHandler((request, reply) => {
@@ -93,6 +115,8 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     }
     request.apiKey = verdict.record;
     authorize(request, verdict.record);
+    // counted on arrival: a session deleted by this very request has no usage left after it
+    if (request.routeOptions.url?.startsWith('/api/v1/')) deps.usage?.apiCall(sessionOfRoute(request), verdict.record.id);
   });
 
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -47,6 +47,13 @@ export class IdempotencyStore {
     }
   }
 
+  /** Forgets a deleted session's keys. */
+  async dropSession(session: string): Promise<void> {
+    const ids: string[] = [];
+    for await (const [id] of this.kv.iterator!(this.kv.namespace)) if (String(id).startsWith(`${session}|`)) ids.push(String(id));
+    for (const id of ids) await this.kv.delete(id);
+  }
+
   private async attempt<R>(id: string, fingerprint: string, newId: () => string, send: (messageId: string) => Promise<R>): Promise<{ result: R; replayed: boolean }> {
     const stored = (await this.kv.get(id)) as IdempotencyRecord<R> | undefined;
     if (stored && stored.fingerprint !== fingerprint) {

@@ -214,9 +214,15 @@ export class CampaignManager implements QueueListener {
   }
 
   /** Cancels the unfinished campaigns of a deleted session. */
+  /** A deleted session's campaigns are cancelled (their queued sends go) and then deleted with their recipients. */
   async dropSession(session: string): Promise<void> {
-    for (const campaign of this.campaigns.values()) {
-      if (campaign.session === session && (campaign.status === 'running' || campaign.status === 'paused')) await this.cancel(session, campaign.id);
+    for (const campaign of [...this.campaigns.values()]) {
+      if (campaign.session !== session) continue;
+      if (campaign.status === 'running' || campaign.status === 'paused') await this.cancel(session, campaign.id);
+      for (const recipient of this.recipients.get(campaign.id) ?? []) await this.deps.recipients.delete(`${campaign.id}|${String(recipient.index).padStart(6, '0')}`);
+      await this.deps.campaigns.delete(campaign.id);
+      this.recipients.delete(campaign.id);
+      this.campaigns.delete(campaign.id);
     }
   }
 

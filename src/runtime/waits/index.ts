@@ -77,6 +77,10 @@ export class WaitRegistry {
     return [...this.waits.values()].filter((w) => !session || w.session === session);
   }
 
+  async dropSession(session: string): Promise<void> {
+    for (const wait of this.list(session)) await this.cancel(wait.id);
+  }
+
   async cancel(id: string): Promise<boolean> {
     const existed = this.waits.delete(id);
     await this.kv.delete(id);
