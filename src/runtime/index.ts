@@ -98,6 +98,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
   const requestEntries = new SequenceLog(store.namespace<RequestEntry>('requests', { plainJson: true }), store.namespace<number>('requests-meta', { plainJson: true }), config.requestLogRetentionDays * 86_400_000);
   const requestLog = new RequestLog(requestEntries);
   const stopWatching: (() => void)[] = [];
+  let purgeTimer: NodeJS.Timeout | undefined;
   // webhooks and n8n's resume URLs: public addresses, loopback while the API listens on loopback, private if allowed
   const webhookTargets = { allowPrivateNetworks: config.webhookAllowPrivateNetworks, allowLoopback: isLoopbackHost(config.host) };
   const delivery = new Delivery(store, bus, logger, {
@@ -261,7 +262,18 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
             await instance.register(multipart, { limits: { fileSize: config.mediaMaxBytes, files: 1 } });
             await instance.register(meRoutes, { version, sandbox: target.kind === 'sandbox' });
             await instance.register(keyRoutes, { keys: apiKeys, audit });
-            await instance.register(usageRoutes, { usage, requests: requestLog });
+            await instance.register(usageRoutes, {
+              usage,
+              requests: requestLog,
+              retention: {
+                messagesDays: config.messageRetentionDays,
+                eventsHours: config.eventRetentionHours,
+                idempotencyHours: config.idempotencyTtlHours,
+                requestLogDays: config.requestLogRetentionDays,
+                usageDays: config.usageRetentionDays,
+                auditDays: config.auditRetentionDays,
+              },
+            });
             await instance.register(sessionRoutes, { sessions: manager });
             await instance.register(messageRoutes, { b, sessions: manager, sender, outbound: queue, mediaLimits, waits, idempotency });
             await instance.register(outboundRoutes, { sessions: manager, outbound: queue, campaigns: campaignManager, idempotency, mediaLimits });
@@ -292,11 +304,18 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       await campaignManager.load();
       await queue.start();
       await campaignManager.reconcile();
+      // the one purge job of what Keyv's retention does not cover: chat previews older than the messages
+      const purgePreviews = async () => {
+        for (const session of manager.list()) await session.chats.purge();
+      };
+      purgeTimer = setInterval(() => void purgePreviews().catch((error: unknown) => logger.warn({ err: error }, 'could not purge chat previews')), 3_600_000).unref();
+      void purgePreviews().catch(() => undefined);
     },
     async stop() {
       await app?.close();
       app = undefined;
       for (const stop of stopWatching.splice(0)) stop();
+      clearInterval(purgeTimer);
       await usage.stop();
       await requestLog.stop();
       await apiKeys.flush().catch((error: unknown) => logger.warn({ err: error }, 'could not write back API key use'));

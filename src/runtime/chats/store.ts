@@ -118,13 +118,38 @@ export class ChatStore {
   /** A chat by its id or, for a person, by their LID. */
   async get(chatId: string): Promise<ChatRecord | undefined> {
     await this.load();
-    return this.records.get(chatId) ?? this.records.get(this.byLid.get(chatId) ?? '');
+    const chat = this.records.get(chatId) ?? this.records.get(this.byLid.get(chatId) ?? '');
+    return chat && this.current(chat);
+  }
+
+  /** The last-message preview goes with the messages: past their retention a chat shows none. */
+  private current(chat: ChatRecord, now = Date.now()): ChatRecord {
+    if (!chat.lastMessage || chat.lastMessageAt * 1000 >= now - this.retentionMs) return chat;
+    const { lastMessage: _expired, ...rest } = chat;
+    return rest;
+  }
+
+  /** Removes the expired previews from the store (the purge job); answers how many chats it changed. */
+  async purge(now = Date.now()): Promise<number> {
+    await this.load();
+    let changed = 0;
+    for (const chat of [...this.records.values()]) {
+      const current = this.current(chat, now);
+      if (current === chat) continue;
+      await this.inLane(chat.id, async () => {
+        this.remember(current);
+        await this.chats.set(chat.id, current);
+      });
+      changed++;
+    }
+    return changed;
   }
 
   /** Chats, pinned first, then the most recent first; `offset` pages through them. */
   async list(options: { limit: number; offset: number; archived?: boolean }): Promise<{ chats: ChatRecord[]; total: number }> {
     await this.load();
     const all = [...this.records.values()]
+      .map((c) => this.current(c))
       .filter((c) => options.archived === undefined || c.archived === options.archived)
       .sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.lastMessageAt - a.lastMessageAt);
     return { chats: all.slice(options.offset, options.offset + options.limit), total: all.length };

@@ -2,6 +2,8 @@
  * store/: owns persistence. Every namespace (auth state per session, messages, events, API keys, ...) is a Keyv
  * instance on one backend: embedded SQLite by default, Redis when `redisUrl` is set, PostgreSQL when `postgresUrl` is.
  * Values are serialised with Baileys' BufferJSON so that Buffers and Uint8Arrays survive a round trip.
+ * Entries with a retention expire on every backend: Redis by itself, SQLite and PostgreSQL (where Keyv only drops an
+ * expired entry when it is read again) by a purge every few minutes.
  */
 import { join } from 'node:path';
 import Keyv from 'keyv';
@@ -29,6 +31,8 @@ export interface Store {
   namespace<T = unknown>(namespace: string, options?: { plainJson?: boolean }): Keyv<T>;
   /** Decrypted inbound messages not yet in the outbox (always a local file: it is written synchronously). */
   readonly journal: InboundJournal;
+  /** Deletes the entries past their retention now; answers how many (Redis expires them itself: 0). */
+  purgeExpired(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -42,7 +46,16 @@ export function createStore(config: StoreConfig, options: { warn?(message: strin
   }
   const journal = new InboundJournal(config.dataDir);
   const instances = new Map<string, Keyv>();
-  const purgeTimer = sqlite ? setInterval(() => sqlite?.purgeExpired(), 60_000).unref() : undefined;
+  // Keyv writes {"value":…,"expires":ms} with expires last; entries without a retention have no expires
+  const postgresPurger = config.postgresUrl && !config.redisUrl ? new KeyvPostgres({ uri: config.postgresUrl }) : undefined;
+  const purgeExpired = async (): Promise<number> => {
+    if (sqlite) return sqlite.purgeExpired();
+    if (!postgresPurger) return 0;
+    const { table, schema } = postgresPurger.opts as { table: string; schema: string };
+    const deleted = await postgresPurger.query(`DELETE FROM ${schema}.${table} WHERE value LIKE '%"expires":%' AND substring(value from '"expires":([0-9]+)}$')::bigint < $1 RETURNING key`, [Date.now()]);
+    return (deleted as unknown[]).length;
+  };
+  const purgeTimer = sqlite || postgresPurger ? setInterval(() => void purgeExpired().catch(() => undefined), sqlite ? 60_000 : 5 * 60_000).unref() : undefined;
 
   function makeAdapter() {
     if (sqlite) return sqlite.adapter();
@@ -53,6 +66,7 @@ export function createStore(config: StoreConfig, options: { warn?(message: strin
   return {
     backend,
     journal,
+    purgeExpired,
     namespace<T>(namespace: string, options: { plainJson?: boolean } = {}): Keyv<T> {
       let kv = instances.get(namespace);
       if (!kv) {
@@ -70,6 +84,7 @@ export function createStore(config: StoreConfig, options: { warn?(message: strin
     async close() {
       if (purgeTimer) clearInterval(purgeTimer);
       await Promise.all([...instances.values()].map((kv) => kv.disconnect().catch(() => undefined)));
+      await postgresPurger?.disconnect().catch(() => undefined);
       instances.clear();
       sqlite?.close();
       journal.close();

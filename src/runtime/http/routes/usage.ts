@@ -1,5 +1,6 @@
 /**
- * http/routes/usage: usage per day, session and key (with totals), and the request log; admin keys only.
+ * http/routes/usage: usage per day, session and key (with totals), the request log, and what is kept for how long;
+ * admin keys only.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { ApiError } from '../../errors';
@@ -11,8 +12,19 @@ import { routePermissions } from '../access';
 const DAY = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
 const errors = { 400: errorBodySchema, 403: errorBodySchema };
 
-export const usageRoutes: FastifyPluginAsync<{ usage: UsageMeter; requests: RequestLog }> = async (app, { usage, requests }) => {
+export interface RetentionSettings {
+  messagesDays: number;
+  eventsHours: number;
+  idempotencyHours: number;
+  requestLogDays: number;
+  usageDays: number;
+  auditDays: number;
+}
+
+export const usageRoutes: FastifyPluginAsync<{ usage: UsageMeter; requests: RequestLog; retention: RetentionSettings }> = async (app, { usage, requests, retention }) => {
   routePermissions(app, 'admin', 'admin');
+
+  app.get('/retention', { schema: { tags: ['usage'], summary: 'What the runtime keeps and for how long (chat previews expire with the messages)', response: { 200: { type: 'object', properties: Object.fromEntries(Object.keys(retention).map((k) => [k, { type: 'number' }])) }, ...errors } } }, async () => retention);
 
   app.get<{ Querystring: { from?: string; to?: string; session?: string; key?: string } }>(
     '/usage',
