@@ -22,6 +22,8 @@ import { SequenceLog } from './store/sequence-log';
 import { UsageMeter, type UsageRow } from './usage';
 import { RequestLog, type RequestEntry } from './usage/requests';
 import { usageRoutes } from './http/routes/usage';
+import { archiveRoutes } from './http/routes/archive';
+import { SessionExporter } from './archive';
 import { messageRoutes } from './http/routes/messages';
 import { messageActionRoutes } from './http/routes/message-actions';
 import { contactRoutes } from './http/routes/contacts';
@@ -284,6 +286,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
             await instance.register(profileRoutes, { b, sessions: manager, mediaLimits });
             await instance.register(webhookRoutes, { delivery, bus });
             await instance.register(waitRoutes, { waits, sessions: manager });
+            await instance.register(archiveRoutes, { sessions: manager, exporter: new SessionExporter({ b, outbox: delivery.outbox, logger: logger.child({ component: 'archive' }) }) });
             await instance.register(streamRoutes, { delivery, bus, keys: apiKeys });
             const simulator = sandbox;
             if (simulator) {

@@ -26,6 +26,7 @@ export const LAYERS = [
   'outbound',
   'delivery',
   'waits',
+  'archive',
   'usage',
   'dashboard',
   'http',

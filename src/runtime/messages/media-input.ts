@@ -105,3 +105,9 @@ function sniff(data: Buffer): string | undefined {
 function tooLarge(limits: MediaLimits, field: string): ApiError {
   return new ApiError(413, 'media_too_large', `The media is larger than the limit of ${limits.maxBytes} bytes`, { field });
 }
+
+/** The usual file extension of a media type, for names of files that came without one. */
+export function extensionOf(mimetype: string): string {
+  const known: Record<string, string> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp', 'video/mp4': 'mp4', 'audio/ogg': 'ogg', 'audio/mpeg': 'mp3', 'audio/mp4': 'm4a', 'application/pdf': 'pdf' };
+  return known[mimetype] ?? 'bin';
+}

@@ -18,6 +18,7 @@ import { sendResult } from './messages';
 import type { ActionRequest, MessageSender } from '../../messages/sender';
 import type { OutboundQueue } from '../../outbound/queue';
 import { routePermissions } from '../access';
+import { extensionOf } from '../../messages/media-input';
 
 export interface MessageActionOptions {
   /** Shared by every route, so a number checked once is cached for all of them. */
@@ -187,8 +188,3 @@ export const messageActionRoutes: FastifyPluginAsync<MessageActionOptions> = asy
     },
   );
 };
-
-function extensionOf(mimetype: string): string {
-  const known: Record<string, string> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp', 'video/mp4': 'mp4', 'audio/ogg': 'ogg', 'audio/mpeg': 'mp3', 'audio/mp4': 'm4a', 'application/pdf': 'pdf' };
-  return known[mimetype] ?? 'bin';
-}
