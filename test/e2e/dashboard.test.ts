@@ -1,7 +1,8 @@
 /**
  * The dashboard in a real browser (Debian's Chromium driven by playwright-core) against a runtime in sandbox mode:
  * sign-in, linking by QR and by pairing code with pushed status, webhooks with their delivery log and dead-letter
- * replay, the outbound queue and campaigns, and the sandbox chat.
+ * replay, the outbound queue and campaigns, the sandbox chat, API keys, the audit log, usage, and what a key with fewer
+ * permissions sees.
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -56,9 +57,7 @@ describe('dashboard in a real browser', () => {
     await page.getByTestId('view-sessions').waitFor();
     await page.getByTestId('live').filter({ hasText: 'live' }).waitFor();
     expect(await page.evaluate(() => [Object.keys(sessionStorage).length, localStorage.length])).toEqual([1, 0]);
-    // room for what comes later
-    expect(await page.getByTestId('nav-keys').isDisabled()).toBe(true);
-    expect(await page.getByTestId('nav-audit').isDisabled()).toBe(true);
+    for (const view of ['keys', 'audit', 'usage', 'webhooks', 'sandbox']) expect(await page.getByTestId(`nav-${view}`).isVisible()).toBe(true);
   });
 
   test('linking by QR: the live QR is shown, re-rendered when it rotates, and the number appears once linked', async () => {
@@ -179,6 +178,63 @@ describe('dashboard in a real browser', () => {
     await page.getByTestId('chat').locator('[data-from="contact"]').filter({ hasText: 'hi there' }).waitFor();
     await t.api('POST', '/api/v1/sessions/shop/messages/text', { to: '15550054001', text: 'hello Kai' });
     await page.getByTestId('chat').locator('[data-from="account"]').filter({ hasText: 'hello Kai' }).waitFor();
+  });
+
+  test('API keys: create one with scopes, shown once with a copy button; revoke it after confirming', async () => {
+    await page.getByTestId('nav-keys').click();
+    await page.getByTestId('key-name').fill('shop reader');
+    await page.getByTestId('key-sessions').fill('shop');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const shown = page.getByTestId('new-key');
+    const key = (await shown.locator('code').textContent())!;
+    expect(key).toMatch(/^wa_test_/);
+    await shown.getByRole('button', { name: 'Copy' }).waitFor();
+    const row = page.locator('[data-testid="keys"] tr', { hasText: 'shop reader' });
+    await row.getByTestId('status').filter({ hasText: 'active' }).waitFor();
+    expect(await row.textContent()).toContain('read');
+    expect(await row.textContent()).not.toContain(key);
+    // the key works, limited to what it holds; then it is revoked from the page
+    const listed = (await fetch(`${t.runtime.url}/api/v1/sessions`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.json())) as { sessions: { id: string }[] };
+    expect(listed.sessions.map((s) => s.id)).toEqual(['shop']);
+    await row.getByTestId('revoke').click();
+    await row.getByTestId('status').filter({ hasText: 'revoked' }).waitFor();
+    expect(dialogs.at(-1)).toContain('Revoke the key "shop reader"');
+    expect((await fetch(`${t.runtime.url}/api/v1/me`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(401);
+  });
+
+  test('audit log: filtered to key actions, it shows the creation and the revocation by the admin key', async () => {
+    await page.getByTestId('nav-audit').click();
+    await page.getByTestId('audit-action').fill('key.*');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByTestId('audit-entry-action').filter({ hasText: 'key.revoked' }).waitFor();
+    const actions = await page.getByTestId('audit-entry-action').allTextContents();
+    expect(actions.slice(0, 2)).toEqual(['key.revoked', 'key.created']);
+    expect(actions.every((a) => a.startsWith('key.'))).toBe(true);
+  });
+
+  test('usage: messages per day per session as a chart, totals and what is kept', async () => {
+    await page.getByTestId('nav-usage').click();
+    const bar = page.locator('[data-testid="usage-chart"] rect[data-session="shop"]');
+    await bar.first().waitFor();
+    expect(Number(await bar.first().getAttribute('data-count'))).toBeGreaterThan(0);
+    expect(await page.getByTestId('retention').textContent()).toContain('30 days');
+    expect(await page.getByTestId('usage-totals').textContent()).toMatch(/API calls\d+/);
+  });
+
+  test('a key with read only sees only what it may use: no keys, audit, usage or webhooks, no lifecycle buttons', async () => {
+    const reader = (await t.api('POST', '/api/v1/keys', { name: 'viewer', permissions: ['read'], sessions: '*' })).body.key;
+    const other = await browser.newPage();
+    try {
+      await other.goto(t.runtime.url);
+      await other.getByTestId('api-key').fill(reader);
+      await other.getByRole('button', { name: 'Sign in' }).click();
+      await other.getByTestId('view-sessions').locator('[data-session="shop"]').waitFor();
+      for (const view of ['keys', 'audit', 'usage', 'webhooks', 'sandbox']) expect(await other.getByTestId(`nav-${view}`).count()).toBe(0);
+      expect(await other.getByTestId('new-session').count()).toBe(0);
+      expect(await other.locator('[data-session="shop"] button').count()).toBe(0);
+    } finally {
+      await other.close();
+    }
   });
 
   test('the page is served with a strict content policy and without a key; the API behind it still needs one', async () => {

@@ -6,9 +6,10 @@ import { action, refresh, refreshSoon, refreshTimer, setViews } from './render.j
 import { renderOutbound } from './outbound.js';
 import { renderSandbox } from './sandbox.js';
 import { renderSessions, showQr } from './sessions.js';
-import { KEY_STORAGE, state } from './state.js';
+import { KEY_STORAGE, can, state } from './state.js';
 import { startStream } from './stream.js';
 import { renderWebhooks } from './webhooks.js';
+import { renderAudit, renderKeys, renderUsage } from './access.js';
 
 const app = document.getElementById('app');
 
@@ -51,13 +52,23 @@ const VIEWS = [
   ['sandbox', 'Sandbox'],
   ['keys', 'API keys'],
   ['audit', 'Audit log'],
+  ['usage', 'Usage'],
 ];
 
-const RENDER = { sessions: renderSessions, webhooks: renderWebhooks, outbound: renderOutbound, sandbox: renderSandbox };
+const RENDER = { sessions: renderSessions, webhooks: renderWebhooks, outbound: renderOutbound, sandbox: renderSandbox, keys: renderKeys, audit: renderAudit, usage: renderUsage };
+
+/** The permission each view needs: a key sees only the views it may use. */
+const NEEDS = { sessions: 'read', webhooks: 'manage', outbound: 'read', sandbox: 'admin', keys: 'admin', audit: 'admin', usage: 'admin' };
+
+function may(view) {
+  return can(NEEDS[view]);
+}
 
 async function start() {
   signOutButton.hidden = false;
-  state.sandbox = await api('GET', '/sandbox').then(() => true, () => false);
+  state.me = await api('GET', '/me');
+  state.sandbox = state.me.sandbox && may('sandbox');
+  if (!may(state.view)) state.view = 'sessions';
   startStream(onEvent);
   await show(state.view);
 }
@@ -70,8 +81,8 @@ async function show(view) {
   const nav = h(
     'nav',
     {},
-    VIEWS.filter(([id]) => id !== 'sandbox' || state.sandbox).map(([id, label]) =>
-      h('button', { 'aria-current': id === view ? 'page' : undefined, disabled: !RENDER[id], title: RENDER[id] ? undefined : 'Coming later', 'data-testid': `nav-${id}`, onclick: () => show(id) }, label),
+    VIEWS.filter(([id]) => may(id) && (id !== 'sandbox' || state.sandbox)).map(([id, label]) =>
+      h('button', { 'aria-current': id === view ? 'page' : undefined, 'data-testid': `nav-${id}`, onclick: () => show(id) }, label),
     ),
   );
   const section = h('section', { class: 'view', 'data-testid': `view-${view}` });

@@ -3,7 +3,7 @@
 import { api, ApiFailure } from './api.js';
 import { formValues, h, status } from './dom.js';
 import { action, confirmed, refresh } from './render.js';
-import { state } from './state.js';
+import { can, state } from './state.js';
 
 export async function renderSessions() {
   const { sessions } = await api('GET', '/sessions');
@@ -18,6 +18,7 @@ export async function renderSessions() {
     h('label', {}, 'New session ID', h('input', { name: 'id', required: true, pattern: '[A-Za-z0-9_\\-]{1,64}', placeholder: 'sales', 'data-testid': 'new-session' })),
     h('button', { class: 'primary', type: 'submit' }, 'Create and link'),
   );
+  const manage = can('manage');
   const rows = sessions.map((s) =>
     h(
       'tr',
@@ -26,7 +27,7 @@ export async function renderSessions() {
       h('td', {}, status(s.status), s.reason?.message && s.status !== 'connected' ? h('div', { class: 'notice' }, s.reason.message) : undefined),
       h('td', { 'data-testid': 'number' }, s.me ? `+${s.me.phoneNumber}` : '—'),
       h('td', { 'data-testid': 'name' }, s.me?.name ?? '—'),
-      h(
+      manage && h(
         'td',
         {},
         ['qr', 'pairing_code'].includes(s.status) && h('button', { onclick: () => { state.linking = s.id; refresh(); } }, 'Link'),
@@ -48,7 +49,7 @@ export async function renderSessions() {
   }
   return [
     h('h2', {}, 'Sessions'),
-    create,
+    manage && create,
     sessions.length
       ? h('table', { 'data-testid': 'sessions' }, h('thead', {}, h('tr', {}, ['Session', 'Status', 'Number', 'Profile name', ''].map((t) => h('th', {}, t)))), h('tbody', {}, rows))
       : h('p', { class: 'notice' }, 'No sessions yet: create one to link a WhatsApp number.'),

@@ -4,4 +4,10 @@
 // travels in a header, never in a URL.
 export const KEY_STORAGE = 'whatsapp-runtime.apiKey';
 
-export const state = { key: sessionStorage.getItem(KEY_STORAGE), view: 'sessions', sandbox: false, stream: undefined, linking: undefined, chat: undefined, webhook: undefined, secret: undefined, pairing: undefined, error: undefined };
+/** Whether the signed-in key holds a permission (admin holds them all). */
+export function can(permission) {
+  const held = state.me?.permissions ?? [];
+  return held.includes('admin') || held.includes(permission);
+}
+
+export const state = { key: sessionStorage.getItem(KEY_STORAGE), me: undefined, auditFilters: undefined, view: 'sessions', sandbox: false, stream: undefined, linking: undefined, chat: undefined, webhook: undefined, secret: undefined, pairing: undefined, error: undefined };
