@@ -132,12 +132,15 @@ describe('revocation and expiry', () => {
   });
 
   test('an expired key is refused', async () => {
-    const { key } = await createKey({ name: 'expiring', permissions: ['read'], sessions: '*', expiresInDays: 1 / 86_400 });
+    const { key, id } = await createKey({ name: 'expiring', permissions: ['read'], sessions: '*', expiresInDays: 1 / 86_400 });
     expect((await as(key)('GET', '/api/v1/me')).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const refused = await as(key)('GET', '/api/v1/me');
     expect(refused.status).toBe(401);
     expect(refused.body.error.message).toMatch(/expired/);
+    const audit = (await t.api('GET', '/api/v1/audit?action=key.expired')).body.entries;
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ actor: { type: 'system' }, target: { type: 'key', id } });
   });
 
   test('keys are listed without their secret, with last use; the last admin key cannot be revoked', async () => {

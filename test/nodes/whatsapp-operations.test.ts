@@ -139,6 +139,21 @@ describe('WhatsApp node media in and out, against a real runtime and the simulat
     expect(Buffer.from(item.binary!.file.data, 'base64').toString()).toBe('order list');
   });
 
+  test('a key scoped to read: reads work, a send fails with the runtime\'s message and the item index, another session reads as missing', async () => {
+    const scoped = (await t.api('POST', '/api/v1/keys', { name: 'n8n reader', permissions: ['read'], sessions: ['sales'] })).body.key as string;
+    const credentials = { baseUrl: t.runtime.url, apiKey: scoped };
+    const check = makeExecuteContext({ parameters: { resource: 'contact', operation: 'check', session, numbers: GINA }, credentials });
+    const [[checked]] = await new WhatsApp().execute.call(check.context);
+    expect(JSON.stringify(checked.json)).toContain(GINA);
+    const send = makeExecuteContext({ items: [{ json: {} }, { json: {} }], parameters: { resource: 'message', operation: 'sendText', session, chat: { mode: 'id', value: `${GINA}@s.whatsapp.net` }, text: 'not allowed', options: {} }, credentials });
+    const failure = await new WhatsApp().execute.call(send.context).then(() => undefined, (error: Error & { context?: { itemIndex?: number } }) => error);
+    expect(failure?.message).toContain('lacks the "send" permission');
+    expect(failure?.context?.itemIndex).toBe(0);
+    const elsewhere = makeExecuteContext({ parameters: { resource: 'chat', operation: 'getAll', session: { mode: 'id', value: 'other' }, limit: 5, archivedOnly: false }, credentials, continueOnFail: true });
+    const [[missing]] = await new WhatsApp().execute.call(elsewhere.context);
+    expect(String(missing.json.error)).toContain('does not exist');
+  });
+
   test('Campaign → Create: one campaign from all input items, each filled from its own fields', async () => {
     const sim = t.runtime.sandbox!;
     sim.createUser({ phone: '15550009102', name: 'Hal' });

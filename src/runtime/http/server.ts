@@ -103,6 +103,8 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const apiKeys = deps.apiKeys;
+  // a key's expiry is audited when it is first refused for it (once per start)
+  const expiredAudited = new Set<string>();
   if (apiKeys !== 'none') app.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0];
     if (PUBLIC_PATHS.has(path) || path === '/docs' || path.startsWith('/docs/') || (deps.dashboard && isDashboardPath(path))) return;
@@ -110,6 +112,10 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     const verdict = apiKeys.verify(key);
     if ('refused' in verdict) {
       const reason = verdict.refused;
+      if (reason === 'expired' && verdict.record && !expiredAudited.has(verdict.record.id)) {
+        expiredAudited.add(verdict.record.id);
+        void audit?.record({ actor: { type: 'system' }, action: 'key.expired', target: { type: 'key', id: verdict.record.id }, result: 'success', details: { expiresAt: verdict.record.expiresAt ?? null } });
+      }
       void audit?.authenticationFailed({ ip: request.ip, userAgent: request.headers['user-agent']?.slice(0, 200), reason: key ? reason : 'missing', keyId: verdict.record?.id });
       throw new ApiError(401, 'unauthorized', !key ? 'Missing API key: send "Authorization: Bearer <key>" or "X-Api-Key: <key>"' : reason === 'expired' ? 'The API key has expired' : reason === 'revoked' ? 'The API key has been revoked' : 'The API key is not valid');
     }
