@@ -31,6 +31,35 @@ if (!BUILT) process.stdout.write('dist/ is missing: the CLI test is SKIPPED (run
   });
 });
 
+test('`whatsapp-runtime sandbox` runs the simulator on its own, with its control API', async () => {
+  if (!BUILT) return;
+  const child = spawn(process.execPath, [BIN, 'sandbox'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  try {
+    const control = await new Promise<string>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const match = /(http:\/\/127\.0\.0\.1:\d+)\/api\/v1\/sandbox/.exec(output);
+        if (match && /WA_SANDBOX_ROOT_KEY=/.test(output)) {
+          clearInterval(timer);
+          resolve(match[1]);
+        }
+      }, 20);
+      child.once('exit', (code) => {
+        clearInterval(timer);
+        reject(new Error(`the simulator exited with ${code}: ${output}`));
+      });
+    });
+    const created = await fetch(`${control}/api/v1/sandbox/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phone: '15550990001', name: 'Solo' }) });
+    expect(created.status).toBe(201);
+    const sandbox = (await (await fetch(`${control}/api/v1/sandbox`)).json()) as { url: string };
+    expect(sandbox.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+/);
+  } finally {
+    child.kill('SIGTERM');
+  }
+});
+
 async function startCli(dataDir: string) {
   const child = spawn(process.execPath, [BIN, '--sandbox', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

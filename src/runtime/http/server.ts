@@ -59,7 +59,8 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     if (status === 500) request.log.error({ err: error }, 'request failed');
     return reply.status(status).send(body(status === 500 ? 'internal_error' : (error.code ?? 'bad_request'), status === 500 ? 'Internal error' : error.message));
   });
-  requireDeclaredPermissions(app);
+  // the standalone simulator's control API has no keys, so no permissions either
+  if (deps.apiKeys !== 'none') requireDeclaredPermissions(app);
   const { audit, requests } = deps;
   app.addHook('onResponse', async (request, reply) => {
     if (audit) recordAudit(audit, request, reply.statusCode);
