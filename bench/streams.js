@@ -1,6 +1,7 @@
 'use strict';
 // 200 event streams resumed from the oldest retained event at once (20 API keys × 10 streams, the per-key cap), the
 // attack issue #15 measured at 1.3 GB RSS and 5 s health checks: RSS growth and /health latency while they replay.
+const { fork } = require('node:child_process');
 const { mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
@@ -26,9 +27,9 @@ async function main() {
     let oldest;
     await until(async () => {
       let count = 0;
-      for await (const record of rt.delivery.outbox.after(0)) {
-        if (record.event.type !== 'message.received') continue;
-        oldest ??= record.event.id;
+      for await (const { event } of rt.delivery.outbox.eventsAfter(0)) {
+        if (event.type !== 'message.received') continue;
+        oldest ??= event.id;
         count++;
       }
       return count >= EVENTS;
@@ -50,28 +51,15 @@ async function main() {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     })();
-    let bytes = 0;
     const started = Date.now();
-    const streams = keys.flatMap((key) =>
-      Array.from({ length: PER_KEY }, async () => {
-        const controller = new AbortController();
-        const response = await fetch(`${rt.url}/api/v1/events?events=message.received`, { headers: { authorization: `Bearer ${key}`, 'last-event-id': oldest }, signal: controller.signal });
-        let text = '';
-        let seen = 0;
-        for await (const chunk of response.body) {
-          bytes += chunk.length;
-          text += Buffer.from(chunk).toString();
-          const lines = text.split('\n');
-          text = lines.pop();
-          seen += lines.filter((line) => line.startsWith('id: ')).length;
-          if (seen >= EVENTS - 1) break;
-        }
-        controller.abort();
-        return seen;
-      }),
-    );
+    const readers = fork(join(__dirname, 'stream-readers.js'), [JSON.stringify({ url: rt.url, keys, perKey: PER_KEY, oldest, expected: EVENTS - 1 })]);
+    const messages = [];
+    readers.on('message', (message) => messages.push(message));
+    await until(() => messages.some((m) => m.opened), 60000);
+    // every key holds its 10 streams now: one more is refused
     const refused = await Promise.all(keys.slice(0, 5).map((key) => fetch(`${rt.url}/api/v1/events`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status)));
-    const seen = await Promise.all(streams);
+    await until(() => messages.some((m) => m.seen), 300000);
+    const { seen, bytes } = messages.find((m) => m.seen);
     const seconds = (Date.now() - started) / 1000;
     replaying = false;
     await probe;

@@ -40,7 +40,7 @@ describe('event stream limits', () => {
     for (let i = 0; i < 250; i++) ids.push((await t.runtime.bus.publish('webhook.test', '_runtime', { message: `probe ${i}` })).id);
     const from = outbox.seqOf(ids[99])!;
     const after: string[] = [];
-    for await (const record of outbox.after(from)) if (ids.includes(record.event.id)) after.push(record.event.id);
+    for await (const { event } of outbox.eventsAfter(from)) if (ids.includes(event.id)) after.push(event.id);
     expect(after).toEqual(ids.slice(100));
   });
 });

@@ -128,10 +128,10 @@ export class SessionExporter {
   }
 
   private async *events(session: string, progress: ExportProgress): AsyncGenerator<unknown> {
-    for await (const record of this.deps.outbox.after(0)) {
-      if (record.event.session !== session) continue;
+    for await (const { event } of this.deps.outbox.eventsAfter(0)) {
+      if (event.session !== session) continue;
       progress.counts.events++;
-      yield record.event;
+      yield event;
     }
   }
 

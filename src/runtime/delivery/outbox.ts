@@ -29,6 +29,8 @@ export interface OutboxRecord {
 }
 
 const SEQ_KEY = 'seq';
+/** How many recent events stay parsed in memory for resumed streams (about 1 KB each). */
+const RECENT_EVENTS = 5000;
 /** The sequence is also in every record; the meta copy only matters once every record has expired. */
 const SEQ_WRITE_EVERY = 100;
 
@@ -38,6 +40,8 @@ export class Outbox {
   private readonly ids = new Map<string, number>();
   /** [time written, event id], oldest first, to drop index entries whose records have expired. */
   private readonly written: [number, string][] = [];
+  /** Recent events by sequence, shared by resumed streams: each is parsed once, not once per stream. */
+  private readonly recent = new Map<number, RuntimeEvent>();
   /** Deleted session → when: its events are gone and none may be written back. */
   private readonly dropped = new Map<string, number>();
 
@@ -69,6 +73,7 @@ export class Outbox {
     this.forgetExpired();
     const since = Date.now();
     const record: OutboxRecord = { seq, event, targets: Object.fromEntries(targets.map((id) => [id, { status: 'pending', attempts: [], since }])) };
+    this.keep(seq, event);
     await this.save(record);
     if (seq % SEQ_WRITE_EVERY === 0) await this.meta.set(SEQ_KEY, seq);
     return record;
@@ -98,25 +103,39 @@ export class Outbox {
     return this.ids.get(eventId);
   }
 
-  /**
-   * The retained records after `seq`, in order, read by key (records are keyed by their sequence number) in pages:
-   * a resumed stream reads only what follows, never the whole outbox.
-   */
-  async *after(seq: number, pageSize = 100): AsyncGenerator<OutboxRecord> {
-    for (let from = seq + 1; from <= this.seq; from += pageSize) {
-      const keys = Array.from({ length: Math.min(pageSize, this.seq - from + 1) }, (_, i) => key(from + i));
-      for (const record of await this.kv.getMany(keys)) if (record) yield record;
-    }
-  }
-
   /** Deletes every event of a session. */
   async dropSession(session: string): Promise<void> {
     this.dropped.set(session, Date.now());
     for (const record of await this.all()) {
       if (record.event.session !== session) continue;
       this.ids.delete(record.event.id);
+      this.recent.delete(record.seq);
       await this.kv.delete(key(record.seq));
     }
+  }
+
+  /**
+   * The retained events after `seq`, in order, for stream resume: from the shared cache of recent events where it
+   * has them, read from the store by key (a page at a time) where not.
+   */
+  async *eventsAfter(seq: number, pageSize = 100): AsyncGenerator<{ seq: number; event: RuntimeEvent }> {
+    for (let from = seq + 1; from <= this.seq; from += pageSize) {
+      const seqs = Array.from({ length: Math.min(pageSize, this.seq - from + 1) }, (_, i) => from + i);
+      const missing = seqs.filter((s) => !this.recent.has(s));
+      if (missing.length) {
+        const records = await this.kv.getMany(missing.map(key));
+        records.forEach((record) => record && this.keep(record.seq, record.event));
+      }
+      for (const s of seqs) {
+        const event = this.recent.get(s);
+        if (event && this.ids.has(event.id)) yield { seq: s, event };
+      }
+    }
+  }
+
+  private keep(seq: number, event: RuntimeEvent): void {
+    this.recent.set(seq, event);
+    if (this.recent.size > RECENT_EVENTS) this.recent.delete(this.recent.keys().next().value!);
   }
 
   /** Every retained record in sequence order. */

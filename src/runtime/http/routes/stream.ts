@@ -5,7 +5,7 @@
  * is paced by its socket and disconnected when it falls too far behind, and each API key may hold a few streams,
  * sees only its sessions' events, and loses its streams the moment it is revoked.
  */
-import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsync } from 'fastify';
 import { ApiError } from '../../errors';
 import type { Delivery } from '../../delivery';
@@ -20,6 +20,31 @@ const HEARTBEAT_MS = 15_000;
 export const MAX_STREAMS_PER_KEY = 10;
 /** A reader this far behind is disconnected; it resumes with Last-Event-ID (memory stays bounded). */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+const REPLAY_SLICE = 10;
+
+/** An event's SSE frame, made once however many streams send it (events are shared, immutable objects). */
+const frames = new WeakMap<RuntimeEvent, string>();
+function frameOf(event: RuntimeEvent): string {
+  let frame = frames.get(event);
+  if (frame === undefined) {
+    frame = `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+    frames.set(event, frame);
+  }
+  return frame;
+}
+
+/** Resolves when the socket can take more, or is gone; leaves no listener behind. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
 
 export const streamRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBus; keys?: ApiKeys }> = async (app, { delivery, bus, keys }) => {
   routePermissions(app, 'read');
@@ -65,7 +90,7 @@ export const streamRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBu
           res.end(': this reader fell too far behind; reconnect with Last-Event-ID to resume\n\n');
           return true;
         }
-        return res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+        return res.write(frameOf(event));
       };
       const unsubscribe = bus.subscribe((event) => (replaying ? live.push(event) : send(event)));
       const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
@@ -82,10 +107,13 @@ export const streamRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBu
       });
       let sentUpTo = 0;
       if (resumeAfter !== undefined) {
-        for await (const record of delivery.outbox.after(resumeAfter)) {
+        let read = 0;
+        for await (const { seq, event } of delivery.outbox.eventsAfter(resumeAfter)) {
           if (closed) break;
-          if (!send(record.event)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
-          sentUpTo = record.seq;
+          if (!send(event)) await drained(res);
+          sentUpTo = seq;
+          // a long replay lets other requests in between pages (200 resumed streams must not stall /health)
+          if (++read % REPLAY_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
         }
       }
       replaying = false;
