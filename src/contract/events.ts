@@ -36,6 +36,8 @@ export interface RuntimeEvent<T = Record<string, unknown>> {
   session: string;
   /** ISO 8601 time the runtime produced the event. */
   timestamp: string;
+  /** The API request that caused the event (a send, a stop), as in its `X-Request-Id` answer header. */
+  requestId?: string;
   data: T;
 }
 

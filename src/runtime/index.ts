@@ -18,11 +18,14 @@ import { meRoutes } from './http/routes/me';
 import { keyRoutes } from './http/routes/keys';
 import { routePermissions } from './http/access';
 import { AuditLog, type AuditEntry } from './audit';
+import { RuntimeMetrics } from './metrics';
+import type { Readiness } from './http/routes/health';
 import { SequenceLog } from './store/sequence-log';
 import { UsageMeter, type UsageRow } from './usage';
 import { RequestLog, type RequestEntry } from './usage/requests';
 import { usageRoutes } from './http/routes/usage';
 import { archiveRoutes } from './http/routes/archive';
+import { overviewRoutes } from './http/routes/overview';
 import { SessionExporter } from './archive';
 import { messageRoutes } from './http/routes/messages';
 import { messageActionRoutes } from './http/routes/message-actions';
@@ -91,7 +94,8 @@ export function createLogger(level: RuntimeConfig['logLevel']): Logger {
 export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?: Logger; onQr?(session: string, qr: string): void; clock?: Clock; random?: () => number } = {}): Runtime {
   const config = parseConfig(input);
   const logger = options.logger ?? createLogger(config.logLevel);
-  const store = createStore(config, { warn: (message) => logger.warn(message) });
+  const metrics = new RuntimeMetrics({ sessionLabel: config.metricsSessionLabel });
+  const store = createStore(config, { warn: (message) => logger.warn(message), onOperation: (operation, seconds) => metrics.storeOperation(operation, seconds) });
   const apiKeys = new ApiKeys(store.namespace<ApiKeyRecord>('api-keys'), { prefix: config.sandbox || config.sandboxUrl ? 'wa_test_' : 'wa_live_' });
   const bus = new EventBus();
   const auditEntries = new SequenceLog(store.namespace<AuditEntry>('audit', { plainJson: true }), store.namespace<number>('audit-meta', { plainJson: true }), config.auditRetentionDays * 86_400_000);
@@ -101,6 +105,20 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
   const requestLog = new RequestLog(requestEntries);
   const stopWatching: (() => void)[] = [];
   let purgeTimer: NodeJS.Timeout | undefined;
+  let restored = false;
+  const healthProbe = store.namespace<number>('health', { plainJson: true });
+  const readiness = async (): Promise<Readiness> => {
+    const storeCheck = await withTimeout(healthProbe.get('probe'), 2000).then(
+      () => ({ ok: true, detail: `${store.backend} answers` }),
+      (error: unknown) => ({ ok: false, detail: `${store.backend} does not answer: ${(error as Error).message}` }),
+    );
+    const checks = {
+      store: storeCheck,
+      sessions: { ok: restored, detail: restored ? 'restored' : 'not restored yet' },
+      delivery: { ok: delivery.running, detail: delivery.running ? 'running' : 'stopped' },
+    };
+    return { ready: Object.values(checks).every((c) => c.ok), checks };
+  };
   // webhooks and n8n's resume URLs: public addresses, loopback while the API listens on loopback, private if allowed
   const webhookTargets = { allowPrivateNetworks: config.webhookAllowPrivateNetworks, allowLoopback: isLoopbackHost(config.host) };
   const delivery = new Delivery(store, bus, logger, {
@@ -185,7 +203,15 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       await apiKeys.load();
       await auditEntries.load();
       await requestEntries.load();
-      stopWatching.push(audit.watch(bus), usage.watch(bus), delivery.metrics.onAttempt((session, delivered) => usage.webhook(session, delivered)));
+      stopWatching.push(
+        audit.watch(bus),
+        usage.watch(bus),
+        metrics.watch(bus),
+        delivery.metrics.onAttempt((session, delivered) => {
+          usage.webhook(session, delivered);
+          metrics.webhookAttempt(delivered);
+        }),
+      );
       const admin = await apiKeys.ensureAdminKey(config.adminApiKey);
       await delivery.start();
       await waits.start();
@@ -249,6 +275,12 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         newId: () => randomUUID(),
       });
       queue.setListener(campaignManager);
+      metrics.bind({
+        sessions: () => manager.list().map((s) => ({ id: s.id, status: s.status })),
+        outboxPending: () => delivery.dispatcher.pending(),
+        queues: async () => (await Promise.all(manager.list().map(async (s) => ({ session: s.id, status: await queue.status(s.id) })))).flatMap(({ session, status }) => Object.entries(status.lanes).map(([lane, l]) => ({ session, lane, queued: l.queued, nextDueAt: l.nextDueAt }))),
+        campaignRecipients: () => campaignManager.recipientCounts(),
+      });
       outbound = queue;
       campaigns = campaignManager;
       app = await buildHttpServer({
@@ -257,6 +289,12 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         audit,
         usage,
         requests: requestLog,
+        metrics,
+        health: {
+          ready: readiness,
+          sessions: () => manager.list().map((s) => ({ id: s.id, status: s.status })),
+          metrics: { text: () => metrics.text([delivery.metrics.registry]), contentType: metrics.contentType },
+        },
         version,
         dashboard: true,
         routes: [
@@ -264,6 +302,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
             await instance.register(multipart, { limits: { fileSize: config.mediaMaxBytes, files: 1 } });
             await instance.register(meRoutes, { version, sandbox: target.kind === 'sandbox' });
             await instance.register(keyRoutes, { keys: apiKeys, audit });
+            await instance.register(overviewRoutes, { sessions: manager, metrics, pending: () => delivery.dispatcher.pending() });
             await instance.register(usageRoutes, {
               usage,
               requests: requestLog,
@@ -303,6 +342,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       const port = typeof address === 'object' && address ? address.port : config.port;
       url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
       await manager.restore();
+      restored = true;
       // campaigns first, so the queue's first sends find them; then the queue; then campaigns catch up with it
       await campaignManager.load();
       await queue.start();
@@ -317,6 +357,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
     async stop() {
       await app?.close();
       app = undefined;
+      restored = false;
       for (const stop of stopWatching.splice(0)) stop();
       clearInterval(purgeTimer);
       await usage.stop();
@@ -335,4 +376,12 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       releaseConsole = undefined;
     },
   };
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -221,6 +221,19 @@ describe('dashboard in a real browser', () => {
     expect(await page.getByTestId('usage-totals').textContent()).toMatch(/API calls\d+/);
   });
 
+  test('home page: sessions up, messages this minute, failed deliveries and the oldest pending event', async () => {
+    await page.getByTestId('nav-sessions').click();
+    const sessions = await page.getByTestId('figure-sessions').textContent();
+    const [connected, total] = /(\d+) \/ (\d+)/.exec(sessions!)!.slice(1).map(Number);
+    const listed = (await t.api('GET', '/api/v1/sessions')).body.sessions as { status: string }[];
+    expect([connected, total]).toEqual([listed.filter((s) => s.status === 'connected').length, listed.length]);
+    // the figure follows the traffic: after a send it shows what the runtime counts (the count restarts each minute)
+    await t.api('POST', '/api/v1/sessions/shop/messages/text', { to: '15550054001', text: 'counted on the home page' });
+    await until(async () => (await page.getByTestId('figure-messages').locator('strong').textContent()) === String((await t.api('GET', '/api/v1/overview')).body.messagesThisMinute));
+    await page.getByTestId('figure-failures').waitFor();
+    await page.getByTestId('figure-pending').waitFor();
+  });
+
   test('a key with read only sees only what it may use: no keys, audit, usage or webhooks, no lifecycle buttons', async () => {
     const reader = (await t.api('POST', '/api/v1/keys', { name: 'viewer', permissions: ['read'], sessions: '*' })).body.key;
     const other = await browser.newPage();

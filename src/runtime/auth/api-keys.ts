@@ -1,15 +1,15 @@
 /**
  * auth/: API keys and what each may do. A key is 32 random bytes behind a visible prefix (`wa_live_`, or `wa_test_`
  * in sandbox mode), shown once at creation; only its SHA-256 is stored (a key has far too much entropy for a slow
- * password hash to add anything). A key holds permissions (`read`, `send`, `manage`, `admin`; admin implies the
- * others) over all sessions or a list of them, may expire, and is revoked at once. Records are cached in memory:
+ * password hash to add anything). A key holds permissions (`read`, `send`, `manage`, `admin`, and `metrics` for a
+ * Prometheus scraper; admin implies the others) over all sessions or a list of them, may expire, and is revoked at once. Records are cached in memory:
  * this process makes every change, so a lookup per request costs no store read.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type Keyv from 'keyv';
 import { ApiError } from '../errors';
 
-export const PERMISSIONS = ['read', 'send', 'manage', 'admin'] as const;
+export const PERMISSIONS = ['read', 'send', 'manage', 'admin', 'metrics'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 export interface KeyActor {

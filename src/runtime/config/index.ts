@@ -50,6 +50,8 @@ export const runtimeConfigSchema = z.object({
   ffmpegPath: z.string().min(1).default('ffmpeg'),
   /** How long a send's Idempotency-Key is remembered. */
   idempotencyTtlHours: z.coerce.number().min(0.001).default(24),
+  /** Label metrics with session ids (turn off with many sessions: each adds series). */
+  metricsSessionLabel: z.boolean().default(true),
   /** How long the request log is kept. */
   requestLogRetentionDays: z.coerce.number().min(0.01).max(3650).default(14),
   /** How long daily usage counts are kept. */
@@ -118,6 +120,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     eventRetentionHours: pick('WA_EVENT_RETENTION_HOURS') as unknown as number | undefined,
     auditRetentionDays: pick('WA_AUDIT_RETENTION_DAYS') as unknown as number | undefined,
     requestLogRetentionDays: pick('WA_REQUEST_LOG_RETENTION_DAYS') as unknown as number | undefined,
+    metricsSessionLabel: flag(pick('WA_METRICS_SESSION_LABEL')),
     usageRetentionDays: pick('WA_USAGE_RETENTION_DAYS') as unknown as number | undefined,
     webhookTimeoutMs: pick('WA_WEBHOOK_TIMEOUT_MS') as unknown as number | undefined,
     webhookMaxAttempts: pick('WA_WEBHOOK_MAX_ATTEMPTS') as unknown as number | undefined,

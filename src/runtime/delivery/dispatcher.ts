@@ -90,6 +90,16 @@ export class Dispatcher {
     for (const state of this.states.values()) for (const lane of state.lanes.values()) clearTimeout(lane.timer);
   }
 
+  /** Events with a delivery still pending, and when the oldest of them was produced (for metrics and health). */
+  pending(): { count: number; oldestAt?: number } {
+    let oldestAt: number | undefined;
+    for (const record of this.records.values()) {
+      const at = Date.parse(record.event.timestamp);
+      if (oldestAt === undefined || at < oldestAt) oldestAt = at;
+    }
+    return { count: this.records.size, ...(oldestAt !== undefined && { oldestAt }) };
+  }
+
   /** Pending deliveries per subscription (for status pages and tests). */
   backlog(subscriptionId: string): number {
     let count = 0;
@@ -167,6 +177,7 @@ export class Dispatcher {
       const timestamp = Math.floor(started / 1000);
       statusCode = await post(subscription.url, body, {
         ...subscription.headers,
+        ...(record.event.requestId && { 'x-request-id': record.event.requestId }),
         'content-type': 'application/json',
         'user-agent': 'n8n-nodes-whatsapp-runtime',
         [SUBSCRIPTION_HEADER]: subscription.id,
@@ -184,7 +195,7 @@ export class Dispatcher {
     }
     const latencyMs = Date.now() - started;
     target.attempts.push({ at: new Date(started).toISOString(), ...(statusCode !== undefined && { statusCode }), latencyMs, ...(error && { error }) });
-    this.metrics.attempted(record.event.session, !error);
+    this.metrics.attempted(record.event.session, !error, statusCode);
     if (!error) {
       this.finish(record, target, 'delivered');
       this.metrics.delivered.inc({ subscription: subscription.id });

@@ -23,6 +23,7 @@ export class Delivery {
   readonly subscriptions: SubscriptionRegistry;
   readonly outbox: Outbox;
   readonly metrics = new DeliveryMetrics();
+  private started = false;
   readonly dispatcher: Dispatcher;
 
   constructor(
@@ -41,9 +42,16 @@ export class Delivery {
     await this.subscriptions.load();
     for (const record of await this.outbox.init()) this.dispatcher.enqueue(record);
     this.bus.setSink((event) => this.accept(event));
+    this.started = true;
+  }
+
+  /** Whether events are being written and delivered (for readiness). */
+  get running(): boolean {
+    return this.started;
   }
 
   async stop(): Promise<void> {
+    this.started = false;
     this.bus.setSink(undefined);
     this.dispatcher.stop();
     await this.outbox.flush();

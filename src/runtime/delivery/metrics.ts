@@ -16,6 +16,7 @@ export class DeliveryMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600],
     registers: [this.registry],
   });
+  readonly attempts = new Counter({ name: 'wa_webhook_attempts_total', help: 'Webhook delivery attempts by result and HTTP status class (none: no answer)', labelNames: ['result', 'status_class'], registers: [this.registry] });
   private readonly attemptListeners = new Set<(session: string, delivered: boolean) => void>();
 
   onAttempt(listener: (session: string, delivered: boolean) => void): () => void {
@@ -23,7 +24,8 @@ export class DeliveryMetrics {
     return () => this.attemptListeners.delete(listener);
   }
 
-  attempted(session: string, delivered: boolean): void {
+  attempted(session: string, delivered: boolean, statusCode: number | undefined): void {
+    this.attempts.inc({ result: delivered ? 'delivered' : 'failed', status_class: statusCode === undefined ? 'none' : `${Math.floor(statusCode / 100)}xx` });
     for (const listener of this.attemptListeners) listener(session, delivered);
   }
 }

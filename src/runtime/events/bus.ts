@@ -1,11 +1,12 @@
 /**
  * events/bus: the in-process bus every produced event goes through. Producers give type, session and data; the
- * bus stamps the envelope, hands it to the durable sink (the outbox) and, once written, to subscribers (stream,
+ * bus stamps the envelope (with the id of the API request that caused it, if one did), hands it to the durable sink (the outbox) and, once written, to subscribers (stream,
  * tests). `publish` resolves after the write, so a producer that awaits it knows the event is safe.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { EventDataMap, EventType, RuntimeEvent } from './schema';
+import { currentRequestId } from '../request-context';
 
 export type EventListener = (event: RuntimeEvent) => void;
 
@@ -30,7 +31,8 @@ export class EventBus {
    */
   async publish<K extends EventType>(type: K, session: string, data: EventDataMap[K], naturalKey?: string): Promise<RuntimeEvent<EventDataMap[K]>> {
     const id = naturalKey ? `evt_${createHash('sha256').update(`${session}\u0000${type}\u0000${naturalKey}`).digest('base64url').slice(0, 26)}` : `evt_${randomUUID()}`;
-    const event: RuntimeEvent<EventDataMap[K]> = { id, type, session, timestamp: new Date().toISOString(), data };
+    const requestId = currentRequestId();
+    const event: RuntimeEvent<EventDataMap[K]> = { id, type, session, timestamp: new Date().toISOString(), ...(requestId && { requestId }), data };
     const isNew = this.sink ? await this.sink(event as RuntimeEvent) : true;
     if (isNew) this.emitter.emit('event', event);
     return event;

@@ -8,6 +8,7 @@ import type { Baileys } from '../whatsapp/baileys';
 import type { EventBus } from './bus';
 import type { ChatSettingsUpdate, MessageEventData, PollVoteEventData, UndecryptableEventData } from './schema';
 import { carrierOf, keyAddresses, normalizeMessage, type SenderAddress, type WAMessage } from './normalize';
+import { asRequest, requestOfMessage } from '../request-context';
 
 type EventMap = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BaileysEventMap;
 type WASocket = ReturnType<Baileys['makeWASocket']>;
@@ -113,7 +114,7 @@ export class EventTranslator {
   }
 
   private async onUpsert(message: WAMessage, type: 'notify' | 'append'): Promise<void> {
-    const { b, bus, session } = this.deps;
+    const { b } = this.deps;
     const { key } = message;
     if (!key.id || !key.remoteJid || b.isJidStatusBroadcast(key.remoteJid)) return;
     if (message.messageStubType === b.proto.WebMessageInfo.StubType.CIPHERTEXT && !message.message && !key.fromMe) return this.onUndecryptable(message, type);
@@ -123,15 +124,23 @@ export class EventTranslator {
     // the event id derives from this key, and the outbox drops an id it already holds: no message is emitted twice
     const seenKey = `${chat.id}|${key.id}|${key.fromMe ? 1 : 0}`;
     const sender = await this.senderOf(message, chat);
-    const carrier = carrierOf(b, message.message);
+    // our own message's echo belongs to the API request that sent it
+    const messageId = key.id;
+    await asRequest(key.fromMe ? requestOfMessage(messageId) : undefined, () => this.publishMessage(message, messageId, type, chat, sender, seenKey));
+  }
+
+  private async publishMessage(message: WAMessage, messageId: string, type: string, chat: Awaited<ReturnType<EventTranslator['chatOf']>>, sender: Awaited<ReturnType<EventTranslator['senderOf']>>, seenKey: string): Promise<void> {
+    const { b, bus, session } = this.deps;
+    const key = message.key;
+    const carrier = carrierOf(b, message.message!);
     if (carrier) {
       const base = { chatId: chat.id, ...(chat.lid && { chatLid: chat.lid }), fromMe: !!key.fromMe, ...(sender.pn && { from: sender.pn }), ...(sender.lid && { fromLid: sender.lid }) };
       if (carrier.kind === 'edit') {
-        await bus.publish('message.edited', session, { ...base, messageId: carrier.targetId, text: b.normalizeMessageContent(carrier.message)?.conversation ?? b.normalizeMessageContent(carrier.message)?.extendedTextMessage?.text, editMessageId: key.id }, seenKey);
+        await bus.publish('message.edited', session, { ...base, messageId: carrier.targetId, text: b.normalizeMessageContent(carrier.message)?.conversation ?? b.normalizeMessageContent(carrier.message)?.extendedTextMessage?.text, editMessageId: messageId }, seenKey);
       } else if (carrier.kind === 'delete') {
-        await bus.publish('message.deleted', session, { ...base, messageId: carrier.targetId, deleteMessageId: key.id }, seenKey);
+        await bus.publish('message.deleted', session, { ...base, messageId: carrier.targetId, deleteMessageId: messageId }, seenKey);
       } else if (carrier.kind === 'reaction') {
-        await bus.publish('message.reaction', session, { ...base, messageId: carrier.targetId, emoji: carrier.emoji, removed: carrier.emoji === '', reactionMessageId: key.id }, seenKey);
+        await bus.publish('message.reaction', session, { ...base, messageId: carrier.targetId, emoji: carrier.emoji, removed: carrier.emoji === '', reactionMessageId: messageId }, seenKey);
       } else if (carrier.kind === 'poll-vote') {
         await this.onPollVote(message, sender, seenKey, chat);
       }

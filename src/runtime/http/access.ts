@@ -10,7 +10,8 @@ import { allows, canSee, type ApiKeyRecord, type Permission } from '../auth/api-
 import type { AuditEntry, AuditLog } from '../audit';
 import { ApiError } from '../errors';
 
-export type RoutePermission = Permission | 'any';
+/** `any`: every valid key; `public`: no key at all (health probes). */
+export type RoutePermission = Permission | 'any' | 'public';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -69,7 +70,7 @@ export function authorize(request: FastifyRequest, key: ApiKeyRecord): void {
   const session = sessionOfRoute(request);
   if (session !== undefined) assertSessionVisible(key, session);
   const needed = permissionOf(request);
-  if (needed && needed !== 'any' && !allows(key, needed)) throw new ApiError(403, 'missing_permission', `This API key lacks the "${needed}" permission`, { permission: needed });
+  if (needed && needed !== 'any' && needed !== 'public' && !allows(key, needed)) throw new ApiError(403, 'missing_permission', `This API key lacks the "${needed}" permission`, { permission: needed });
 }
 
 /** Sessions the key may see, of those listed. */
@@ -97,4 +98,10 @@ export function recordAudit(audit: AuditLog, request: FastifyRequest, status: nu
     status,
     ...(request.audited?.details && { details: request.audited.details }),
   });
+}
+
+/** The key of a request: `Authorization: Bearer <key>` or `X-Api-Key`. */
+export function presentedKey(authorization: string | undefined, xApiKey: string | string[] | undefined): string | undefined {
+  if (authorization?.toLowerCase().startsWith('bearer ')) return authorization.slice(7).trim();
+  return Array.isArray(xApiKey) ? xApiKey[0] : xApiKey;
 }

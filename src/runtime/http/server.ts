@@ -4,6 +4,7 @@
  * `/openapi.json` (each operation with its `x-permission`) and its docs page at `/docs`. Feature routes register
  * themselves through `routes`, each a fastify plugin, so new API areas slot in without touching this file.
  */
+import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -12,10 +13,13 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
 import type { ApiKeys } from '../auth/api-keys';
 import type { AuditLog } from '../audit';
-import { authorize, recordAudit, requireDeclaredPermissions, sessionOfRoute } from './access';
+import { authorize, presentedKey, recordAudit, requireDeclaredPermissions, sessionOfRoute } from './access';
+import { HEALTH_PATHS, healthRoutes, type HealthOptions } from './routes/health';
 import type { UsageMeter } from '../usage';
+import type { RuntimeMetrics } from '../metrics';
 import type { RequestLog } from '../usage/requests';
 import { ApiError } from '../errors';
+import { runInRequest } from '../request-context';
 import type { ErrorBody } from './errors';
 import { dashboardRoutes, isDashboardPath } from '../dashboard';
 
@@ -24,7 +28,10 @@ export interface HttpDeps {
   /** 'none' only for the standalone simulator, which listens on loopback. */
   apiKeys: ApiKeys | 'none';
   audit?: AuditLog;
+  /** Readiness, session list and the metrics text for the probes and `/metrics`. */
+  health?: Omit<HealthOptions, 'keys'>;
   usage?: UsageMeter;
+  metrics?: RuntimeMetrics;
   requests?: RequestLog;
   version: string;
   routes: FastifyPluginAsync[];
@@ -32,12 +39,18 @@ export interface HttpDeps {
   dashboard?: boolean;
 }
 
-const PUBLIC_PATHS = new Set(['/health']);
+const PUBLIC_PATHS = new Set(HEALTH_PATHS);
+const SEND_ROUTE = /^\/api\/v1\/sessions\/:id\/messages\/(text|image|video|audio|voice|document|sticker|location|contact|poll)$/;
 
 export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    requestIdHeader: 'x-request-id',
+    // a caller's X-Request-Id is kept when it is a plain token (it goes into logs and events), otherwise replaced
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(given) ? given : `req_${randomUUID()}`;
+    },
     // event streams stay open: close them on shutdown instead of waiting for clients
     forceCloseConnections: true,
     // fastify's own request lines carry the full URL, query string included (where keys and tokens end up): one
@@ -46,6 +59,11 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     bodyLimit: 64 * 1024 * 1024,
   });
   app.setValidatorCompiler(validatorFor);
+  // first of all hooks: everything the request does, and every event it causes, knows its id
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    runInRequest(request.id, done);
+  });
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string; validation?: unknown }, request, reply) => {
     request.errorCode = error instanceof ApiError ? error.code : error.validation ? 'validation_failed' : (error.code ?? 'internal_error');
@@ -61,10 +79,14 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   });
   // the standalone simulator's control API has no keys, so no permissions either
   if (deps.apiKeys !== 'none') requireDeclaredPermissions(app);
-  const { audit, requests } = deps;
+  const { audit, requests, metrics } = deps;
   app.addHook('onResponse', async (request, reply) => {
     if (audit) recordAudit(audit, request, reply.statusCode);
     const route = request.routeOptions.url;
+    if (metrics && route) {
+      metrics.request(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
+      if (request.method === 'POST' && SEND_ROUTE.test(route)) metrics.sendAnswered((request.params as { id: string }).id, reply.statusCode, request.errorCode);
+    }
     if (route?.startsWith('/api/v1/') && requests) {
       const session = sessionOfRoute(request);
       requests.record({
@@ -126,7 +148,8 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     if (request.routeOptions.url?.startsWith('/api/v1/')) deps.usage?.apiCall(sessionOfRoute(request), verdict.record.id);
   });
 
-  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  if (deps.health) await app.register(healthRoutes, { ...deps.health, keys: deps.apiKeys });
+  else app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   for (const plugin of deps.routes) await app.register(plugin, { prefix: '/api/v1' });
   if (deps.dashboard) await app.register(dashboardRoutes);
@@ -165,10 +188,6 @@ function nonFinitePaths(data: unknown, path = ''): string[] {
   return [];
 }
 
-function presentedKey(authorization: string | undefined, xApiKey: string | string[] | undefined): string | undefined {
-  if (authorization?.toLowerCase().startsWith('bearer ')) return authorization.slice(7).trim();
-  return Array.isArray(xApiKey) ? xApiKey[0] : xApiKey;
-}
 
 function body(code: string, message: string, details?: unknown): ErrorBody {
   return { error: details === undefined ? { code, message } : { code, message, details } };

@@ -15,6 +15,7 @@ import { mediaContent, vcardOf, type ContactCard, type MediaKind, type MediaRequ
 import { linkPreview } from './link-preview';
 import type { MediaLimits } from './media-input';
 import type { RecipientResolver } from './recipients';
+import { rememberMessage } from '../request-context';
 
 type AnyMessageContent = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).AnyMessageContent;
 
@@ -64,6 +65,7 @@ export class MessageSender {
 
   async send(sessionId: string, request: SendRequest | ActionRequest, messageId: string, hooks: SendHooks = {}): Promise<SendResult> {
     const { session, sock } = this.deps.sessions.connected(sessionId);
+    rememberMessage(messageId);
     // a reaction, edit or delete goes to the chat of its message, which the request names `chatId`
     const acting = request.kind === 'reaction' || request.kind === 'edit' || request.kind === 'delete';
     const to = await this.deps.recipients.resolve(sock, request.body.to, acting ? 'chatId' : 'to');

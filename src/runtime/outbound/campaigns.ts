@@ -226,6 +226,22 @@ export class CampaignManager implements QueueListener {
     }
   }
 
+  /** Recipients of the campaigns in memory, counted by session and status (for metrics). */
+  recipientCounts(): { session: string; status: string; count: number }[] {
+    const counts = new Map<string, { session: string; status: string; count: number }>();
+    for (const [campaignId, recipients] of this.recipients) {
+      const session = this.campaigns.get(campaignId)?.session;
+      if (!session) continue;
+      for (const recipient of recipients) {
+        const key = `${session}|${recipient.status}`;
+        const row = counts.get(key) ?? { session, status: recipient.status, count: 0 };
+        row.count++;
+        counts.set(key, row);
+      }
+    }
+    return [...counts.values()];
+  }
+
   isHeld(item: QueuedSend): boolean {
     return !!item.campaignId && this.campaigns.get(item.campaignId)?.status === 'paused';
   }

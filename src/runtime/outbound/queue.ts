@@ -14,6 +14,7 @@ import type { WhatsAppLimitSignal } from '../sessions/types';
 import { isRateLimit } from './limits';
 import { itemKey, SessionQueue } from './session-queue';
 import type { Lane, OutboundDeps, OutboundStatus, QueuedSend, QueueListener } from './types';
+import { currentRequestId } from '../request-context';
 
 export type { Lane, OutboundStatus, QueuedSend, QueueListener, Settled, StoredRequest } from './types';
 
@@ -67,7 +68,8 @@ export class OutboundQueue {
       await this.deps.media.set(mediaRef.id, body.media as MediaInput);
     }
     delete body.media;
-    const item: QueuedSend = { ...rest, session, request: { kind: request.kind, body }, ...(mediaRef && { mediaRef }), createdAt: this.deps.clock.now(), seq: ++this.seq, attempts: 0 };
+    const requestId = currentRequestId();
+    const item: QueuedSend = { ...rest, session, request: { kind: request.kind, body }, ...(mediaRef && { mediaRef }), ...(requestId && { requestId }), createdAt: this.deps.clock.now(), seq: ++this.seq, attempts: 0 };
     await this.deps.items.set(itemKey(item), item);
     queue.items.push(item);
     queue.kick();

@@ -9,6 +9,7 @@ import type { SendRequest } from '../messages/sender';
 import { isRateLimit, iso, SessionLimits, type LimitSignal } from './limits';
 import { Pacer, pacingOf, type PacingSettings } from './pacing';
 import type { Lane, OutboundDeps, OutboundStatus, QueuedSend, QueueListener, Settled } from './types';
+import { asRequest, detached } from '../request-context';
 
 const MAX_ATTEMPTS = 5;
 const STATE_SAVE_DELAY_MS = 1_000;
@@ -64,7 +65,8 @@ export class SessionQueue {
       this.wake?.abort();
       return;
     }
-    this.running = this.run()
+    // one loop sends for every request that queued something: it belongs to none of them
+    this.running = detached(() => this.run())
       .catch((error: unknown) => this.deps.logger.error({ err: error, session: this.session }, 'send queue stopped on an error'))
       .finally(() => {
         this.running = undefined;
@@ -187,7 +189,7 @@ export class SessionQueue {
       const request = await this.materialise(item);
       const settings = this.pacer.settings;
       const text = request.kind === 'text' ? request.body.text : '';
-      const result = await sender.send(this.session, request, item.id, {
+      const result = await asRequest(item.requestId, () => sender.send(this.session, request, item.id, {
         beforeSend: settings.typing && text
           ? async ({ sock, to }) => {
               await sock.sendPresenceUpdate('composing', to);
@@ -195,7 +197,7 @@ export class SessionQueue {
               await sock.sendPresenceUpdate('paused', to);
             }
           : undefined,
-      });
+      }));
       this.recordSend(item.lane, firstContact);
       await this.settle(item, { status: 'sent', result });
     } catch (error) {
@@ -229,7 +231,7 @@ export class SessionQueue {
     await this.forget(item);
     if (outcome.status === 'failed') {
       const chatId = item.request.body.to;
-      await this.deps.bus.publish('message.status', this.session, { messageId: item.id, chatId, fromMe: true, status: 'failed', reason: outcome.reason }, `${chatId}|${item.id}|failed`);
+      await asRequest(item.requestId, () => this.deps.bus.publish('message.status', this.session, { messageId: item.id, chatId, fromMe: true, status: 'failed', reason: outcome.reason }, `${chatId}|${item.id}|failed`));
     }
     await this.listener()?.onSettled(item, outcome);
   }

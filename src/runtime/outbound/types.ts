@@ -28,6 +28,8 @@ export interface QueuedSend {
   attempts: number;
   notBefore?: number;
   lastError?: string;
+  /** The API request that queued it: its events carry that request id. */
+  requestId?: string;
   campaignId?: string;
   recipientIndex?: number;
 }

@@ -26,6 +26,7 @@ import { decideOnClose, type ReconnectPolicy } from './policy';
 import { GroupCache } from './group-cache';
 import { journalInbound, replayJournal, settleJournal } from './inbound';
 import { DEFAULT_SESSION_SETTINGS, TERMINAL, type LastStatus, type SessionMe, type SessionReason, type SessionSettings, type SessionStatus, type SessionView, type StoredSession, type WhatsAppLimitSignal } from './types';
+import { detached } from '../request-context';
 
 type WASocket = ReturnType<Baileys['makeWASocket']>;
 
@@ -283,13 +284,14 @@ export class Session {
     const deps = this.deps;
     const { b } = deps;
     this.reconnectTimer = undefined;
-    this.auth ??= await keyvAuthState(b, deps.authKv);
+    const auth = (this.auth ??= await keyvAuthState(b, deps.authKv));
     const generation = ++this.generation;
     this.qr = undefined;
     this.setStatus(status, reason);
     const logger = deps.logger.child({ session: this.id });
-    const sock = b.makeWASocket({
-      auth: { creds: this.auth.state.creds, keys: b.makeCacheableSignalKeyStore(this.auth.state.keys as never, logger as never) },
+    // the socket outlives the request that opened it: its events are caused by WhatsApp, not by that request
+    const sock = detached(() => b.makeWASocket({
+      auth: { creds: auth.state.creds, keys: b.makeCacheableSignalKeyStore(auth.state.keys as never, logger as never) },
       logger: logger as never,
       browser: deps.browser,
       version: deps.waVersion,
@@ -300,7 +302,7 @@ export class Session {
       msgRetryCounterCache: this.retryCounter as never,
       getMessage: async (key) => (key.remoteJid && key.id ? (await this.findMessage(key.remoteJid, key.id))?.message ?? undefined : undefined),
       cachedGroupMetadata: (jid) => this.cachedGroupMetadata(jid),
-    });
+    }));
     this.sock = sock;
     const translator = new EventTranslator(
       { b, bus: deps.bus, session: this.id, logger, saveMessage: (m, chatId) => deps.messages.save(m, chatId), loadMessage: (jid, id) => this.findMessage(jid, id),

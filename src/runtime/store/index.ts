@@ -36,7 +36,35 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export function createStore(config: StoreConfig, options: { warn?(message: string): void } = {}): Store {
+export interface StoreOptions {
+  warn?(message: string): void;
+  /** Told how long each read and write took (metrics). */
+  onOperation?(operation: string, seconds: number): void;
+}
+
+const TIMED_OPERATIONS = ['get', 'getMany', 'set', 'setMany', 'delete', 'deleteMany'] as const;
+
+/** Wraps the adapter's reads and writes with a timer; what Keyv does not find on the adapter stays absent. */
+function timed<A extends object>(adapter: A, onOperation: StoreOptions['onOperation']): A {
+  if (!onOperation) return adapter;
+  const methods = adapter as unknown as Record<string, unknown>;
+  for (const name of TIMED_OPERATIONS) {
+    const original = methods[name];
+    if (typeof original !== 'function') continue;
+    methods[name] = async (...args: unknown[]) => {
+      const started = process.hrtime.bigint();
+      try {
+        return await (original as (...a: unknown[]) => unknown).apply(adapter, args);
+      } finally {
+        onOperation(name, Number(process.hrtime.bigint() - started) / 1e9);
+      }
+    };
+  }
+  return adapter;
+}
+
+export function createStore(config: StoreConfig, options: StoreOptions = {}): Store {
+  const { onOperation } = options;
   const warning = prepareDataDir(config.dataDir);
   if (warning) options.warn?.(warning);
   const backend: StoreBackend = config.redisUrl ? 'redis' : config.postgresUrl ? 'postgres' : 'sqlite';
@@ -71,7 +99,7 @@ export function createStore(config: StoreConfig, options: { warn?(message: strin
       let kv = instances.get(namespace);
       if (!kv) {
         kv = new Keyv({
-          store: makeAdapter(),
+          store: timed(makeAdapter(), onOperation),
           namespace,
           serialize: options.plainJson ? (data) => JSON.stringify(data) : (data) => JSON.stringify(data, bufferJsonReplacer),
           deserialize: options.plainJson ? (text) => JSON.parse(text) : (text) => JSON.parse(text, bufferJsonReviver),

@@ -5,7 +5,7 @@ import { formValues, h, status, time } from './dom.js';
 import { action, confirmed, refresh } from './render.js';
 import { state } from './state.js';
 
-const PERMISSIONS = ['read', 'send', 'manage', 'admin'];
+const PERMISSIONS = ['read', 'send', 'manage', 'admin', 'metrics'];
 
 export async function renderKeys() {
   const { keys } = await api('GET', '/keys?status=all');

@@ -2,7 +2,7 @@
 // navigation between the views, and routing pushed events to the view shown.
 import { api, onUnauthorized } from './api.js';
 import { h } from './dom.js';
-import { action, refresh, refreshSoon, refreshTimer, setViews } from './render.js';
+import { action, cancelRefresh, refresh, refreshSoon, setViews } from './render.js';
 import { renderOutbound } from './outbound.js';
 import { renderSandbox } from './sandbox.js';
 import { renderSessions, showQr } from './sessions.js';
@@ -74,7 +74,7 @@ async function start() {
 }
 
 async function show(view) {
-  clearTimeout(refreshTimer);
+  cancelRefresh();
   state.error = undefined;
   state.view = view;
   state.secret = undefined;
@@ -92,6 +92,8 @@ async function show(view) {
 
 function onEvent(event) {
   const type = event.type;
+  // the home page's figures follow the traffic (re-rendered at most every 150 ms)
+  if (state.view === 'sessions' && (type === 'message.received' || type === 'message.sent')) return refreshSoon();
   if (state.view === 'sessions' && (type === 'session.status' || type === 'session.qr')) {
     if (type === 'session.qr' && state.linking === event.session) return void showQr(event.session);
     return refreshSoon();

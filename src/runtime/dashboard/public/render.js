@@ -52,11 +52,21 @@ function fieldKey(field, index) {
   return field.dataset.testid ?? `${field.name}#${index}`;
 }
 
-export let refreshTimer;
+let refreshTimer;
 
-export function refreshSoon() {
+/** Drops a pending re-render (a new view renders itself). */
+export function cancelRefresh() {
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(refresh, 150);
+  refreshTimer = undefined;
+}
+
+/** A re-render within 150 ms; more calls meanwhile join it (a throttle: under steady traffic it still happens). */
+export function refreshSoon() {
+  if (refreshTimer) return;
+  refreshTimer = setTimeout(() => {
+    refreshTimer = undefined;
+    void refresh();
+  }, 150);
 }
 
 /** Runs an action from a button: errors are shown next to it, never swallowed. */

@@ -6,7 +6,7 @@ import { action, confirmed, refresh } from './render.js';
 import { can, state } from './state.js';
 
 export async function renderSessions() {
-  const { sessions } = await api('GET', '/sessions');
+  const [{ sessions }, overview] = await Promise.all([api('GET', '/sessions'), api('GET', '/overview')]);
   const create = h(
     'form',
     { class: 'inline', onsubmit: action(async () => {
@@ -49,6 +49,7 @@ export async function renderSessions() {
   }
   return [
     h('h2', {}, 'Sessions'),
+    figures(overview),
     manage && create,
     sessions.length
       ? h('table', { 'data-testid': 'sessions' }, h('thead', {}, h('tr', {}, ['Session', 'Status', 'Number', 'Profile name', ''].map((t) => h('th', {}, t)))), h('tbody', {}, rows))
@@ -129,4 +130,18 @@ export async function showQr(id) {
   const previous = holder?.querySelector('img')?.src;
   holder?.replaceChildren(content);
   if (previous) URL.revokeObjectURL(previous);
+}
+
+/** The home page's figures: what an operator checks first. */
+function figures(overview) {
+  const figure = (label, value, testid, bad) => h('div', { class: `figure${bad ? ' bad' : ''}`, 'data-testid': testid }, h('strong', {}, String(value)), h('span', {}, label));
+  const { sessions, outbox } = overview;
+  return h(
+    'div',
+    { class: 'figures' },
+    figure('sessions connected', `${sessions.connected} / ${sessions.total}`, 'figure-sessions', sessions.connected < sessions.total),
+    overview.perMinute && figure('messages this minute', overview.messagesThisMinute, 'figure-messages'),
+    overview.perMinute && figure('failed deliveries (1 h)', overview.deliveryFailuresLastHour, 'figure-failures', overview.deliveryFailuresLastHour > 0),
+    outbox && figure('oldest pending event', outbox.pending ? `${outbox.oldestPendingAgeSeconds} s` : 'none', 'figure-pending', outbox.oldestPendingAgeSeconds > 60),
+  );
 }

@@ -51,7 +51,7 @@ export const keyRoutes: FastifyPluginAsync<{ keys: ApiKeys; audit: AuditLog }> =
           additionalProperties: false,
           properties: {
             name: { type: 'string', minLength: 1, maxLength: 100 },
-            permissions: { type: 'array', minItems: 1, maxItems: 4, uniqueItems: true, items: { type: 'string', enum: [...PERMISSIONS] }, description: 'read, send, manage, admin (admin implies the others)' },
+            permissions: { type: 'array', minItems: 1, maxItems: 5, uniqueItems: true, items: { type: 'string', enum: [...PERMISSIONS] }, description: 'read, send, manage, admin (admin implies the others), metrics (GET /metrics only)' },
             sessions: { anyOf: [{ type: 'string', enum: ['*'] }, { type: 'array', minItems: 1, maxItems: 1000, uniqueItems: true, items: { type: 'string', pattern: SESSION_ID_PATTERN.source } }], description: '`*` for every session, or a list of session ids' },
             expiresAt: { type: 'string', format: 'date-time' },
             expiresInDays: { type: 'number', exclusiveMinimum: 0, maximum: 3650 },
