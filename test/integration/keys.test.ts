@@ -186,6 +186,28 @@ test('every route in the OpenAPI document declares its permission and refuses a 
   expect(checked).toBeGreaterThan(90);
 });
 
+test('campaigns, pairing codes, logouts and exports are audited too', async () => {
+  const campaign = await t.api('POST', `/api/v1/sessions/${A}/campaigns`, { template: { kind: 'text', text: 'hi' }, recipients: [{ to: CUSTOMER }], sendAt: new Date(Date.now() + 3_600_000).toISOString() });
+  expect(campaign.status).toBe(201);
+  await t.api('POST', `/api/v1/sessions/${A}/campaigns/${campaign.body.campaign.id}/cancel`);
+  await t.api('POST', '/api/v1/sessions', { id: 'paired' });
+  expect((await t.api('POST', '/api/v1/sessions/paired/pairing-code', { phoneNumber: '+1 555 010 9000' })).status).toBe(200);
+  await t.api('POST', '/api/v1/sessions/paired/logout');
+  await t.api('DELETE', '/api/v1/sessions/paired');
+  const { entries } = (await t.api('GET', '/api/v1/audit?limit=50')).body as { entries: { action: string; target?: { type: string; id: string }; session?: string; result: string }[] };
+  const seen = entries.map((e) => `${e.action} ${e.target?.type}:${e.target?.id} ${e.result}`);
+  expect(seen).toEqual(
+    expect.arrayContaining([
+      `campaign.created campaign:${campaign.body.campaign.id} success`,
+      `campaign.cancelled campaign:${campaign.body.campaign.id} success`,
+      'session.created session:paired success',
+      'session.pairing_code_requested session:paired success',
+      'session.logged_out session:paired success',
+      'session.deleted session:paired success',
+    ]),
+  );
+});
+
 test('the audit log records who did what, without secrets', async () => {
   const { key, id } = await createKey({ name: 'auditor test', permissions: ['manage', 'send'], sessions: [A] });
   const api = as(key);

@@ -206,6 +206,7 @@ export const outboundRoutes: FastifyPluginAsync<OutboundRouteOptions> = async (a
         });
         return { campaign: created.campaign, skipped: created.skipped.map((r) => ({ index: r.index, to: r.to, reason: r.reason })) };
       });
+      request.audited = { target: { type: 'campaign', id: result.campaign.id }, details: { recipients: recipients.length } };
       return reply.status(201).send(result);
     },
   );
