@@ -6,12 +6,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { buildMessage } from '../../src/runtime/sandbox/messages';
 import { ADMIN_KEY, linkSession, startRuntime, type TestRuntime } from '../helpers/runtime';
 import { until } from '../helpers/until';
+import { Receiver } from '../helpers/receiver';
 
 const SESSION = 'observed';
 const PHONE = '15550501000';
@@ -19,21 +18,13 @@ const CONTACT = '15550502000';
 const TEXT_ROUTE = '/api/v1/sessions/:id/messages/text';
 
 let t: TestRuntime;
-const servers: Server[] = [];
+const receivers: Receiver[] = [];
 
-async function receiver(status: number): Promise<{ url: string; hits: IncomingHttpHeaders[] }> {
-  const hits: IncomingHttpHeaders[] = [];
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      hits.push(req.headers);
-      res.statusCode = status;
-      res.end();
-    });
-  }).listen(0, '127.0.0.1');
-  servers.push(server);
-  await new Promise((resolve) => server.once('listening', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, hits };
+async function receiver(status: number): Promise<Receiver> {
+  const started = await Receiver.start();
+  started.respond = () => status;
+  receivers.push(started);
+  return started;
 }
 
 interface Sample {
@@ -74,7 +65,7 @@ beforeAll(async () => {
   await linkSession(t, SESSION, PHONE);
 }, 60_000);
 afterAll(async () => {
-  for (const server of servers) server.close();
+  for (const started of receivers) await started.close();
   await t?.close();
 });
 
@@ -84,7 +75,7 @@ test('after a scripted run the counters and histogram counts are exact', async (
   for (const target of [ok, failing]) expect((await t.api('POST', '/api/v1/webhooks', { url: target.url, events: ['message.received'], sessions: [SESSION] })).status).toBe(201);
   const sim = t.runtime.sandbox!;
   for (const text of ['a', 'b', 'c']) await sim.sendMessage(CONTACT, PHONE, buildMessage.text(text));
-  await until(() => ok.hits.length === 3 && failing.hits.length === 3);
+  await until(() => ok.requests.length === 3 && failing.requests.length === 3);
   for (const text of ['one', 'two']) expect((await t.api('POST', `/api/v1/sessions/${SESSION}/messages/text`, { to: CONTACT, text })).status).toBe(200);
   const refused = await t.api('POST', `/api/v1/sessions/${SESSION}/messages/text`, { to: 'not a number', text: 'x' });
   expect(refused.status).toBe(400);
@@ -148,7 +139,7 @@ test('a request id comes back in X-Request-Id and travels with the events and we
   expect(sent.headers.get('x-request-id')).toBe('trace-42.a');
   const event = await t.waitForEvent((e) => e.type === 'message.sent' && (e.data as { messageId: string }).messageId === sent.body.id);
   expect(event.requestId).toBe('trace-42.a');
-  await until(() => hook.hits.some((h) => h['x-request-id'] === 'trace-42.a'));
+  await until(() => hook.requests.some((r) => r.headers['x-request-id'] === 'trace-42.a'));
   const generated = await t.api('GET', '/api/v1/me', undefined, { 'x-request-id': 'not allowed: spaces' });
   expect(generated.headers.get('x-request-id')).toMatch(/^req_[0-9a-f-]{36}$/);
   // what WhatsApp causes later carries no request id, even on a socket a request once started

@@ -2,11 +2,10 @@
  * Usage and the request log after a scripted run: a contact sends three texts, a key sends two texts and an image,
  * one webhook answers 200 and one 500 (a single attempt each). The counts must match the script exactly.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { buildMessage } from '../../src/runtime/sandbox/messages';
 import { linkSession, startRuntime, type TestRuntime } from '../helpers/runtime';
 import { until } from '../helpers/until';
+import { Receiver } from '../helpers/receiver';
 
 const SESSION = 'metered';
 const PHONE = '15550201000';
@@ -14,22 +13,7 @@ const CONTACT = '15550202000';
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 
 let t: TestRuntime;
-const servers: Server[] = [];
-
-async function hook(status: number): Promise<{ url: string; hits: () => number }> {
-  let hits = 0;
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      hits++;
-      res.statusCode = status;
-      res.end();
-    });
-  }).listen(0, '127.0.0.1');
-  servers.push(server);
-  await new Promise((resolve) => server.once('listening', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, hits: () => hits };
-}
+const receivers: Receiver[] = [];
 
 beforeAll(async () => {
   t = await startRuntime({ webhookMaxAttempts: 1 });
@@ -37,13 +21,15 @@ beforeAll(async () => {
   await linkSession(t, SESSION, PHONE);
 }, 60_000);
 afterAll(async () => {
-  for (const server of servers) server.close();
+  for (const receiver of receivers) await receiver.close();
   await t?.close();
 });
 
 test('usage per session and key matches a scripted run exactly, and the request log holds each call', async () => {
-  const ok = await hook(200);
-  const failing = await hook(500);
+  const ok = await Receiver.start();
+  const failing = await Receiver.start();
+  failing.respond = () => 500;
+  receivers.push(ok, failing);
   for (const target of [ok, failing]) expect((await t.api('POST', '/api/v1/webhooks', { url: target.url, events: ['message.received'], sessions: [SESSION] })).status).toBe(201);
   const created = await t.api('POST', '/api/v1/keys', { name: 'metered sender', permissions: ['send', 'read'], sessions: [SESSION] });
   const key = created.body.key as string;
@@ -52,7 +38,7 @@ test('usage per session and key matches a scripted run exactly, and the request 
 
   const sim = t.runtime.sandbox!;
   for (const text of ['one', 'two', 'three']) await sim.sendMessage(CONTACT, PHONE, buildMessage.text(text));
-  await until(() => ok.hits() === 3 && failing.hits() === 3);
+  await until(() => ok.requests.length === 3 && failing.requests.length === 3);
   for (const text of ['reply 1', 'reply 2']) expect((await call('POST', `/api/v1/sessions/${SESSION}/messages/text`, { to: CONTACT, text })).status).toBe(200);
   expect((await call('POST', `/api/v1/sessions/${SESSION}/messages/image`, { to: CONTACT, media: { base64: PNG.toString('base64') } })).status).toBe(200);
   expect((await call('GET', `/api/v1/sessions/${SESSION}/chats?limit=5`)).status).toBe(200);
