@@ -3,7 +3,7 @@
  * item, the credential, `httpRequestWithAuthentication` applying the credential's own `authenticate` definition,
  * and binary data. Only what our nodes use is provided.
  */
-import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, INode, INodeExecutionData } from 'n8n-workflow';
+import { NodeApiError, type IDataObject, type IExecuteFunctions, type IHttpRequestOptions, type INode, type INodeExecutionData, type JsonObject } from 'n8n-workflow';
 import { WhatsAppRuntimeApi } from '../../credentials/WhatsAppRuntimeApi.credentials';
 
 export interface FakeContextOptions {
@@ -47,12 +47,17 @@ export function makeExecuteContext(options: FakeContextOptions): { context: IExe
           method: request.method,
           headers: { ...headers, ...(request.body ? { 'content-type': 'application/json' } : {}) },
           body: request.body ? JSON.stringify(request.body) : undefined,
+        }).catch((failure: Error & { cause?: { code?: string; errors?: { code?: string }[] } }) => {
+          // a connection that fails: n8n-core wraps axios' error, which carries the system error code
+          const code = failure.cause?.code ?? failure.cause?.errors?.[0]?.code ?? 'ECONNREFUSED';
+          throw new NodeApiError(node, Object.assign(new Error(`connect ${code} ${url.host}`), { name: 'AxiosError', isAxiosError: true, code }) as unknown as JsonObject);
         });
         const raw = Buffer.from(await response.arrayBuffer());
         if (!response.ok) {
-          const error = new Error(`Request failed with status code ${response.status}`) as Error & { response: { status: number; data: unknown } };
-          error.response = { status: response.status, data: JSON.parse(raw.toString() || '{}') };
-          throw error;
+          // as n8n-core does: the HTTP (axios) error wrapped in a NodeApiError with n8n's generic text for the status
+          const data = request.encoding === 'arraybuffer' ? raw : JSON.parse(raw.toString() || '{}');
+          const error = Object.assign(new Error(`Request failed with status code ${response.status}`), { name: 'AxiosError', isAxiosError: true, response: { status: response.status, data } });
+          throw new NodeApiError(node, error as unknown as JsonObject);
         }
         const body = request.encoding === 'arraybuffer' ? raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length) : raw.length ? JSON.parse(raw.toString()) : {};
         return request.returnFullResponse ? { body, headers: Object.fromEntries(response.headers), statusCode: response.status } : body;

@@ -57,23 +57,49 @@ export async function runtimeRequest<T = IDataObject>(
   }
 }
 
+/**
+ * n8n's request helper already throws a NodeApiError, made from the HTTP error, with n8n's generic text for the
+ * status ("The resource you are requesting could not be found"); the runtime's own answer is in its `context.data`
+ * (or, for binary requests, in `cause.response.data`). A new error is built from that answer: passing the
+ * NodeApiError itself would hand it back unchanged.
+ */
 function toNodeApiError(context: Context, error: unknown, itemIndex?: number): NodeApiError {
-  const raw = error as { response?: { data?: unknown; status?: number }; httpCode?: string; message?: string; code?: string; cause?: { code?: string } };
-  const body = parseBody(raw.response?.data);
+  const raw = error as {
+    response?: { data?: unknown; status?: number };
+    context?: { data?: unknown };
+    cause?: { code?: string; response?: { data?: unknown; status?: number } };
+    httpCode?: string | null;
+    message?: string;
+    code?: string;
+  };
+  const body = parseBody(raw.response?.data ?? raw.context?.data ?? raw.cause?.response?.data);
   const runtimeError = body?.error;
-  const status = raw.response?.status ?? (raw.httpCode ? Number(raw.httpCode) : undefined);
+  const status = raw.response?.status ?? raw.cause?.response?.status ?? (raw.httpCode ? Number(raw.httpCode) : undefined);
   let message = runtimeError?.message ?? raw.message ?? 'The WhatsApp runtime request failed';
   if (status === 401) message = 'The WhatsApp runtime rejected the API key: check the credential';
   else if (!status && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET/.test(`${raw.code} ${raw.cause?.code} ${raw.message}`)) {
     message = 'The WhatsApp runtime is not reachable: check the URL in the credential and that the runtime is running';
   }
+  const hint = runtimeError?.code ? HINTS[runtimeError.code] : undefined;
+  const code = runtimeError?.code ? `Runtime error code: ${runtimeError.code}${status ? ` (HTTP ${status})` : ''}` : undefined;
   return new NodeApiError(context.getNode(), (body ?? { message }) as JsonObject, {
     message,
-    description: runtimeError?.code ? `Runtime error code: ${runtimeError.code}` : undefined,
+    description: [hint, code].filter(Boolean).join('. ') || undefined,
     httpCode: status ? String(status) : undefined,
     ...(itemIndex !== undefined && { itemIndex }),
   });
 }
+
+/** What to do next, for the runtime errors a no-code user meets most. */
+const HINTS: Record<string, string> = {
+  session_not_connected: 'Link the number first: scan the QR code in the runtime dashboard, or run Session → Get QR Code',
+  session_not_running: 'Start the session (Session → Start, or in the runtime dashboard)',
+  session_not_found: 'Create the session (Session → Create) or pick one from the list',
+  session_already_linked: 'The session is linked already: nothing to scan',
+  missing_permission: "The credential's API key may not do this: create a key with that permission in the runtime dashboard (API keys)",
+  rate_limited: 'WhatsApp is rate-limiting this number: wait a minute, or send through the bulk lane',
+  invalid_phone_number: 'Give the number with its country code, for example +49 151 2345678',
+};
 
 function parseBody(data: unknown): { error?: { code?: string; message?: string } } | undefined {
   if (!data) return undefined;
