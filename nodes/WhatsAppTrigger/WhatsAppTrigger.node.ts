@@ -15,7 +15,7 @@ import {
 import { searchSessions } from '../WhatsApp/methods/listSearch';
 import { CREDENTIAL_NAME, runtimeRequest } from '../WhatsApp/transport';
 import { EVENT_TYPE_NAMES, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../../src/contract';
-import { flatten, parseNumbers, rejectionReason, type IncomingEvent, type TriggerFilters } from './filters';
+import { flatten, parseNumbers, rejectionReason, wanted, type IncomingEvent, type TriggerFilters } from './filters';
 
 const EVENT_OPTIONS = Object.entries(EVENT_TYPE_NAMES)
   .map(([value, name]) => ({ name, value }))
@@ -165,6 +165,8 @@ export class WhatsAppTrigger implements INodeType {
       return { noWebhookResponse: true };
     }
     const event = request.body as IncomingEvent;
+    // a test event (the dashboard's "Send test event") or a type this trigger does not listen to starts nothing
+    if (!wanted(this.getNodeParameter('events') as string[], this.getNodeParameter('sessions', '') as string, event)) return { webhookResponse: { received: true, ignored: event.type } };
     if (!firstTime(`${this.getNode().id}|${event.id}`)) return { webhookResponse: { received: true, duplicate: true } };
     const options = this.getNodeParameter('options', {}) as IDataObject;
     let textRegex: RegExp | undefined;

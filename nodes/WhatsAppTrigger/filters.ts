@@ -18,6 +18,14 @@ export interface IncomingEvent {
   data: Record<string, unknown>;
 }
 
+/** Whether the trigger listens to this event: one of its types (`*` and `message.*` patterns too), one of its sessions; never a test event. */
+export function wanted(types: string[], sessions: string, event: Pick<IncomingEvent, 'type' | 'session'>): boolean {
+  if (event.type === 'webhook.test') return false;
+  const listed = sessions.split(',').map((s) => s.trim()).filter(Boolean);
+  if (listed.length && !listed.includes(event.session)) return false;
+  return types.some((type) => type === '*' || type === event.type || (type.endsWith('.*') && event.type.startsWith(type.slice(0, -1))));
+}
+
 /** Why an event is dropped, or undefined when it passes every filter. */
 export function rejectionReason(event: IncomingEvent, filters: TriggerFilters): string | undefined {
   const data = event.data;

@@ -34,6 +34,15 @@ describe('WhatsApp Runtime node, Session resource, against a real runtime', () =
     expect(requests.map((r) => `${r.method} ${r.url}`)).toEqual([`POST ${t.runtime.url}/api/v1/sessions`, `POST ${t.runtime.url}/api/v1/sessions`]);
   });
 
+  test('Create → Get QR Code chains with the defaults: the created session is the next node\'s `{{ $json.session }}`', async () => {
+    const [[created]] = await run({ operation: 'create', sessionId: 'chained' }).result;
+    expect(created.json).toMatchObject({ id: 'chained', session: 'chained' });
+    // what the default expression `={{ $json.session }}` resolves to on the next node
+    const [qr] = await run({ operation: 'getQr', session: { mode: 'id', value: created.json.session }, binaryPropertyName: 'qr' }).result;
+    expect(qr[0].json.session).toBe('chained');
+    expect(qr[0].binary?.qr.mimeType).toBe('image/png');
+  });
+
   test('get many lists the sessions; get QR returns a PNG in binary data', async () => {
     const [list] = await run({ operation: 'getAll' }).result;
     expect(list.map((o) => o.json.id)).toEqual(expect.arrayContaining(['node-0', 'node-1']));
@@ -61,7 +70,7 @@ describe('WhatsApp Runtime node, Session resource, against a real runtime', () =
 
   test('delete removes the session', async () => {
     const [output] = await run({ operation: 'delete', session: { mode: 'id', value: 'node-1' } }).result;
-    expect(output[0].json).toEqual({ id: 'node-1', deleted: true });
+    expect(output[0].json).toEqual({ session: 'node-1', id: 'node-1', deleted: true });
     expect((await t.api('GET', '/api/v1/sessions/node-1')).status).toBe(404);
   });
 });

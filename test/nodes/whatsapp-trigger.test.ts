@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { IDataObject, IWebhookResponseData } from 'n8n-workflow';
 import { WhatsApp } from '../../nodes/WhatsApp/WhatsApp.node';
 import { WhatsAppTrigger } from '../../nodes/WhatsAppTrigger/WhatsAppTrigger.node';
-import { flatten, rejectionReason, type TriggerFilters } from '../../nodes/WhatsAppTrigger/filters';
+import { flatten, rejectionReason, wanted, type TriggerFilters } from '../../nodes/WhatsAppTrigger/filters';
 import { sign } from '../../src/contract';
 import { buildMessage } from '../../src/runtime/sandbox/messages';
 import { makeExecuteContext, makeHookContext, makeWebhookContext } from '../helpers/n8n-context';
@@ -129,6 +129,23 @@ describe('WhatsApp Runtime Trigger against a real runtime', () => {
     expect(outcomes[1].webhookResponse).toEqual({ received: true, duplicate: true });
   });
 
+  test('a test event, or a type or session the trigger does not listen to, starts nothing', async () => {
+    await trigger.webhookMethods.default.create.call(hook());
+    const send = async (event: Record<string, unknown>) => {
+      const body = Buffer.from(JSON.stringify({ timestamp: new Date().toISOString(), data: { chatId: `${ALICE}@s.whatsapp.net`, text: 'x' }, ...event }));
+      const timestamp = Math.floor(Date.now() / 1000);
+      const headers = { 'x-webhook-timestamp': String(timestamp), 'x-webhook-signature': sign(staticData.secret as string, timestamp, body.toString()) };
+      const { context } = makeWebhookContext({ headers, rawBody: body, staticData, parameters });
+      return trigger.webhook.call(context);
+    };
+    const test = await send({ id: `evt_t_${Date.now()}`, type: 'webhook.test', session: '_runtime' });
+    expect(test.workflowData).toBeUndefined();
+    expect(test.webhookResponse).toEqual({ received: true, ignored: 'webhook.test' });
+    expect((await send({ id: `evt_s_${Date.now()}`, type: 'session.status', session: 'support' })).workflowData).toBeUndefined();
+    expect((await send({ id: `evt_o_${Date.now()}`, type: 'message.received', session: 'elsewhere' })).workflowData).toBeUndefined();
+    expect((await send({ id: `evt_m_${Date.now()}`, type: 'message.received', session: 'support' })).workflowData).toBeDefined();
+  });
+
   test('filters drop what the user did not ask for', async () => {
     parameters = { ...parameters, options: { textContains: 'order' } };
     const before = results.length;
@@ -152,6 +169,14 @@ describe('trigger filters', () => {
     [{ text: 'abc' }, { ...base, textRegex: /^x/ }, 'text does not match the pattern'],
   ])('%j with %j is dropped (%s)', (data, filters, reason) => {
     expect(rejectionReason(event(data), filters)).toBe(reason);
+  });
+
+  test('event types: exact, `*` and `message.*`; never webhook.test; sessions when listed', () => {
+    expect(wanted(['message.received'], '', { type: 'message.received', session: 'a' })).toBe(true);
+    expect(wanted(['message.*'], '', { type: 'message.sent', session: 'a' })).toBe(true);
+    expect(wanted(['message.*'], '', { type: 'session.status', session: 'a' })).toBe(false);
+    expect(wanted(['*'], '', { type: 'webhook.test', session: 'a' })).toBe(false);
+    expect(wanted(['*'], 'a, b', { type: 'poll.vote', session: 'c' })).toBe(false);
   });
 
   test('a matching event passes and is flattened', () => {

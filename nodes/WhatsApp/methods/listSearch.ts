@@ -47,7 +47,8 @@ export async function searchSessions(this: ILoadOptionsFunctions, filter?: strin
     results: sessions
       .filter((s) => !needle || s.id.toLowerCase().includes(needle) || s.me?.phoneNumber?.includes(needle) || s.me?.name?.toLowerCase().includes(needle))
       .map((s) => ({
-        name: `${s.id}${s.me?.phoneNumber ? ` (+${s.me.phoneNumber})` : ''} · ${s.status}`,
+        // no status in the label: n8n keeps the label of the picked entry, so it would go stale
+        name: `${s.id}${s.me?.phoneNumber ? ` (+${s.me.phoneNumber})` : ''}`,
         value: s.id,
       })),
   };

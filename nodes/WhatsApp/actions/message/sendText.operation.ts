@@ -18,7 +18,8 @@ export const description: INodeProperties[] = [
     typeOptions: { rows: 4 },
     required: true,
     default: '',
-    description: 'The message text; WhatsApp formatting such as *bold* and _italic_ works',
+    description: 'The message text',
+    hint: 'WhatsApp formatting: *bold*, _italic_, ~strikethrough~, ```monospace```, > quote, - list',
     displayOptions: { show },
   },
   {
@@ -30,6 +31,7 @@ export const description: INodeProperties[] = [
     displayOptions: { show },
     options: [
       { displayName: 'Reply To Message ID', name: 'quotedMessageId', type: 'string', default: '', description: 'Quote this message of the same chat (for example {{ $json.messageId }} after a trigger)' },
+      { displayName: 'Link Preview', name: 'linkPreview', type: 'boolean', default: true, description: 'Whether the first link in the text shows a preview (title, description, image)' },
       { displayName: 'Mentions', name: 'mentions', type: 'string', default: '', placeholder: '+49 151 2345678, +1 555 0100', description: 'Phone numbers to mention (comma-separated); write @<number> in the text where they should appear' },
       ...queueOptions,
     ],
@@ -38,13 +40,14 @@ export const description: INodeProperties[] = [
 
 export async function execute(this: IExecuteFunctions, i: number): Promise<INodeExecutionData[]> {
   const text = this.getNodeParameter('text', i) as string;
-  const options = this.getNodeParameter('options', i, {}) as { quotedMessageId?: string; mentions?: string; bulk?: boolean; sendAt?: string };
+  const options = this.getNodeParameter('options', i, {}) as { quotedMessageId?: string; mentions?: string; linkPreview?: boolean; bulk?: boolean; sendAt?: string };
   const mentions = (options.mentions ?? '').split(',').map((m) => m.trim()).filter(Boolean);
   const body: IDataObject = {
     to: recipient(this, i),
     text,
     ...(options.quotedMessageId && { quotedMessageId: options.quotedMessageId }),
     ...(mentions.length && { mentions }),
+    ...(options.linkPreview === false && { linkPreview: false }),
     ...queueFields(this, options, i),
   };
   const sent = await runtimeRequest.call(this, 'POST', `${sessionPath(this, i)}/messages/text`, { body, itemIndex: i });

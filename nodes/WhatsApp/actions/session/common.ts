@@ -1,4 +1,4 @@
-import { NodeOperationError, type IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
 const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -12,6 +12,11 @@ export function sessionId(context: IExecuteFunctions, itemIndex: number): string
     throw new NodeOperationError(context.getNode(), `"${value}" is not a valid session ID: use letters, digits, "-" and "_"`, { itemIndex });
   }
   return value;
+}
+
+/** A session as the node outputs it: with `session` beside `id`, which every later operation's default reads. */
+export function sessionItem(session: IDataObject, itemIndex: number): INodeExecutionData {
+  return { json: { session: session.id, ...session }, pairedItem: { item: itemIndex } };
 }
 
 export function sessionPath(context: IExecuteFunctions, itemIndex: number): string {

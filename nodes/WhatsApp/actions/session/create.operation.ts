@@ -1,5 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { runtimeRequest } from '../../transport';
+import { sessionItem } from './common';
 
 export const description: INodeProperties[] = [
   {
@@ -17,5 +18,5 @@ export const description: INodeProperties[] = [
 export async function execute(this: IExecuteFunctions, i: number): Promise<INodeExecutionData[]> {
   const id = this.getNodeParameter('sessionId', i) as string;
   const session = await runtimeRequest.call(this, 'POST', '/sessions', { body: { id }, itemIndex: i });
-  return [{ json: session as IDataObject, pairedItem: { item: i } }];
+  return [sessionItem(session as IDataObject, i)];
 }

@@ -28,7 +28,8 @@ export async function refresh() {
   }
   if (render !== renders || !section.isConnected) return;
   const typed = typedInput(section);
-  section.replaceChildren(...(state.error ? [errorBanner()] : []), ...content);
+  // views build their content with `condition && element`: what is not an element or text is left out
+  section.replaceChildren(...(state.error ? [errorBanner()] : []), ...[content].flat(2).filter((c) => c !== undefined && c !== null && c !== false && c !== ''));
   restoreInput(section, typed);
 }
 
