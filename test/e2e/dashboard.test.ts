@@ -250,6 +250,16 @@ describe('dashboard in a real browser', () => {
     }
   });
 
+  test('no view prints a literal undefined or false', async () => {
+    for (const view of ['sessions', 'webhooks', 'outbound', 'sandbox', 'keys', 'audit', 'usage']) {
+      await page.getByTestId(`nav-${view}`).click();
+      await page.getByTestId(`view-${view}`).locator('h2').first().waitFor();
+      const text = await page.getByTestId(`view-${view}`).innerText();
+      const texts = text.split('\n').filter((line) => /^(undefined|false|null)$/.test(line.trim()) || /\bundefined\b/.test(line));
+      expect([view, texts]).toEqual([view, []]);
+    }
+  });
+
   test('the page is served with a strict content policy and without a key; the API behind it still needs one', async () => {
     const response = await fetch(t.runtime.url);
     expect(response.status).toBe(200);
