@@ -28,6 +28,7 @@ export const LAYERS = [
   'waits',
   'archive',
   'usage',
+  'metrics',
   'dashboard',
   'http',
   'package-info',
