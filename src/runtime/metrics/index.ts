@@ -18,6 +18,7 @@ export interface MetricsSources {
 }
 
 const SESSION_ALL = '_all';
+const STORE_SAMPLE = 16;
 
 export class RuntimeMetrics {
   readonly registry = new Registry();
@@ -31,6 +32,9 @@ export class RuntimeMetrics {
   private readonly httpDuration = new Histogram({ name: 'wa_http_request_duration_seconds', help: 'API request duration by route template and method', labelNames: ['route', 'method'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10], registers: [this.registry] });
   private readonly storeLatency = new Histogram({ name: 'wa_store_operation_duration_seconds', help: 'Store operations by kind', labelNames: ['operation'], buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers: [this.registry] });
   private readonly limitsActive = new Map<string, Set<string>>();
+  /** Label children by their values: prom-client hashes the labels on every call otherwise (several per message). */
+  private readonly children = new Map<string, { inc(): void } & { observe?(value: number): void }>();
+  private storeOperations = 0;
   /** Messages and failed deliveries per minute, the last 60 minutes, for the dashboard. */
   private readonly minutes: { minute: number; messages: number; deliveryFailures: number }[] = [];
 
@@ -125,8 +129,13 @@ export class RuntimeMetrics {
     this.sends.inc({ session: this.session(session), result, reason: result === 'failed' || result === 'rate_limited' ? (errorCode ?? 'unknown') : '' });
   }
 
+  /** Every STORE_SAMPLE-th store operation is timed (a message makes dozens; timing each cost more than the rest). */
+  storeSampled(): boolean {
+    return ++this.storeOperations % STORE_SAMPLE === 0;
+  }
+
   storeOperation(operation: string, seconds: number): void {
-    this.storeLatency.observe({ operation }, seconds);
+    this.child(this.storeLatency, 'store', operation).observe!(seconds);
   }
 
   webhookAttempt(delivered: boolean): void {
@@ -159,7 +168,8 @@ export class RuntimeMetrics {
       case 'message.received':
       case 'message.sent': {
         const kind = (event.data as unknown as MessageEventData).kind;
-        (event.type === 'message.received' ? this.received : this.sent).inc({ session, kind });
+        if (event.type === 'message.received') this.child(this.received, 'received', session, kind).inc();
+        else this.child(this.sent, 'sent', session, kind).inc();
         this.minute().messages++;
         return;
       }
@@ -181,6 +191,17 @@ export class RuntimeMetrics {
       }
       default:
     }
+  }
+
+  private child(metric: Counter | Histogram, name: string, ...values: string[]): { inc(): void; observe?(value: number): void } {
+    const key = `${name}|${values.join('|')}`;
+    let child = this.children.get(key);
+    if (!child) {
+      const labels = Object.fromEntries((metric as unknown as { labelNames: string[] }).labelNames.map((label, i) => [label, values[i]]));
+      child = metric.labels(labels) as { inc(): void; observe?(value: number): void };
+      this.children.set(key, child);
+    }
+    return child;
   }
 
   private session(session: string): string {

@@ -38,33 +38,37 @@ export interface Store {
 
 export interface StoreOptions {
   warn?(message: string): void;
-  /** Told how long each read and write took (metrics). */
+  /** Told how long reads and writes took (metrics): those `sample()` picks. */
   onOperation?(operation: string, seconds: number): void;
+  sample?(): boolean;
 }
 
 const TIMED_OPERATIONS = ['get', 'getMany', 'set', 'setMany', 'delete', 'deleteMany'] as const;
 
-/** Wraps the adapter's reads and writes with a timer; what Keyv does not find on the adapter stays absent. */
-function timed<A extends object>(adapter: A, onOperation: StoreOptions['onOperation']): A {
+/** Wraps the adapter's reads and writes with a timer (the sampled ones); what Keyv does not find stays absent. */
+function timed<A extends object>(adapter: A, onOperation: StoreOptions['onOperation'], sample: () => boolean): A {
   if (!onOperation) return adapter;
   const methods = adapter as unknown as Record<string, unknown>;
   for (const name of TIMED_OPERATIONS) {
     const original = methods[name];
     if (typeof original !== 'function') continue;
-    methods[name] = async (...args: unknown[]) => {
+    const call = (args: unknown[]) => (original as (...a: unknown[]) => unknown).apply(adapter, args);
+    const timedCall = async (args: unknown[]) => {
       const started = process.hrtime.bigint();
       try {
-        return await (original as (...a: unknown[]) => unknown).apply(adapter, args);
+        return await call(args);
       } finally {
         onOperation(name, Number(process.hrtime.bigint() - started) / 1e9);
       }
     };
+    methods[name] = (...args: unknown[]) => (sample() ? timedCall(args) : call(args));
   }
   return adapter;
 }
 
 export function createStore(config: StoreConfig, options: StoreOptions = {}): Store {
   const { onOperation } = options;
+  const sample = options.sample ?? (() => true);
   const warning = prepareDataDir(config.dataDir);
   if (warning) options.warn?.(warning);
   const backend: StoreBackend = config.redisUrl ? 'redis' : config.postgresUrl ? 'postgres' : 'sqlite';
@@ -99,7 +103,7 @@ export function createStore(config: StoreConfig, options: StoreOptions = {}): St
       let kv = instances.get(namespace);
       if (!kv) {
         kv = new Keyv({
-          store: timed(makeAdapter(), onOperation),
+          store: timed(makeAdapter(), onOperation, sample),
           namespace,
           serialize: options.plainJson ? (data) => JSON.stringify(data) : (data) => JSON.stringify(data, bufferJsonReplacer),
           deserialize: options.plainJson ? (text) => JSON.parse(text) : (text) => JSON.parse(text, bufferJsonReviver),
