@@ -7,7 +7,7 @@ export class WhatsAppRuntimeApi implements ICredentialType {
 
   icon: Icon = { light: 'file:../icons/whatsapp-runtime.svg', dark: 'file:../icons/whatsapp-runtime.dark.svg' };
 
-  documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-whatsapp-runtime#credentials';
+  documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-whatsapp-runtime#credential';
 
   properties: INodeProperties[] = [
     {
