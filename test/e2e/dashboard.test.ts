@@ -133,10 +133,13 @@ describe('dashboard in a real browser', () => {
     await receiver.waitFor((r) => r.filter((x) => x.json.type === 'webhook.test' && x.status === 200).length >= 2);
     await page.getByRole('button', { name: 'refresh' }).click();
     await page.getByText('None: every event was delivered').waitFor();
+    // the refresh clicked above may still be rendering: the form is used once the view is settled
+    await page.locator('section.view:not([aria-busy])').waitFor();
 
     const edit = page.getByTestId('webhook-detail').locator('form');
     await edit.locator('input[name="events"]').fill('message.*, session.status');
-    await edit.getByRole('button', { name: 'Save' }).click();
+    const [saved] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().includes('/api/v1/webhooks/')), edit.getByRole('button', { name: 'Save' }).click()]);
+    expect([saved.status(), await saved.text()]).toEqual([200, expect.stringContaining('session.status')]);
     await row.filter({ hasText: 'message.*, session.status' }).waitFor();
     expect((await t.api('GET', '/api/v1/webhooks')).body.webhooks[0].events).toEqual(['message.*', 'session.status']);
 

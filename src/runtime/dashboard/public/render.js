@@ -19,14 +19,17 @@ export async function refresh() {
   const section = app.querySelector('section.view');
   if (!section || !views[state.view]) return;
   const render = ++renders;
+  // busy until the latest render is in: a click on what is about to be replaced would be lost
+  section.setAttribute('aria-busy', 'true');
   let content;
   try {
     content = await views[state.view]();
   } catch (error) {
-    if (error.status === 401) return;
+    if (error.status === 401) return section.removeAttribute('aria-busy');
     content = [h('p', { class: 'error', role: 'alert' }, error.message)];
   }
   if (render !== renders || !section.isConnected) return;
+  section.removeAttribute('aria-busy');
   const typed = typedInput(section);
   // views build their content with `condition && element`: what is not an element or text is left out
   section.replaceChildren(...(state.error ? [errorBanner()] : []), ...[content].flat(2).filter((c) => c !== undefined && c !== null && c !== false && c !== ''));
