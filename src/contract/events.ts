@@ -122,7 +122,10 @@ export interface MessageEventData {
   offline: boolean;
 }
 
-/** How n8n's trigger lists each type (alphabetical by name there). `webhook.test` is never a workflow's event. */
+/**
+ * How n8n's trigger lists each type (alphabetical by name there). `webhook.test` is never a workflow's event. n8n
+ * shows them as "On <name, lower case, camel case split>": no "WhatsApp" or "QR" in them ("whats app", "qr").
+ */
 export const EVENT_TYPE_NAMES: Record<Exclude<EventType, 'webhook.test'>, string> = {
   'call.received': 'Call Received',
   'campaign.completed': 'Campaign Completed',
@@ -141,8 +144,8 @@ export const EVENT_TYPE_NAMES: Record<Exclude<EventType, 'webhook.test'>, string
   'message.undecryptable': 'Message Undecryptable',
   'poll.vote': 'Poll Vote',
   'presence.update': 'Presence Update',
-  'session.limited': 'Session Limited by WhatsApp',
-  'session.qr': 'Session QR Code',
+  'session.limited': 'Session Limited',
+  'session.qr': 'Session Waiting for a Scan',
   'session.status': 'Session Status',
 };
 

@@ -11,7 +11,7 @@ export const chatRLC: INodeProperties = {
   modes: [
     { displayName: 'From List', name: 'list', type: 'list', typeOptions: { searchListMethod: 'searchChats', searchable: true } },
     {
-      displayName: 'By Phone Number',
+      displayName: 'Phone',
       name: 'phone',
       type: 'string',
       placeholder: '+49 151 23456789',

@@ -54,7 +54,8 @@ export const description: INodeProperties[] = [
     options: [
       { displayName: 'Campaign Name', name: 'name', type: 'string', default: '' },
       { displayName: 'Send At', name: 'sendAt', type: 'dateTime', default: '', description: 'Start the campaign at this time instead of now' },
-      { displayName: 'File Name', name: 'fileName', type: 'string', default: '', description: 'Name shown for a document' },
+      // documents only: a text or an image has no file name to show
+      { displayName: 'File Name', name: 'fileName', type: 'string', default: '', description: 'Name shown for the document', displayOptions: { show: { '/messageType': ['document'] } } },
     ],
   },
 ];
@@ -73,7 +74,7 @@ export async function executeAll(this: IExecuteFunctions): Promise<INodeExecutio
     if (!to) throw new NodeOperationError(this.getNode(), `Item ${i + 1} has no recipient: map a phone number into "Recipient"`, { itemIndex: i });
     return { to, variables: primitives(item.json), ...(texts[i] !== texts[0] && { text: texts[i] }) };
   });
-  const template: IDataObject = { kind: messageType, ...(messageType === 'text' ? { text: texts[0] } : { ...(texts[0] && { caption: texts[0] }), media: await mediaFromSource(this, 0) }), ...(options.fileName && { fileName: options.fileName }) };
+  const template: IDataObject = { kind: messageType, ...(messageType === 'text' ? { text: texts[0] } : { ...(texts[0] && { caption: texts[0] }), media: await mediaFromSource(this, 0) }), ...(messageType === 'document' && options.fileName && { fileName: options.fileName }) };
   if (options.sendAt && Number.isNaN(Date.parse(options.sendAt))) throw new NodeOperationError(this.getNode(), '"Send At" is not a valid date', { itemIndex: 0 });
   const body = { template, recipients, ...(options.name && { name: options.name }), ...(options.sendAt && { sendAt: new Date(options.sendAt).toISOString() }) };
   const created = (await runtimeRequest.call(this, 'POST', `${sessionPath(this, 0)}/campaigns`, { body, itemIndex: 0 })) as { campaign: IDataObject; skipped: IDataObject[] };
