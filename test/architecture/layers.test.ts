@@ -11,7 +11,7 @@ const CONTRACT = resolve(__dirname, '..', '..', 'src', 'contract');
 /** Bottom first. A unit is a folder of src/runtime, or a file directly in it; `contract` is src/contract. */
 export const LAYERS = [
   'contract',
-  'errors', 'backoff', 'request-context',
+  'node-version', 'errors', 'backoff', 'request-context',
   'net',
   'store',
   'whatsapp',

@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { unsupportedNode } from '../../src/runtime/node-version';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'whatsapp-runtime.js');
 const BUILT = existsSync(join(__dirname, '..', '..', 'dist', 'src', 'runtime', 'cli.js'));
@@ -58,6 +59,27 @@ test('`whatsapp-runtime sandbox` runs the simulator on its own, with its control
   } finally {
     child.kill('SIGTERM');
   }
+});
+
+test('on a Node.js that is too old the CLI and the library say so in one line and exit non-zero', () => {
+  const old = ['/usr/bin/node', '/usr/local/bin/node'].find((path) => {
+    const version = spawnSync(path, ['--version'], { encoding: 'utf8' }).stdout?.trim();
+    return version && Number(version.slice(1).split('.')[0]) < 22;
+  });
+  expect(unsupportedNode('20.20.2')).toBe('whatsapp-runtime needs Node.js 22.16 or newer (22 LTS or 24); this is Node.js 20.20.2');
+  expect(unsupportedNode('22.15.0')).toBeDefined();
+  expect(unsupportedNode('22.16.0')).toBeUndefined();
+  expect(unsupportedNode('24.21.0')).toBeUndefined();
+  if (!old) {
+    process.stdout.write('no Node.js older than 22 on this machine: the CLI is not started on one (SKIPPED)\n');
+    return;
+  }
+  const cli = spawnSync(old, [BIN, '--sandbox', '--port', '0'], { encoding: 'utf8', timeout: 20_000 });
+  expect(cli.status).toBe(1);
+  expect(cli.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^whatsapp-runtime needs Node\.js 22\.16 or newer \(22 LTS or 24\); this is Node\.js 20\./)]);
+  const library = spawnSync(old, ['-e', "try { require('./index.js') } catch (e) { console.error(e.message); process.exit(3) }"], { cwd: join(__dirname, '..', '..'), encoding: 'utf8', timeout: 20_000 });
+  expect(library.status).toBe(3);
+  expect(library.stderr).toMatch(/needs Node\.js 22\.16 or newer/);
 });
 
 async function startCli(dataDir: string) {
