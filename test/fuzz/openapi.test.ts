@@ -3,9 +3,8 @@
  * sizes and spellings in bodies, queries, path segments and headers, and bodies that are not JSON. Nothing may
  * answer 5xx, hang or crash, and the session must still be connected afterwards. The counts are printed for CI.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ADMIN_KEY, linkSession, startRuntime, type TestRuntime } from '../helpers/runtime';
+import { Receiver } from '../helpers/receiver';
 import { example, HOSTILE_QUERY_VALUES, HOSTILE_SEGMENTS, rawBodies, seeded, spoiledBodies, describe as label, type JsonSchema } from './generate';
 
 interface Parameter {
@@ -33,7 +32,7 @@ const CONTACT = '15550009999';
 const DESTRUCTIVE = /\/(logout|stop|restart|leave|revoke)$/;
 
 let t: TestRuntime;
-let hook: Server;
+let hook: Receiver;
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
 
@@ -42,18 +41,17 @@ beforeAll(async () => {
   t = await startRuntime();
   t.runtime.sandbox!.createUser({ phone: CONTACT, name: 'Fuzz Contact' });
   await linkSession(t, SESSION, '15550001000');
-  hook = createServer((_req, res) => res.end('ok')).listen(0, '127.0.0.1');
-  await new Promise((resolve) => hook.once('listening', resolve));
+  hook = await Receiver.start();
 }, 60_000);
 
 afterAll(async () => {
   process.off('unhandledRejection', onUnhandled);
-  hook?.close();
+  await hook?.close();
   await t?.close();
 });
 
 test('no route answers 5xx, hangs or crashes on hostile input', async () => {
-  const webhook = await t.api('POST', '/api/v1/webhooks', { url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`, events: ['message.received'] });
+  const webhook = await t.api('POST', '/api/v1/webhooks', { url: hook.url, events: ['message.received'] });
   expect(webhook.status).toBe(201);
   const document = (await t.api('GET', '/openapi.json')).body as { paths: Record<string, Record<string, { parameters?: Parameter[]; requestBody?: { content: Record<string, { schema: JsonSchema }> } }>> };
   const operations = Object.entries(document.paths).flatMap(([path, methods]) =>

@@ -3,11 +3,10 @@
  * may see and do, revocation and expiry, every documented route refused to a key without its permission, and
  * the audit log of it all.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { buildMessage } from '../../src/runtime/sandbox/messages';
 import { linkSession, startRuntime, type TestRuntime } from '../helpers/runtime';
 import { until } from '../helpers/until';
+import { Receiver } from '../helpers/receiver';
 
 let t: TestRuntime;
 const A = 'shop-a';
@@ -64,19 +63,11 @@ describe('a key scoped to one session', () => {
   test('its event stream and its webhooks carry only its sessions', async () => {
     const { key } = await createKey({ name: 'A integration', permissions: ['read', 'manage'], sessions: [A] });
     const api = as(key);
-    const hits: string[] = [];
-    const hook: Server = createServer((req: IncomingMessage, res) => {
-      let body = '';
-      req.on('data', (chunk) => (body += chunk));
-      req.on('end', () => {
-        hits.push((JSON.parse(body) as { session: string }).session);
-        res.end('ok');
-      });
-    }).listen(0, '127.0.0.1');
-    await new Promise((resolve) => hook.once('listening', resolve));
+    const hook = await Receiver.start();
+    const hits = () => hook.requests.map((r) => r.json.session);
     const controller = new AbortController();
     try {
-      const webhook = await api('POST', '/api/v1/webhooks', { url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/a`, events: ['message.received'] });
+      const webhook = await api('POST', '/api/v1/webhooks', { url: hook.url, events: ['message.received'] });
       expect(webhook.status).toBe(201);
       expect(webhook.body.sessions).toEqual([A]);
       expect((await api('POST', '/api/v1/webhooks', { url: 'http://127.0.0.1:9/b', sessions: [B] })).status).toBe(404);
@@ -93,14 +84,14 @@ describe('a key scoped to one session', () => {
       const sim = t.runtime.sandbox!;
       await sim.sendMessage(CUSTOMER, B_PHONE, buildMessage.text('to B'));
       await sim.sendMessage(CUSTOMER, A_PHONE, buildMessage.text('to A'));
-      await until(() => text.includes('to A') && hits.length > 0);
+      await until(() => text.includes('to A') && hits().length > 0);
       expect(text).not.toContain('to B');
-      expect(hits).toEqual([A]);
+      expect(hits()).toEqual([A]);
       const adminList = (await t.api('GET', '/api/v1/webhooks')).body.webhooks.length;
       expect(adminList).toBeGreaterThanOrEqual((await api('GET', '/api/v1/webhooks')).body.webhooks.length);
     } finally {
       controller.abort();
-      hook.close();
+      await hook.close();
     }
   });
 

@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { buildMessage } from '../../src/runtime/sandbox/messages';
 import { Simulator } from '../../src/runtime/sandbox/simulator';
 import { linkSession, scanSessionQr, startRuntime, type TestRuntime } from '../helpers/runtime';
+import { portOpenSync } from '../helpers/services';
 
 const statusOf = (e: { type: string; session: string; data: unknown }, session: string, status: string) =>
   e.type === 'session.status' && e.session === session && (e.data as { status: string }).status === status;
@@ -141,9 +141,3 @@ describe('runtime restart keeps sessions without re-pairing', () => {
     });
   }
 });
-
-/** Whether something listens on 127.0.0.1:port, decided before the tests are defined so that absence shows as skipped. */
-function portOpenSync(port: number): boolean {
-  const script = `require('net').createConnection({host:'127.0.0.1',port:${port}}).on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))`;
-  return spawnSync(process.execPath, ['-e', script], { timeout: 10_000 }).status === 0;
-}

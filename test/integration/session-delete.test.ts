@@ -3,9 +3,6 @@
  * queued sends, campaigns and their recipients, waits, idempotency keys, usage, its own webhooks and keys. Afterwards no row
  * of the store names the session but the audit log (which holds no content) and the request log.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { spawnSync } from 'node:child_process';
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { createClient } from '@redis/client';
@@ -14,13 +11,10 @@ import { buildMessage } from '../../src/runtime/sandbox/messages';
 import { Simulator } from '../../src/runtime/sandbox/simulator';
 import { scanSessionQr, startRuntime } from '../helpers/runtime';
 import { until } from '../helpers/until';
+import { Receiver } from '../helpers/receiver';
+import { portOpenSync } from '../helpers/services';
 
 const KEPT = /^(audit|requests):/;
-
-function portOpenSync(port: number): boolean {
-  const script = `require('net').createConnection({host:'127.0.0.1',port:${port}}).on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))`;
-  return spawnSync(process.execPath, ['-e', script], { timeout: 10_000 }).status === 0;
-}
 
 const REDIS = 'redis://127.0.0.1:6379';
 const POSTGRES = 'postgresql://postgres@127.0.0.1:5432/test';
@@ -68,12 +62,8 @@ describe('deleting a session leaves no row of it behind', () => {
       const id = `gone-${stamp}`;
       const phone = `1555${String(Date.now()).slice(-7)}`;
       const contact = `1556${String(Date.now()).slice(-7)}`;
-      const failing = createServer((req, res) => {
-        req.resume();
-        res.statusCode = 500;
-        res.end();
-      }).listen(0, '127.0.0.1');
-      await new Promise((resolve) => failing.once('listening', resolve));
+      const failing = await Receiver.start();
+      failing.respond = () => 500;
       const t = await startRuntime({ sandbox: false, sandboxUrl: sim.url, sandboxRootKey: sim.rootPublicKeyBase64, sandboxMediaCa: sim.media.certificatePem, webhookRetryBaseDelayMs: 60_000, ...extra });
       try {
         sim.createUser({ phone: contact, name: 'Leaving Contact' });
@@ -81,7 +71,7 @@ describe('deleting a session leaves no row of it behind', () => {
         await scanSessionQr(t, sim, id, phone);
         await t.waitForEvent((e) => e.type === 'session.status' && e.session === id && (e.data as { status: string }).status === 'connected', 10_000);
         // a webhook of this session only, failing: its deliveries stay pending in the outbox
-        const hook = await t.api('POST', '/api/v1/webhooks', { url: `http://127.0.0.1:${(failing.address() as AddressInfo).port}/`, sessions: [id] });
+        const hook = await t.api('POST', '/api/v1/webhooks', { url: failing.url, sessions: [id] });
         const key = await t.api('POST', '/api/v1/keys', { name: `key of ${id}`, permissions: ['send'], sessions: [id] });
         await sim.sendMessage(contact, phone, buildMessage.text(`secret text of ${stamp}`));
         await t.waitForEvent((e) => e.type === 'message.received' && e.session === id);
@@ -101,7 +91,7 @@ describe('deleting a session leaves no row of it behind', () => {
         const audit = (await t.api('GET', `/api/v1/audit?session=${id}&action=session.deleted`)).body.entries;
         expect(audit).toHaveLength(1);
       } finally {
-        failing.close();
+        await failing.close();
         await t.close();
         await sim.stop();
       }

@@ -4,16 +4,16 @@
  * when they are read again).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createStore } from '../../src/runtime/store';
 import { ChatStore, type ChatRecord } from '../../src/runtime/chats/store';
 import type { MessageEventData } from '../../src/runtime/events/schema';
+import { portOpenSync } from '../helpers/services';
 
 const POSTGRES = 'postgresql://postgres@127.0.0.1:5432/test';
-const postgresUp = spawnSync(process.execPath, ['-e', "require('net').createConnection({host:'127.0.0.1',port:5432}).on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))"], { timeout: 10_000 }).status === 0;
+const postgresUp = portOpenSync(5432);
 if (!postgresUp) process.stdout.write('PostgreSQL is not reachable on 127.0.0.1: its purge test is SKIPPED\n');
 
 function message(id: string, secondsAgo: number, text: string): MessageEventData {
