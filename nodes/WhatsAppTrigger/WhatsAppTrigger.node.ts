@@ -15,7 +15,7 @@ import {
 import { searchSessions } from '../WhatsApp/methods/listSearch';
 import { CREDENTIAL_NAME, runtimeRequest } from '../WhatsApp/transport';
 import { EVENT_TYPE_NAMES, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../../src/contract';
-import { flatten, parseNumbers, rejectionReason, wanted, type IncomingEvent, type TriggerFilters } from './filters';
+import { flatten, parseNumbers, rejectionReason, sessionList, wanted, type IncomingEvent, type TriggerFilters } from './filters';
 
 const EVENT_OPTIONS = Object.entries(EVENT_TYPE_NAMES)
   .map(([value, name]) => ({ name, value }))
@@ -201,11 +201,4 @@ export class WhatsAppTrigger implements INodeType {
     }
     return { workflowData: [[item]] };
   }
-}
-
-function sessionList(input: string): string[] {
-  return input
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
 }

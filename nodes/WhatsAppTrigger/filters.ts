@@ -1,6 +1,7 @@
 /**
  * The trigger's filters and output shape, separate from n8n's plumbing so they can be tested on their own.
  */
+import { eventTypeMatches } from '../../src/contract';
 export interface TriggerFilters {
   ignoreOwnMessages: boolean;
   chatType: 'all' | 'direct' | 'group';
@@ -18,12 +19,20 @@ export interface IncomingEvent {
   data: Record<string, unknown>;
 }
 
+/** The trigger's Sessions field: comma-separated session ids; none means every session. */
+export function sessionList(input: string): string[] {
+  return input
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 /** Whether the trigger listens to this event: one of its types (`*` and `message.*` patterns too), one of its sessions; never a test event. */
 export function wanted(types: string[], sessions: string, event: Pick<IncomingEvent, 'type' | 'session'>): boolean {
   if (event.type === 'webhook.test') return false;
-  const listed = sessions.split(',').map((s) => s.trim()).filter(Boolean);
+  const listed = sessionList(sessions);
   if (listed.length && !listed.includes(event.session)) return false;
-  return types.some((type) => type === '*' || type === event.type || (type.endsWith('.*') && event.type.startsWith(type.slice(0, -1))));
+  return types.some((pattern) => eventTypeMatches(pattern, event.type));
 }
 
 /** Why an event is dropped, or undefined when it passes every filter. */

@@ -28,6 +28,13 @@ export const EVENT_TYPES = [
 
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/** Whether an event type matches a subscription pattern: `*`, a family such as `message.*`, or the type itself. */
+export function eventTypeMatches(pattern: string, type: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.endsWith('.*')) return type.startsWith(pattern.slice(0, -1));
+  return pattern === type;
+}
+
 export interface RuntimeEvent<T = Record<string, unknown>> {
   /** Unique per event; stable for the same WhatsApp fact, so subscribers can de-duplicate on it. */
   id: string;

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type Keyv from 'keyv';
 import { ApiError } from '../errors';
 import { resolveUrl, UrlRefusedError, type UrlPolicy } from '../net/guard';
-import type { RuntimeEvent } from '../events/schema';
+import { eventTypeMatches, type RuntimeEvent } from '../events/schema';
 import { generateSecret } from './signature';
 
 export interface Subscription {
@@ -133,13 +133,7 @@ export class SubscriptionRegistry {
 
 export function matches(subscription: Pick<Subscription, 'events' | 'sessions'>, event: Pick<RuntimeEvent, 'type' | 'session'>): boolean {
   if (subscription.sessions.length && !subscription.sessions.includes(event.session)) return false;
-  return subscription.events.some((pattern) => patternMatches(pattern, event.type));
-}
-
-export function patternMatches(pattern: string, type: string): boolean {
-  if (pattern === '*') return true;
-  if (pattern.endsWith('.*')) return type.startsWith(pattern.slice(0, -1));
-  return pattern === type;
+  return subscription.events.some((pattern) => eventTypeMatches(pattern, event.type));
 }
 
 function normalise(input: SubscriptionInput): { url: string; events: string[]; sessions: string[] } {
