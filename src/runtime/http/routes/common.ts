@@ -28,3 +28,15 @@ export async function idempotent<R>(
 
 export const idParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
 export const errorResponses = { 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema, 413: errorBodySchema, 415: errorBodySchema, 422: errorBodySchema, 502: errorBodySchema };
+
+/** Query fields of a log read newest first (audit, request log): the cursor and a time window. */
+export const logPageQuery = {
+  before: { type: 'integer', minimum: 1, description: "the previous answer's nextCursor" },
+  from: { type: 'string', format: 'date-time' },
+  to: { type: 'string', format: 'date-time' },
+} as const;
+
+/** A log query's time window in the entries' own form (ISO, UTC), so that it compares as text. */
+export function timeWindow(query: { from?: string; to?: string }): { from?: string; to?: string } {
+  return { ...(query.from && { from: new Date(query.from).toISOString() }), ...(query.to && { to: new Date(query.to).toISOString() }) };
+}

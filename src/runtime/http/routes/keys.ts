@@ -8,6 +8,7 @@ import type { AuditLog, AuditQuery } from '../../audit';
 import { SESSION_ID_PATTERN } from '../../../contract/sessions';
 import { errorBodySchema } from '../errors';
 import { routePermissions } from '../access';
+import { logPageQuery, timeWindow } from './common';
 
 const keyView = {
   type: 'object',
@@ -108,22 +109,19 @@ export const keyRoutes: FastifyPluginAsync<{ keys: ApiKeys; audit: AuditLog }> =
           type: 'object',
           additionalProperties: false,
           properties: {
-            before: { type: 'integer', minimum: 1 },
+            ...logPageQuery,
             limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
             action: { type: 'string', maxLength: 100, description: 'an action such as `key.created`, or `session.*`' },
             actor: { type: 'string', maxLength: 64, description: 'a key id, or `system` / `anonymous`' },
             session: { type: 'string', maxLength: 64 },
             result: { type: 'string', enum: ['success', 'failure', 'denied'] },
-            from: { type: 'string', format: 'date-time' },
-            to: { type: 'string', format: 'date-time' },
           },
         },
         response: { 400: errorBodySchema, 403: errorBodySchema },
       },
     },
     async (request) => {
-      const { from, to, ...rest } = request.query;
-      return audit.query({ ...rest, limit: rest.limit ?? 100, ...(from && { from: new Date(from).toISOString() }), ...(to && { to: new Date(to).toISOString() }) });
+      return audit.query({ ...request.query, limit: request.query.limit ?? 100, ...timeWindow(request.query) });
     },
   );
 };

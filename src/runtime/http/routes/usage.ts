@@ -8,6 +8,7 @@ import { addCounts, type UsageMeter } from '../../usage';
 import type { RequestLog, RequestQuery } from '../../usage/requests';
 import { errorBodySchema } from '../errors';
 import { routePermissions } from '../access';
+import { logPageQuery, timeWindow } from './common';
 
 const DAY = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
 const errors = { 400: errorBodySchema, 403: errorBodySchema };
@@ -68,7 +69,7 @@ export const usageRoutes: FastifyPluginAsync<{ usage: UsageMeter; requests: Requ
           type: 'object',
           additionalProperties: false,
           properties: {
-            before: { type: 'integer', minimum: 1 },
+            ...logPageQuery,
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
             route: { type: 'string', maxLength: 200, description: 'a route template such as /api/v1/sessions/:id/messages/text' },
             method: { type: 'string', enum: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] },
@@ -76,16 +77,13 @@ export const usageRoutes: FastifyPluginAsync<{ usage: UsageMeter; requests: Requ
             statusClass: { type: 'string', enum: ['2xx', '3xx', '4xx', '5xx'] },
             key: { type: 'string', maxLength: 64 },
             session: { type: 'string', maxLength: 64 },
-            from: { type: 'string', format: 'date-time' },
-            to: { type: 'string', format: 'date-time' },
           },
         },
         response: errors,
       },
     },
     async (request) => {
-      const { from, to, limit, ...rest } = request.query;
-      const page = await requests.query({ ...rest, limit: limit ?? 100, ...(from && { from: new Date(from).toISOString() }), ...(to && { to: new Date(to).toISOString() }) });
+      const page = await requests.query({ ...request.query, limit: request.query.limit ?? 100, ...timeWindow(request.query) });
       return { requests: page.entries, nextCursor: page.nextCursor };
     },
   );
