@@ -161,8 +161,8 @@ export class ApiKeys {
     if (!presented) return { refused: 'unknown' };
     const record = this.byHash.get(hashApiKey(presented));
     if (!record) return { refused: 'unknown' };
-    if (record.revokedAt) return { refused: 'revoked', record };
-    if (record.expiresAt && Date.parse(record.expiresAt) <= this.now()) return { refused: 'expired', record };
+    const status = this.status(record);
+    if (status !== 'active') return { refused: status, record };
     record.useCount++;
     record.lastUsedAt = new Date(this.now()).toISOString();
     if (this.now() - (this.written.get(record.hash) ?? 0) >= USE_WRITE_INTERVAL_MS) void this.save(record).catch(() => undefined);
@@ -176,8 +176,13 @@ export class ApiKeys {
     }
   }
 
+  status(record: ApiKeyRecord): 'active' | 'expired' | 'revoked' {
+    if (record.revokedAt) return 'revoked';
+    return record.expiresAt && Date.parse(record.expiresAt) <= this.now() ? 'expired' : 'active';
+  }
+
   private inactive(record: ApiKeyRecord): boolean {
-    return !!record.revokedAt || (!!record.expiresAt && Date.parse(record.expiresAt) <= this.now());
+    return this.status(record) !== 'active';
   }
 
   private newPlaintext(): string {

@@ -6,6 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { PERMISSIONS, type ApiKeyRecord, type ApiKeys, type NewKey, type Permission } from '../../auth/api-keys';
 import type { AuditLog, AuditQuery } from '../../audit';
 import { SESSION_ID_PATTERN } from '../../../contract/sessions';
+import { ApiError } from '../../errors';
 import { errorBodySchema } from '../errors';
 import { routePermissions } from '../access';
 import { logPageQuery, timeWindow } from './common';
@@ -35,8 +36,7 @@ export const keyRoutes: FastifyPluginAsync<{ keys: ApiKeys; audit: AuditLog }> =
   routePermissions(app, 'admin');
   const view = (record: ApiKeyRecord) => {
     const { hash: _hash, ...rest } = record;
-    const status = record.revokedAt ? 'revoked' : record.expiresAt && Date.parse(record.expiresAt) <= Date.now() ? 'expired' : 'active';
-    return { ...rest, createdBy: rest.createdBy ?? null, expiresAt: rest.expiresAt ?? null, revokedAt: rest.revokedAt ?? null, lastUsedAt: rest.lastUsedAt ?? null, status };
+    return { ...rest, createdBy: rest.createdBy ?? null, expiresAt: rest.expiresAt ?? null, revokedAt: rest.revokedAt ?? null, lastUsedAt: rest.lastUsedAt ?? null, status: keys.status(record) };
   };
 
   app.post<{ Body: { name: string; permissions: Permission[]; sessions: '*' | string[]; expiresAt?: string; expiresInDays?: number } }>(
@@ -63,8 +63,8 @@ export const keyRoutes: FastifyPluginAsync<{ keys: ApiKeys; audit: AuditLog }> =
     },
     async (request, reply) => {
       const { expiresInDays, expiresAt, ...rest } = request.body;
+      if (expiresAt && expiresInDays) throw new ApiError(400, 'validation_failed', 'Give "expiresAt" or "expiresInDays", not both', { field: 'expiresInDays' });
       const input: NewKey = { ...rest, ...((expiresAt || expiresInDays) && { expiresAt: expiresAt ?? new Date(Date.now() + expiresInDays! * 86_400_000).toISOString() }) };
-      if (expiresAt && expiresInDays) return reply.status(400).send({ error: { code: 'validation_failed', message: 'Give "expiresAt" or "expiresInDays", not both', details: { field: 'expiresInDays' } } });
       const actor = request.apiKey && { id: request.apiKey.id, name: request.apiKey.name };
       const { record, plaintext } = await keys.create(input, actor);
       request.audited = { target: { type: 'key', id: record.id }, details: { name: record.name, permissions: record.permissions, sessions: record.sessions === '*' ? ['*'] : record.sessions } };
