@@ -45,6 +45,12 @@ export class RuntimeMetrics {
   /** The gauges, read at each scrape from what the runtime holds. */
   bind(sources: MetricsSources): void {
     const label = (session: string) => this.session(session);
+    // the two queue gauges are collected together (prom-client reads every metric at once): one status read serves both
+    let lanesInFlight: ReturnType<MetricsSources['queues']> | undefined;
+    const lanes = () =>
+      (lanesInFlight ??= sources.queues().finally(() => {
+        lanesInFlight = undefined;
+      }));
     new Gauge({
       name: 'wa_sessions',
       help: 'Sessions by status',
@@ -87,7 +93,7 @@ export class RuntimeMetrics {
       registers: [this.registry],
       async collect() {
         this.reset();
-        for (const lane of await sources.queues()) this.inc({ session: label(lane.session), lane: lane.lane }, lane.queued);
+        for (const lane of await lanes()) this.inc({ session: label(lane.session), lane: lane.lane }, lane.queued);
       },
     });
     new Gauge({
@@ -97,7 +103,7 @@ export class RuntimeMetrics {
       registers: [this.registry],
       async collect() {
         this.reset();
-        for (const lane of await sources.queues()) {
+        for (const lane of await lanes()) {
           if (lane.nextDueAt) this.set({ session: label(lane.session), lane: lane.lane }, Math.max(0, (Date.parse(lane.nextDueAt) - now()) / 1000));
         }
       },
