@@ -17,6 +17,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     permission?: RoutePermission;
     audit?: string;
+    /** The route sends a message: its answers are counted as sends (metrics). */
+    send?: boolean;
   }
   interface FastifyRequest {
     apiKey?: ApiKeyRecord;

@@ -40,7 +40,6 @@ export interface HttpDeps {
 }
 
 const PUBLIC_PATHS = new Set(HEALTH_PATHS);
-const SEND_ROUTE = /^\/api\/v1\/sessions\/:id\/messages\/(text|image|video|audio|voice|document|sticker|location|contact|poll)$/;
 
 export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -83,9 +82,10 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   app.addHook('onResponse', async (request, reply) => {
     if (audit) recordAudit(audit, request, reply.statusCode);
     const route = request.routeOptions.url;
+    const ms = Math.round(reply.elapsedTime * 10) / 10;
     if (metrics && route) {
       metrics.request(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
-      if (request.method === 'POST' && SEND_ROUTE.test(route)) metrics.sendAnswered((request.params as { id: string }).id, reply.statusCode, request.errorCode);
+      if (request.routeOptions.config.send) metrics.sendAnswered((request.params as { id: string }).id, reply.statusCode, request.errorCode);
     }
     if (route?.startsWith('/api/v1/') && requests) {
       const session = sessionOfRoute(request);
@@ -93,7 +93,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
         method: request.method,
         route,
         status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
+        ms,
         requestBytes: Number(request.headers['content-length'] ?? 0) || 0,
         responseBytes: Number(reply.getHeader('content-length') ?? 0) || 0,
         ...(request.apiKey && { keyId: request.apiKey.id }),
@@ -103,7 +103,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
         ...(request.errorCode && { errorCode: request.errorCode }),
       });
     }
-    request.log.info({ method: request.method, path: request.url.split('?')[0], route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    request.log.info({ method: request.method, path: request.url.split('?')[0], route, status: reply.statusCode, ms }, 'request');
   });
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send(body('not_found', `No route ${request.method} ${request.url.split('?')[0]}`));

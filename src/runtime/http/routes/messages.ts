@@ -87,6 +87,11 @@ function jsonSend(summary: string, properties: Record<string, unknown>, required
 
 export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app, { b, sessions, sender, outbound, mediaLimits, waits, idempotency }) => {
   routePermissions(app, 'send');
+  // every route here sends a message (sent, queued or refused): the metrics count their answers as sends
+  app.addHook('onRoute', (route) => {
+    route.config ??= {};
+    (route.config as { send?: boolean }).send = true;
+  });
   /**
    * The one send path: now (through the interactive lane) or queued, once per Idempotency-Key. A Send and Wait
    * registers its wait after the content is built and before the message goes, so even an instant answer finds it.
