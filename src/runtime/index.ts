@@ -275,8 +275,9 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         newId: () => randomUUID(),
       });
       queue.setListener(campaignManager);
+      const sessionStatuses = () => manager.list().map((s) => ({ id: s.id, status: s.status }));
       metrics.bind({
-        sessions: () => manager.list().map((s) => ({ id: s.id, status: s.status })),
+        sessions: sessionStatuses,
         outboxPending: () => delivery.dispatcher.pending(),
         queues: async () => (await Promise.all(manager.list().map(async (s) => ({ session: s.id, status: await queue.status(s.id) })))).flatMap(({ session, status }) => Object.entries(status.lanes).map(([lane, l]) => ({ session, lane, queued: l.queued, nextDueAt: l.nextDueAt }))),
         campaignRecipients: () => campaignManager.recipientCounts(),
@@ -292,7 +293,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         metrics,
         health: {
           ready: readiness,
-          sessions: () => manager.list().map((s) => ({ id: s.id, status: s.status })),
+          sessions: sessionStatuses,
           metrics: { text: () => metrics.text([delivery.metrics.registry]), contentType: metrics.contentType },
         },
         version,
@@ -351,8 +352,9 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       const purgePreviews = async () => {
         for (const session of manager.list()) await session.chats.purge();
       };
+      // not at start: that would read every session's chats before the first is needed (answers hide expired
+      // previews anyway, so the store is cleaned within the hour)
       purgeTimer = setInterval(() => void purgePreviews().catch((error: unknown) => logger.warn({ err: error }, 'could not purge chat previews')), 3_600_000).unref();
-      void purgePreviews().catch(() => undefined);
     },
     async stop() {
       await app?.close();
