@@ -12,7 +12,7 @@ import type { Delivery } from '../../delivery';
 import { matches } from '../../delivery/subscriptions';
 import type { EventBus } from '../../events/bus';
 import type { RuntimeEvent } from '../../events/schema';
-import type { ApiKeys } from '../../auth/api-keys';
+import { canSee, type ApiKeys } from '../../auth/api-keys';
 import { routePermissions } from '../access';
 
 const HEARTBEAT_MS = 15_000;
@@ -72,7 +72,7 @@ export const streamRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBu
       };
       const lastEventId = (request.headers['last-event-id'] as string | undefined) ?? request.query.lastEventId;
       const holder = request.apiKey?.id ?? 'anonymous';
-      const scope = request.apiKey?.sessions ?? '*';
+      const key = request.apiKey;
       if ((open.get(holder) ?? 0) >= MAX_STREAMS_PER_KEY) throw new ApiError(429, 'too_many_streams', `At most ${MAX_STREAMS_PER_KEY} event streams may be open per API key; close one first`);
       open.set(holder, (open.get(holder) ?? 0) + 1);
       reply.hijack();
@@ -85,7 +85,7 @@ export const streamRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBu
       let replaying = true;
       /** Writes the event; answers false when the socket's buffer is full (the caller waits for it to drain). */
       const send = (event: RuntimeEvent): boolean => {
-        if (event.type === 'webhook.test' || (scope !== '*' && !scope.includes(event.session)) || !matches(filter, event)) return true;
+        if (event.type === 'webhook.test' || (key && !canSee(key, event.session)) || !matches(filter, event)) return true;
         if (res.writableLength > MAX_BUFFERED_BYTES) {
           res.end(': this reader fell too far behind; reconnect with Last-Event-ID to resume\n\n');
           return true;

@@ -11,6 +11,7 @@ import { matches, type Subscription } from '../../delivery/subscriptions';
 import type { EventBus } from '../../events/bus';
 import { EVENT_TYPES } from '../../events/schema';
 import { assertSessionVisible, routePermissions } from '../access';
+import { canSee } from '../../auth/api-keys';
 
 const eventPattern = { type: 'string', pattern: `^(\\*|(${EVENT_TYPES.map((t) => t.replace('.', '\\.')).join('|')})|[a-z]+\\.\\*)$` };
 const subscriptionBody = {
@@ -35,8 +36,8 @@ export const webhookRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventB
   const { subscriptions, dispatcher, outbox } = delivery;
   // a key over some sessions sees and makes only webhooks limited to those sessions (an empty filter means all)
   const visible = (request: FastifyRequest, s: Subscription): boolean => {
-    const scope = request.apiKey?.sessions ?? '*';
-    return scope === '*' || (s.sessions.length > 0 && s.sessions.every((session) => scope.includes(session)));
+    const key = request.apiKey;
+    return !key || key.sessions === '*' || (s.sessions.length > 0 && s.sessions.every((session) => canSee(key, session)));
   };
   const own = (request: FastifyRequest<{ Params: { id: string } }>): Subscription => {
     const subscription = subscriptions.get(request.params.id);
