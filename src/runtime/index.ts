@@ -47,6 +47,7 @@ import { waitRoutes } from './http/routes/waits';
 import { WaitRegistry, type Wait } from './waits';
 import { Delivery } from './delivery';
 import { packageInfo } from './package-info';
+import { keyAuthentication, mcpRoutes } from './mcp';
 import { sandboxControlRoutes } from './sandbox/control-http';
 import { Simulator, type SimulatorState } from './sandbox/simulator';
 import { SessionManager } from './sessions/manager';
@@ -298,6 +299,22 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         },
         version,
         dashboard: true,
+        rootRoutes: config.mcpEnabled
+          ? [
+              async (instance) => {
+                await instance.register(mcpRoutes, {
+                  version,
+                  logger: logger.child({ component: 'mcp' }),
+                  audit,
+                  authenticate: keyAuthentication(apiKeys),
+                  publicUrl: config.publicUrl,
+                  allowedHosts: config.mcpAllowedHosts,
+                  loopbackOnly: isLoopbackHost(config.host),
+                  scopes: ['read', 'send'],
+                });
+              },
+            ]
+          : [],
         routes: [
           async (instance) => {
             await instance.register(multipart, { limits: { fileSize: config.mediaMaxBytes, files: 1 } });

@@ -31,6 +31,7 @@ export const LAYERS = [
   'metrics',
   'dashboard',
   'http',
+  'mcp',
   'package-info',
   'index',
   'cli',

@@ -12,7 +12,8 @@ export interface AuditEntry {
   seq: number;
   id: string;
   at: string;
-  actor: ({ type: 'key' } & KeyActor) | { type: 'system' } | { type: 'anonymous' };
+  /** `grant`: an OAuth client acting for the admin who consented. */
+  actor: ({ type: 'key' | 'grant' } & KeyActor) | { type: 'system' } | { type: 'anonymous' };
   action: string;
   target?: { type: string; id: string };
   session?: string;

@@ -146,11 +146,13 @@ export class ChatStore {
   }
 
   /** Chats, pinned first, then the most recent first; `offset` pages through them. */
-  async list(options: { limit: number; offset: number; archived?: boolean }): Promise<{ chats: ChatRecord[]; total: number }> {
+  /** `search`: part of the chat's name (any case) or of its number (digits, at least three). */
+  async list(options: { limit: number; offset: number; archived?: boolean; search?: string }): Promise<{ chats: ChatRecord[]; total: number }> {
     await this.load();
+    const matches = options.search ? chatMatcher(options.search) : () => true;
     const all = [...this.records.values()]
       .map((c) => this.current(c))
-      .filter((c) => options.archived === undefined || c.archived === options.archived)
+      .filter((c) => (options.archived === undefined || c.archived === options.archived) && matches(c))
       .sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.lastMessageAt - a.lastMessageAt);
     return { chats: all.slice(options.offset, options.offset + options.limit), total: all.length };
   }
@@ -231,4 +233,10 @@ export class ChatStore {
 
 function pageKey(chatId: string, index: number): string {
   return `page|${chatId}|${index}`;
+}
+
+function chatMatcher(search: string): (chat: ChatRecord) => boolean {
+  const text = search.trim().toLowerCase();
+  const digits = search.replace(/\D/g, '');
+  return (chat) => !!chat.name?.toLowerCase().includes(text) || (digits.length >= 3 && chat.id.split('@')[0].includes(digits));
 }

@@ -75,6 +75,12 @@ export const runtimeConfigSchema = z.object({
   webhookConcurrency: z.coerce.number().int().min(1).max(64).default(8),
   /** Print QR codes to the terminal when the runtime runs in one. */
   printQr: z.boolean().default(false),
+  /** The URL clients reach the runtime at (behind a proxy, say): the MCP resource identifier and OAuth issuer. */
+  publicUrl: z.string().url().refine((url) => /^https?:\/\//.test(url), 'publicUrl must be an http(s) URL').optional(),
+  /** Serve the remote MCP server at /mcp. */
+  mcpEnabled: z.boolean().default(true),
+  /** Host names /mcp answers to besides localhost and the public URL's (DNS-rebinding protection). */
+  mcpAllowedHosts: z.array(z.string().min(1)).default([]),
 }).superRefine((config, ctx) => {
   if (config.sandboxUrl && !config.sandboxRootKey) ctx.addIssue({ code: 'custom', path: ['sandboxRootKey'], message: 'sandboxUrl needs sandboxRootKey (the simulator prints it)' });
   if (config.sandboxRootKey && !config.sandboxUrl) ctx.addIssue({ code: 'custom', path: ['sandboxUrl'], message: 'sandboxRootKey is only used with sandboxUrl' });
@@ -129,6 +135,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     webhookAllowPrivateNetworks: flag(pick('WA_WEBHOOK_ALLOW_PRIVATE_NETWORKS')),
     webhookRetryBaseDelayMs: pick('WA_WEBHOOK_RETRY_BASE_DELAY_MS') as unknown as number | undefined,
     webhookRetryMaxDelayMs: pick('WA_WEBHOOK_RETRY_MAX_DELAY_MS') as unknown as number | undefined,
+    publicUrl: pick('WA_PUBLIC_URL'),
+    mcpEnabled: flag(pick('WA_MCP_ENABLED')),
+    mcpAllowedHosts: pick('WA_MCP_ALLOWED_HOSTS')?.split(',').map((host) => host.trim()).filter(Boolean),
   };
 }
 

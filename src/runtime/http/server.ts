@@ -35,6 +35,8 @@ export interface HttpDeps {
   requests?: RequestLog;
   version: string;
   routes: FastifyPluginAsync[];
+  /** Plugins mounted at the root instead (the MCP endpoint); their routes declare `permission: 'public'` and authenticate themselves. */
+  rootRoutes?: FastifyPluginAsync[];
   /** Serve the web dashboard under `/`. */
   dashboard?: boolean;
 }
@@ -131,6 +133,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   if (apiKeys !== 'none') app.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0];
     if (PUBLIC_PATHS.has(path) || path === '/docs' || path.startsWith('/docs/') || (deps.dashboard && isDashboardPath(path))) return;
+    if (request.routeOptions.config.permission === 'public' && !request.routeOptions.url?.startsWith('/api/v1/')) return;
     const key = presentedKey(request.headers.authorization, request.headers['x-api-key']);
     const verdict = apiKeys.verify(key);
     if ('refused' in verdict) {
@@ -152,6 +155,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   else app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   for (const plugin of deps.routes) await app.register(plugin, { prefix: '/api/v1' });
+  for (const plugin of deps.rootRoutes ?? []) await app.register(plugin);
   if (deps.dashboard) await app.register(dashboardRoutes);
   return app;
 }

@@ -7,7 +7,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { ApiError } from '../../errors';
 import type { SessionManager } from '../../sessions/manager';
 import type { RecipientResolver } from '../../messages/recipients';
-import { keyAddresses, normalizeMessage } from '../../events/normalize';
+import { keyAddresses, normalizeMessage, type WAMessage } from '../../events/normalize';
+import type { MessageEventData } from '../../events/schema';
 import type { Baileys } from '../../whatsapp/baileys';
 import { errorResponses, idParams } from './common';
 import { whatsapp } from '../../whatsapp/errors';
@@ -24,8 +25,15 @@ type ChatModification = import('@whiskeysockets/baileys', { with: { 'resolution-
 
 const chatParams = { type: 'object', required: ['id', 'chatId'], properties: { id: { type: 'string' }, chatId: { type: 'string', description: 'Phone number, JID, LID or group JID' } } } as const;
 
+/** Messages one search looks at, at most. */
+const SEARCH_SCAN_LIMIT = 5000;
+
 export const chatRoutes: FastifyPluginAsync<ChatRouteOptions> = async (app, { b, sessions, recipients }) => {
   routePermissions(app, 'send');
+
+  function messageView(me: { id: string; lid?: string } | undefined, message: WAMessage): MessageEventData {
+    return normalizeMessage(b, message, message.key.fromMe ? { pn: me?.id, lid: me?.lid } : keyAddresses(b, message.key), false);
+  }
 
   /** The chat's JID: JIDs as given (no WhatsApp query, so stored chats can be read while offline); numbers resolved. */
   async function chatJid(sessionId: string, chatId: string): Promise<string> {
@@ -34,7 +42,7 @@ export const chatRoutes: FastifyPluginAsync<ChatRouteOptions> = async (app, { b,
     return recipients.resolve(sock, chatId, 'chatId');
   }
 
-  app.get<{ Params: { id: string }; Querystring: { limit?: number; offset?: number; archived?: boolean } }>(
+  app.get<{ Params: { id: string }; Querystring: { limit?: number; offset?: number; archived?: boolean; search?: string } }>(
     '/sessions/:id/chats',
     {
       schema: {
@@ -44,15 +52,20 @@ export const chatRoutes: FastifyPluginAsync<ChatRouteOptions> = async (app, { b,
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 }, offset: { type: 'integer', minimum: 0, default: 0 }, archived: { type: 'boolean' } },
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+            offset: { type: 'integer', minimum: 0, default: 0 },
+            archived: { type: 'boolean' },
+            search: { type: 'string', minLength: 1, maxLength: 200, description: 'Part of the chat\'s name (any case) or of its number (at least three digits)' },
+          },
         },
         response: { ...errorResponses },
       },
     },
     async (request) => {
       const session = sessions.get(request.params.id);
-      const { limit = 50, offset = 0, archived } = request.query;
-      const { chats, total } = await session.chats.list({ limit, offset, archived });
+      const { limit = 50, offset = 0, archived, search } = request.query;
+      const { chats, total } = await session.chats.list({ limit, offset, archived, search });
       return { chats: chats.map(view), total, limit, offset };
     },
   );
@@ -75,11 +88,61 @@ export const chatRoutes: FastifyPluginAsync<ChatRouteOptions> = async (app, { b,
       const chat = await session.chats.get(jid);
       if (!chat) throw new ApiError(404, 'chat_not_found', `No chat ${jid} in this session's store`);
       const { messages, nextBefore } = await session.chatMessages(jid, { limit: request.query.limit ?? 50, before: request.query.before });
-      const me = session.me;
-      return {
-        messages: messages.map((message) => normalizeMessage(b, message, message.key.fromMe ? { pn: me?.id, lid: me?.lid } : keyAddresses(b, message.key), false)),
-        ...(nextBefore && { nextBefore }),
-      };
+      return { messages: messages.map((message) => messageView(session.me, message)), ...(nextBefore && { nextBefore }) };
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { q: string; chatId?: string; limit?: number } }>(
+    '/sessions/:id/messages/search',
+    {
+      schema: {
+        tags: ['chats'],
+        summary: 'Search stored messages by text or caption (any case)',
+        description: `Looks through the stored messages of the chats by latest message, each chat newest first, at most ${SEARCH_SCAN_LIMIT} messages a search; \`complete\` is false when it stopped before looking at every stored message. Matches come newest first.`,
+        params: idParams,
+        querystring: {
+          type: 'object',
+          required: ['q'],
+          additionalProperties: false,
+          properties: {
+            q: { type: 'string', minLength: 2, maxLength: 200 },
+            chatId: { type: 'string', minLength: 1, description: 'Only this chat (phone number, JID, LID or group JID)' },
+            limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+          },
+        },
+        response: { ...errorResponses },
+      },
+    },
+    async (request) => {
+      const session = sessions.get(request.params.id);
+      const { q, chatId, limit = 20 } = request.query;
+      const chats = chatId ? [await chatJid(session.id, chatId)] : (await session.chats.list({ limit: Number.MAX_SAFE_INTEGER, offset: 0 })).chats.map((chat) => chat.id);
+      const needle = q.toLowerCase();
+      const found: MessageEventData[] = [];
+      let scanned = 0;
+      let complete = true;
+      search: for (const chat of chats) {
+        let before: string | undefined;
+        do {
+          if (scanned >= SEARCH_SCAN_LIMIT) {
+            complete = false;
+            break search;
+          }
+          const page = await session.chatMessages(chat, { limit: 100, before });
+          for (const message of page.messages) {
+            scanned++;
+            const view = messageView(session.me, message);
+            if (!(view.text ?? view.media?.caption)?.toLowerCase().includes(needle)) continue;
+            found.push(view);
+            if (found.length === limit) {
+              complete = false;
+              break search;
+            }
+          }
+          before = page.nextBefore;
+        } while (before);
+      }
+      return { messages: found.sort((a, c) => c.messageTimestamp - a.messageTimestamp), scanned, complete };
     },
   );
 
