@@ -24,8 +24,9 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function connect(key = ADMIN_KEY, path = '/mcp'): Promise<Client> {
-  const client = new Client({ name: 'jest-agent', version: '1.0.0' });
+/** `auto`: the 2026-07-28 revision (server/discover, no session); `legacy`: a 2025 client's initialize handshake. */
+async function connect(key = ADMIN_KEY, path = '/mcp', mode: 'auto' | 'legacy' = 'auto'): Promise<Client> {
+  const client = new Client({ name: 'jest-agent', version: '1.0.0' }, { versionNegotiation: { mode } });
   await client.connect(new StreamableHTTPClientTransport(new URL(`${t.runtime.url}${path}`), { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
   clients.push(client);
   return client;
@@ -43,6 +44,7 @@ async function createKey(permissions: string[], sessions: '*' | string[] = '*'):
 
 test('lists every tool with a description, a JSON Schema and the permission it needs', async () => {
   const client = await connect();
+  expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
   const { tools } = await client.listTools();
   const names = tools.map((tool) => tool.name).sort();
   expect(names).toEqual(['ask_and_wait', 'bulk_send', 'get_contact', 'get_group', 'list_chats', 'list_groups', 'list_sessions', 'mark_read', 'react', 'read_messages', 'search_messages', 'send_location', 'send_media', 'send_text', 'show_typing']);
@@ -145,6 +147,34 @@ test('ask_and_wait reports progress and returns the person\'s answer', async () 
   expect(text(result)).toContain('<whatsapp_message');
   expect(progress[0]).toMatchObject({ total: 30, message: expect.stringContaining('Waiting for an answer') });
 }, 60_000);
+
+test('a 2025-era client (initialize handshake) is served the same tools statelessly', async () => {
+  const client = await connect(ADMIN_KEY, '/mcp', 'legacy');
+  expect(client.getNegotiatedProtocolVersion()).toMatch(/^2025-/);
+  expect((await client.listTools()).tools).toHaveLength(15);
+  const sessions = (await client.callTool({ name: 'list_sessions', arguments: {} })) as CallToolResult;
+  expect(sessions.structuredContent).toMatchObject({ sessions: [expect.objectContaining({ id: SESSION })] });
+});
+
+test('resources: sessions, a session\'s chats (listed, with session completion) and a chat\'s messages marked untrusted; prompts', async () => {
+  const client = await connect();
+  const sessions = await client.readResource({ uri: 'whatsapp://sessions' });
+  expect(JSON.parse((sessions.contents[0] as { text: string }).text)).toEqual({ sessions: [{ id: SESSION, status: 'connected' }] });
+  const listed = await client.listResources();
+  expect(listed.resources.map((r) => r.uri)).toEqual(expect.arrayContaining(['whatsapp://sessions', `whatsapp://sessions/${SESSION}/chats`]));
+  const templates = await client.listResourceTemplates();
+  expect(templates.resourceTemplates.map((r) => r.uriTemplate)).toEqual(['whatsapp://sessions/{session}/chats', 'whatsapp://sessions/{session}/chats/{chatId}/messages']);
+  const completion = await client.complete({ ref: { type: 'ref/resource', uri: 'whatsapp://sessions/{session}/chats' }, argument: { name: 'session', value: 'sh' } });
+  expect(completion.completion.values).toEqual([SESSION]);
+  const messages = await client.readResource({ uri: `whatsapp://sessions/${SESSION}/chats/${CUSTOMER}%40s.whatsapp.net/messages` });
+  const data = JSON.parse((messages.contents[0] as { text: string }).text);
+  expect(data.untrustedContent).toContain('untrusted');
+  expect(data.messages.some((m: { text?: string }) => m.text === 'Your order has shipped')).toBe(true);
+  const { prompts } = await client.listPrompts();
+  expect(prompts.map((p) => p.name)).toEqual(['draft_reply', 'triage_unread']);
+  const prompt = await client.getPrompt({ name: 'draft_reply', arguments: { chatId: CUSTOMER } });
+  expect((prompt.messages[0].content as { text: string }).text).toContain('wait for my approval before calling send_text');
+});
 
 test('ask_and_wait gives up after its timeout with answered: false', async () => {
   const client = await connect();
