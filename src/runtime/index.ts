@@ -47,7 +47,7 @@ import { waitRoutes } from './http/routes/waits';
 import { WaitRegistry, type Wait } from './waits';
 import { Delivery } from './delivery';
 import { packageInfo } from './package-info';
-import { keyAuthentication, mcpRoutes } from './mcp';
+import { remoteAccess } from './mcp/remote';
 import { sandboxControlRoutes } from './sandbox/control-http';
 import { Simulator, type SimulatorState } from './sandbox/simulator';
 import { SessionManager } from './sessions/manager';
@@ -246,6 +246,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
           await idempotency.dropSession(session);
           await usage.dropSession(session);
           await apiKeys.dropSession(session);
+          await remote.dropSession(session);
         },
       });
       sessions = manager;
@@ -276,6 +277,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         newId: () => randomUUID(),
       });
       queue.setListener(campaignManager);
+      const remote = remoteAccess(config, { store, apiKeys, audit, logger, sessions: manager, version, loopbackOnly: isLoopbackHost(config.host) });
       const sessionStatuses = () => manager.list().map((s) => ({ id: s.id, status: s.status }));
       metrics.bind({
         sessions: sessionStatuses,
@@ -299,22 +301,8 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         },
         version,
         dashboard: true,
-        rootRoutes: config.mcpEnabled
-          ? [
-              async (instance) => {
-                await instance.register(mcpRoutes, {
-                  version,
-                  logger: logger.child({ component: 'mcp' }),
-                  audit,
-                  authenticate: keyAuthentication(apiKeys),
-                  publicUrl: config.publicUrl,
-                  allowedHosts: config.mcpAllowedHosts,
-                  loopbackOnly: isLoopbackHost(config.host),
-                  scopes: ['read', 'send'],
-                });
-              },
-            ]
-          : [],
+        rootRoutes: remote.rootRoutes,
+        ...(remote.verifyToken && { verifyToken: remote.verifyToken }),
         routes: [
           async (instance) => {
             await instance.register(multipart, { limits: { fileSize: config.mediaMaxBytes, files: 1 } });
@@ -345,6 +333,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
             await instance.register(waitRoutes, { waits, sessions: manager });
             await instance.register(archiveRoutes, { sessions: manager, exporter: new SessionExporter({ b, outbox: delivery.outbox, logger: logger.child({ component: 'archive' }) }) });
             await instance.register(streamRoutes, { delivery, bus, keys: apiKeys });
+            for (const plugin of remote.apiRoutes) await instance.register(plugin);
             const simulator = sandbox;
             if (simulator) {
               await instance.register(async (control) => {
@@ -359,6 +348,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+      await remote.start(url);
       await manager.restore();
       restored = true;
       // campaigns first, so the queue's first sends find them; then the queue; then campaigns catch up with it

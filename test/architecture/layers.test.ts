@@ -19,6 +19,7 @@ export const LAYERS = [
   'auth',
   'events',
   'audit',
+  'oauth',
   'chats',
   'sandbox',
   'sessions',

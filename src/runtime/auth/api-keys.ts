@@ -32,8 +32,11 @@ export interface ApiKeyRecord {
   revokedAt?: string;
   lastUsedAt?: string;
   useCount: number;
-  /** `configured`: WA_ADMIN_API_KEY (a new one replaces it); `generated`: made at the first start; `api`: POST /keys. */
-  source: 'configured' | 'generated' | 'api';
+  /**
+   * `configured`: WA_ADMIN_API_KEY (a new one replaces it); `generated`: made at the first start; `api`: POST /keys;
+   * `oauth`: not a key but an OAuth grant, presented as an access token (never stored here).
+   */
+  source: 'configured' | 'generated' | 'api' | 'oauth';
 }
 
 export interface NewKey {

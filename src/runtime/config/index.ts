@@ -81,7 +81,25 @@ export const runtimeConfigSchema = z.object({
   mcpEnabled: z.boolean().default(true),
   /** Host names /mcp answers to besides localhost and the public URL's (DNS-rebinding protection). */
   mcpAllowedHosts: z.array(z.string().min(1)).default([]),
+  /**
+   * OAuth for MCP clients: `builtin` (the runtime is the authorization server, consent in the dashboard),
+   * `external` (JWT access tokens of the identity provider at `oauthIssuer`), or `off` (API keys only).
+   */
+  oauth: z.enum(['builtin', 'external', 'off']).default('builtin'),
+  oauthIssuer: z.string().url().optional(),
+  /** The external provider's JWKS; read from its discovery document when unset. */
+  oauthJwksUrl: z.string().url().optional(),
+  /** The `aud` of external tokens; the MCP resource URL (`<publicUrl>/mcp`) when unset. */
+  oauthAudience: z.string().min(1).optional(),
+  /** The claim of external tokens listing the sessions they may use (ids, or "*"). */
+  oauthSessionsClaim: z.string().min(1).default('whatsapp_sessions'),
+  /** Fetch Client ID Metadata Documents and an external JWKS from loopback and private networks too. */
+  oauthAllowPrivateNetworks: z.boolean().default(false),
+  oauthAccessTokenTtlSeconds: z.coerce.number().int().min(60).max(86_400).default(3600),
+  oauthRefreshTokenTtlDays: z.coerce.number().min(1).max(365).default(30),
 }).superRefine((config, ctx) => {
+  if (config.oauth === 'external' && !config.oauthIssuer) ctx.addIssue({ code: 'custom', path: ['oauthIssuer'], message: 'oauth "external" needs oauthIssuer (the identity provider\'s issuer URL)' });
+  if (config.oauth !== 'external' && (config.oauthIssuer || config.oauthJwksUrl)) ctx.addIssue({ code: 'custom', path: ['oauthIssuer'], message: 'oauthIssuer and oauthJwksUrl are only used with oauth "external"' });
   if (config.sandboxUrl && !config.sandboxRootKey) ctx.addIssue({ code: 'custom', path: ['sandboxRootKey'], message: 'sandboxUrl needs sandboxRootKey (the simulator prints it)' });
   if (config.sandboxRootKey && !config.sandboxUrl) ctx.addIssue({ code: 'custom', path: ['sandboxUrl'], message: 'sandboxRootKey is only used with sandboxUrl' });
   if (config.sandbox && config.sandboxUrl) ctx.addIssue({ code: 'custom', path: ['sandbox'], message: 'use either sandbox (in-process) or sandboxUrl, not both' });
@@ -138,6 +156,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     publicUrl: pick('WA_PUBLIC_URL'),
     mcpEnabled: flag(pick('WA_MCP_ENABLED')),
     mcpAllowedHosts: pick('WA_MCP_ALLOWED_HOSTS')?.split(',').map((host) => host.trim()).filter(Boolean),
+    oauth: pick('WA_OAUTH') as RuntimeConfig['oauth'] | undefined,
+    oauthIssuer: pick('WA_OAUTH_ISSUER'),
+    oauthJwksUrl: pick('WA_OAUTH_JWKS_URL'),
+    oauthAudience: pick('WA_OAUTH_AUDIENCE'),
+    oauthSessionsClaim: pick('WA_OAUTH_SESSIONS_CLAIM'),
+    oauthAllowPrivateNetworks: flag(pick('WA_OAUTH_ALLOW_PRIVATE_NETWORKS')),
+    oauthAccessTokenTtlSeconds: pick('WA_OAUTH_ACCESS_TOKEN_TTL_SECONDS') as unknown as number | undefined,
+    oauthRefreshTokenTtlDays: pick('WA_OAUTH_REFRESH_TOKEN_TTL_DAYS') as unknown as number | undefined,
   };
 }
 

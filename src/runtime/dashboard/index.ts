@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 
 const PUBLIC = join(__dirname, 'public');
 
@@ -21,18 +21,27 @@ export function isDashboardPath(path: string): boolean {
   return path in FILES;
 }
 
+function send(reply: FastifyReply, type: string, content: Buffer): FastifyReply {
+  return (
+    reply
+      .type(type)
+      // the page holds an API key: no framing by other sites, no inline scripts, nothing loaded from elsewhere
+      .header('content-security-policy', "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      .header('cache-control', 'no-cache')
+      .send(content)
+  );
+}
+
 export const dashboardRoutes: FastifyPluginAsync = async (app) => {
   for (const [path, { file, type }] of Object.entries(FILES)) {
     const content = readFileSync(join(PUBLIC, file));
-    app.get(path, { schema: { hide: true } }, async (_request, reply) =>
-      reply
-        .type(type)
-        // the page holds an API key: no framing by other sites, no inline scripts, nothing loaded from elsewhere
-        .header('content-security-policy', "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
-        .header('x-content-type-options', 'nosniff')
-        .header('referrer-policy', 'no-referrer')
-        .header('cache-control', 'no-cache')
-        .send(content),
-    );
+    app.get(path, { schema: { hide: true } }, async (_request, reply) => send(reply, type, content));
   }
 };
+
+/** The dashboard's page at another path (the OAuth consent URL), where it opens the matching view. */
+export function sendDashboardPage(reply: FastifyReply): FastifyReply {
+  return send(reply, FILES['/'].type, readFileSync(join(PUBLIC, FILES['/'].file)));
+}

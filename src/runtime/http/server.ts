@@ -11,7 +11,7 @@ import addFormats from 'ajv-formats';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
-import type { ApiKeys } from '../auth/api-keys';
+import type { ApiKeyRecord, ApiKeys } from '../auth/api-keys';
 import type { AuditLog } from '../audit';
 import { authorize, presentedKey, recordAudit, requireDeclaredPermissions, sessionOfRoute } from './access';
 import { HEALTH_PATHS, healthRoutes, type HealthOptions } from './routes/health';
@@ -35,6 +35,8 @@ export interface HttpDeps {
   requests?: RequestLog;
   version: string;
   routes: FastifyPluginAsync[];
+  /** Accepts OAuth access tokens beside API keys: the credential a token stands for. */
+  verifyToken?(token: string): Promise<ApiKeyRecord | undefined>;
   /** Plugins mounted at the root instead (the MCP endpoint); their routes declare `permission: 'public'` and authenticate themselves. */
   rootRoutes?: FastifyPluginAsync[];
   /** Serve the web dashboard under `/`. */
@@ -135,7 +137,11 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     if (PUBLIC_PATHS.has(path) || path === '/docs' || path.startsWith('/docs/') || (deps.dashboard && isDashboardPath(path))) return;
     if (request.routeOptions.config.permission === 'public' && !request.routeOptions.url?.startsWith('/api/v1/')) return;
     const key = presentedKey(request.headers.authorization, request.headers['x-api-key']);
-    const verdict = apiKeys.verify(key);
+    let verdict = apiKeys.verify(key);
+    if ('refused' in verdict && verdict.refused === 'unknown' && key && deps.verifyToken) {
+      const record = await deps.verifyToken(key);
+      if (record) verdict = { record };
+    }
     if ('refused' in verdict) {
       const reason = verdict.refused;
       if (reason === 'expired' && verdict.record && !expiredAudited.has(verdict.record.id)) {
