@@ -4,6 +4,7 @@
  * replay, the outbound queue and campaigns, the sandbox chat, API keys, the audit log, usage, and what a key with fewer
  * permissions sees.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Receiver } from '../helpers/receiver';
@@ -235,6 +236,41 @@ describe('dashboard in a real browser', () => {
     await until(async () => (await page.getByTestId('figure-messages').locator('strong').textContent()) === String((await t.api('GET', '/api/v1/overview')).body.messagesThisMinute));
     await page.getByTestId('figure-failures').waitFor();
     await page.getByTestId('figure-pending').waitFor();
+  });
+
+  test('OAuth consent: a client sends the admin to the dashboard, who grants one session read-only; the grant is listed under AI agents and revoked there', async () => {
+    const redirect = 'http://127.0.0.1:5598/callback';
+    const registered = await (await fetch(`${t.runtime.url}/oauth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_name: 'Browser Agent', redirect_uris: [redirect], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] }) })).json() as { client_id: string };
+    const verifier = randomBytes(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const authorize = new URL(`${t.runtime.url}/oauth/authorize`);
+    for (const [name, value] of Object.entries({ client_id: registered.client_id, response_type: 'code', redirect_uri: redirect, scope: 'read send', code_challenge: challenge, code_challenge_method: 'S256', state: 'xyz', resource: `${t.runtime.url}/mcp` })) authorize.searchParams.set(name, value);
+    let callback: URL | undefined;
+    await page.route(`${redirect}**`, (route) => {
+      callback = new URL(route.request().url());
+      return route.fulfill({ contentType: 'text/plain', body: 'back at the client' });
+    });
+    await page.goto(authorize.href);
+    const consent = page.getByTestId('consent');
+    await consent.getByRole('heading', { name: 'Browser Agent asks to use WhatsApp' }).waitFor();
+    expect(await page.getByTestId('consent-permission-read').isChecked()).toBe(true);
+    await page.getByTestId('consent-permission-send').uncheck();
+    await page.getByTestId('consent-session-shop').check();
+    await page.getByTestId('consent-approve').click();
+    await until(() => callback !== undefined);
+    expect(callback!.searchParams.get('state')).toBe('xyz');
+    const token = await (await fetch(`${t.runtime.url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code', code: callback!.searchParams.get('code')!, code_verifier: verifier, redirect_uri: redirect, client_id: registered.client_id, resource: `${t.runtime.url}/mcp` }) })).json() as { access_token: string };
+    const me = await (await fetch(`${t.runtime.url}/api/v1/me`, { headers: { authorization: `Bearer ${token.access_token}` } })).json();
+    expect(me).toMatchObject({ permissions: ['read'], sessions: ['shop'] });
+
+    await page.goto(t.runtime.url);
+    await page.getByTestId('nav-agents').click();
+    await page.getByTestId('mcp-endpoints').filter({ hasText: `${t.runtime.url}/mcp/key` }).waitFor();
+    const row = page.getByTestId('grants').locator('tr', { hasText: 'Browser Agent' });
+    await row.filter({ hasText: 'shop' }).filter({ hasText: 'read' }).waitFor();
+    await row.getByTestId('revoke-grant').click();
+    await row.getByTestId('status').filter({ hasText: 'revoked' }).waitFor();
+    expect((await fetch(`${t.runtime.url}/api/v1/me`, { headers: { authorization: `Bearer ${token.access_token}` } })).status).toBe(401);
   });
 
   test('a key with read only sees only what it may use: no keys, audit, usage or webhooks, no lifecycle buttons', async () => {

@@ -10,6 +10,7 @@ import { KEY_STORAGE, can, state } from './state.js';
 import { startStream } from './stream.js';
 import { renderWebhooks } from './webhooks.js';
 import { renderAudit, renderKeys, renderUsage } from './access.js';
+import { consentUid, renderAgents, renderConsent } from './agents.js';
 
 const app = document.getElementById('app');
 
@@ -51,14 +52,15 @@ const VIEWS = [
   ['outbound', 'Outbound'],
   ['sandbox', 'Sandbox'],
   ['keys', 'API keys'],
+  ['agents', 'AI agents'],
   ['audit', 'Audit log'],
   ['usage', 'Usage'],
 ];
 
-const RENDER = { sessions: renderSessions, webhooks: renderWebhooks, outbound: renderOutbound, sandbox: renderSandbox, keys: renderKeys, audit: renderAudit, usage: renderUsage };
+const RENDER = { sessions: renderSessions, webhooks: renderWebhooks, outbound: renderOutbound, sandbox: renderSandbox, keys: renderKeys, agents: renderAgents, audit: renderAudit, usage: renderUsage };
 
 /** The permission each view needs: a key sees only the views it may use. */
-const NEEDS = { sessions: 'read', webhooks: 'manage', outbound: 'read', sandbox: 'admin', keys: 'admin', audit: 'admin', usage: 'admin' };
+const NEEDS = { sessions: 'read', webhooks: 'manage', outbound: 'read', sandbox: 'admin', keys: 'admin', agents: 'admin', audit: 'admin', usage: 'admin' };
 
 function may(view) {
   return can(NEEDS[view]);
@@ -67,6 +69,9 @@ function may(view) {
 async function start() {
   signOutButton.hidden = false;
   state.me = await api('GET', '/me');
+  // an OAuth client sent the admin here to consent: that view only
+  const uid = consentUid();
+  if (uid) return renderConsent(uid, app);
   state.sandbox = state.me.sandbox && may('sandbox');
   if (!may(state.view)) state.view = 'sessions';
   startStream(onEvent);
