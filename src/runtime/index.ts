@@ -332,7 +332,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
             await instance.register(webhookRoutes, { delivery, bus });
             await instance.register(waitRoutes, { waits, sessions: manager });
             await instance.register(archiveRoutes, { sessions: manager, exporter: new SessionExporter({ b, outbox: delivery.outbox, logger: logger.child({ component: 'archive' }) }) });
-            await instance.register(streamRoutes, { delivery, bus, keys: apiKeys });
+            await instance.register(streamRoutes, { delivery, bus, revocations: [(listener) => apiKeys.onRevoked((record) => listener(record.id)), remote.onRevoked] });
             for (const plugin of remote.apiRoutes) await instance.register(plugin);
             const simulator = sandbox;
             if (simulator) {

@@ -166,7 +166,13 @@ test('a grant with send: the agent sends through the runtime, the grant is liste
   const withRefreshed = await fetch(`${issuer}/api/v1/sessions/${SHOP}`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
   expect(withRefreshed.status).toBe(200);
 
+  // an event stream opened with the grant's token is closed by the revocation
+  const stream = await fetch(`${issuer}/api/v1/events`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  expect(stream.status).toBe(200);
+  const streamText = new Response(stream.body).text();
+
   const revoked = await t.api('DELETE', `/api/v1/oauth/grants/${grant.id}`);
+  expect(await streamText).toContain('this credential was revoked');
   expect(revoked.status).toBe(200);
   expect(revoked.body.status).toBe('revoked');
   expect((await fetch(`${issuer}/api/v1/sessions/${SHOP}`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status).toBe(401);
@@ -221,4 +227,14 @@ test('bad consent input is a 4xx naming the field; the consent endpoints need an
   const refused = await new Browser().get(wrongResource.href);
   expect(refused.status).toBe(303);
   expect(new URL(refused.headers.get('location')!).searchParams.get('error')).toBe('invalid_target');
+});
+
+test('deleting the only session of a grant revokes the grant and its tokens', async () => {
+  const { app, client } = await authorize({ approve: true, sessions: [OTHER], permissions: ['read'] });
+  expect((await fetch(`${t.runtime.url}/api/v1/sessions/${OTHER}`, { headers: { authorization: `Bearer ${app.saved!.access_token}` } })).status).toBe(200);
+  expect((await t.api('DELETE', `/api/v1/sessions/${OTHER}`)).status).toBe(204);
+  const grants = (await t.api('GET', '/api/v1/oauth/grants')).body.grants as { clientId: string; status: string; sessions: string[] }[];
+  expect(grants.find((g) => g.clientId === app.client!.client_id)).toMatchObject({ status: 'revoked', sessions: [] });
+  expect((await fetch(`${t.runtime.url}/api/v1/me`, { headers: { authorization: `Bearer ${app.saved!.access_token}` } })).status).toBe(401);
+  await client.close();
 });

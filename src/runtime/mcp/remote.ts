@@ -25,6 +25,8 @@ export interface RemoteAccess {
   /** Once the runtime listens at `url` (the issuer, unless a public URL is configured). */
   start(url: string): Promise<void>;
   dropSession(session: string): Promise<void>;
+  /** Revocations of OAuth grants, by grant id (open event streams of a revoked grant close). */
+  onRevoked(listener: (id: string) => void): () => void;
 }
 
 export function remoteAccess(config: RuntimeConfig, deps: { store: Store; apiKeys: ApiKeys; audit: AuditLog; logger: Logger; sessions: SessionManager; version: string; loopbackOnly: boolean }): RemoteAccess {
@@ -83,5 +85,6 @@ export function remoteAccess(config: RuntimeConfig, deps: { store: Store; apiKey
     async dropSession(session) {
       for (const id of await grants.dropSession(session)) await builtin?.revoke(id);
     },
+    onRevoked: (listener) => grants.onRevoked((record) => listener(record.id)),
   };
 }

@@ -26,6 +26,7 @@ const USE_WRITE_INTERVAL_MS = 60_000;
 export class GrantRegistry {
   private readonly grants = new Map<string, GrantRecord>();
   private readonly written = new Map<string, number>();
+  private readonly revokedListeners = new Set<(record: GrantRecord) => void>();
 
   constructor(private readonly kv: Keyv<GrantRecord>) {}
 
@@ -66,7 +67,13 @@ export class GrantRegistry {
     if (record.revokedAt) return record;
     const revoked = { ...record, revokedAt: new Date().toISOString() };
     await this.save(revoked);
+    for (const listener of this.revokedListeners) listener(revoked);
     return revoked;
+  }
+
+  onRevoked(listener: (record: GrantRecord) => void): () => void {
+    this.revokedListeners.add(listener);
+    return () => this.revokedListeners.delete(listener);
   }
 
   /** Takes a deleted session out of every grant; a grant for it alone is revoked. */
@@ -75,8 +82,8 @@ export class GrantRegistry {
     for (const record of this.list()) {
       if (record.sessions === '*' || !record.sessions.includes(session)) continue;
       const sessions = record.sessions.filter((s) => s !== session);
-      if (!sessions.length) revoked.push(record.id);
-      await this.save({ ...record, sessions, ...(!sessions.length && !record.revokedAt && { revokedAt: new Date().toISOString() }) });
+      await this.save({ ...record, sessions });
+      if (!sessions.length) revoked.push((await this.revoke(record.id)).id);
     }
     return revoked;
   }

@@ -12,7 +12,7 @@ import type { Delivery } from '../../delivery';
 import { matches } from '../../delivery/subscriptions';
 import type { EventBus } from '../../events/bus';
 import type { RuntimeEvent } from '../../events/schema';
-import { canSee, type ApiKeys } from '../../auth/api-keys';
+import { canSee } from '../../auth/api-keys';
 import { routePermissions } from '../access';
 
 const HEARTBEAT_MS = 15_000;
@@ -46,7 +46,10 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
-export const streamRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBus; keys?: ApiKeys }> = async (app, { delivery, bus, keys }) => {
+/** Subscribes to revocations of credentials (API keys, OAuth grants) by id; answers the unsubscribe. */
+export type RevocationFeed = (listener: (id: string) => void) => () => void;
+
+export const streamRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBus; revocations: RevocationFeed[] }> = async (app, { delivery, bus, revocations }) => {
   routePermissions(app, 'read');
   const open = new Map<string, number>();
   app.get<{ Querystring: { events?: string; sessions?: string; lastEventId?: string } }>(
@@ -94,14 +97,16 @@ export const streamRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBu
       };
       const unsubscribe = bus.subscribe((event) => (replaying ? live.push(event) : send(event)));
       const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
-      const stopOnRevoke = keys?.onRevoked((revoked) => {
-        if (revoked.id === holder) res.end(': this API key was revoked\n\n');
-      });
+      const stopOnRevoke = revocations.map((feed) =>
+        feed((id) => {
+          if (id === holder) res.end(': this credential was revoked\n\n');
+        }),
+      );
       let closed = false;
       request.raw.on('close', () => {
         closed = true;
         unsubscribe();
-        stopOnRevoke?.();
+        for (const stop of stopOnRevoke) stop();
         clearInterval(heartbeat);
         open.set(holder, (open.get(holder) ?? 1) - 1);
       });
