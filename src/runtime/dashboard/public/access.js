@@ -69,7 +69,7 @@ export async function renderAudit() {
     h('label', {}, 'Result', h('select', { name: 'result' }, ['', 'success', 'failure', 'denied'].map((r) => h('option', { value: r, selected: filters.result === r }, r || 'any')))),
     h('button', { type: 'submit' }, 'Filter'),
   );
-  const actor = (e) => (e.actor.type === 'key' ? `${e.actor.name} (${e.actor.id})` : e.actor.type);
+  const actor = (e) => (e.actor.type === 'key' ? `${e.actor.name} (${e.actor.id})` : e.actor.type === 'grant' ? `${e.actor.name} (OAuth grant)` : e.actor.type);
   const rows = entries.map((e) =>
     h('tr', { 'data-audit': e.id }, h('td', {}, time(e.at)), h('td', {}, actor(e)), h('td', { 'data-testid': 'audit-entry-action' }, e.action), h('td', {}, e.target ? `${e.target.type} ${e.target.id}` : '—'), h('td', {}, status(e.result)), h('td', {}, e.ip ?? '—')),
   );
