@@ -4,6 +4,7 @@
  * (through the endpoints the dashboard's consent view calls), the token, tool calls within the grant, refresh,
  * client revocation (RFC 7009) and revocation of the grant by an admin.
  */
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { Client, StreamableHTTPClientTransport, UnauthorizedError, type CallToolResult, type OAuthClientProvider } from '@modelcontextprotocol/client';
 import { ADMIN_KEY, linkSession, startRuntime, type TestRuntime } from '../helpers/runtime';
 import { until } from '../helpers/until';
@@ -237,4 +238,23 @@ test('deleting the only session of a grant revokes the grant and its tokens', as
   expect(grants.find((g) => g.clientId === app.client!.client_id)).toMatchObject({ status: 'revoked', sessions: [] });
   expect((await fetch(`${t.runtime.url}/api/v1/me`, { headers: { authorization: `Bearer ${app.saved!.access_token}` } })).status).toBe(401);
   await client.close();
+});
+
+test('a Client ID Metadata Document is fetched through the URL guard: one on a private address is never even connected to', async () => {
+  let connections = 0;
+  const listener = createNetServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  try {
+    const clientId = `https://127.0.0.1:${(listener.address() as AddressInfo).port}/agent/client.json`;
+    const authorize = new URL(`${t.runtime.url}/oauth/authorize`);
+    for (const [name, value] of Object.entries({ client_id: clientId, response_type: 'code', redirect_uri: REDIRECT, scope: 'read', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })) authorize.searchParams.set(name, value);
+    const response = await fetch(authorize, { redirect: 'manual' });
+    expect(response.status).toBe(400);
+    expect(connections).toBe(0);
+  } finally {
+    listener.close();
+  }
 });
