@@ -23,6 +23,9 @@ export const EVENT_TYPES = [
   'presence.update',
   'call.received',
   'contact.updated',
+  'contact.opted_out',
+  'contact.opted_in',
+  'contact_list.import',
   'webhook.test',
 ] as const;
 
@@ -139,6 +142,9 @@ export const EVENT_TYPE_NAMES: Record<Exclude<EventType, 'webhook.test'>, string
   'campaign.recipient': 'Campaign Recipient Update',
   'campaign.updated': 'Campaign Updated',
   'contact.updated': 'Contact Updated',
+  'contact.opted_out': 'Contact Opted Out',
+  'contact.opted_in': 'Contact Opted In',
+  'contact_list.import': 'Contact List Import Progress',
   'group.joined': 'Group Joined',
   'group.participants': 'Group Participants Changed',
   'group.updated': 'Group Updated',
@@ -155,6 +161,16 @@ export const EVENT_TYPE_NAMES: Record<Exclude<EventType, 'webhook.test'>, string
   'session.qr': 'Session Waiting for a Scan',
   'session.status': 'Session Status',
 };
+
+/** `data` of contact.opted_out and contact.opted_in. */
+export interface OptOutEventData {
+  /** E.164. */
+  phone: string;
+  chatId?: string;
+  /** `keyword`: the contact wrote one; `api`: a client changed it. */
+  how: 'keyword' | 'api';
+  keyword?: string;
+}
 
 /** `data` of message.status. */
 export interface MessageStatusData {
@@ -206,5 +222,8 @@ export interface EventDataMap {
   'presence.update': { chatId: string; presences: Record<string, unknown> };
   'call.received': { callId: string; from: string; callerPhoneNumber?: string; chatId: string; isVideo: boolean; isGroup: boolean; status: string; offline: boolean; autoRejected: boolean };
   'contact.updated': { contactId?: string | null } & Record<string, unknown>;
+  'contact.opted_out': OptOutEventData;
+  'contact.opted_in': OptOutEventData;
+  'contact_list.import': { listId: string; importId: string; status: 'running' | 'checking' | 'completed' | 'failed'; processed: number; created: number; updated: number; skipped: number; checked: number; error?: string };
   'webhook.test': { message: string };
 }

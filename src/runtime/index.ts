@@ -48,6 +48,9 @@ import { WaitRegistry, type Wait } from './waits';
 import { Delivery } from './delivery';
 import { packageInfo } from './package-info';
 import { remoteAccess } from './mcp/remote';
+import { createAudiences, type Audiences } from './audiences';
+import { listRoutes } from './http/routes/lists';
+import { importRoutes } from './http/routes/imports';
 import { sandboxControlRoutes } from './sandbox/control-http';
 import { Simulator, type SimulatorState } from './sandbox/simulator';
 import { SessionManager } from './sessions/manager';
@@ -141,6 +144,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
   let sessions: SessionManager | undefined;
   let outbound: OutboundQueue | undefined;
   let campaigns: CampaignManager | undefined;
+  let audiences: Audiences | undefined;
   let releaseConsole: (() => void) | undefined;
   // the in-process simulator's users and linked devices, so that a restart finds every sandbox session still linked
   const sandboxState = store.namespace<SimulatorState>('sandbox-state');
@@ -247,13 +251,34 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
           await usage.dropSession(session);
           await apiKeys.dropSession(session);
           await remote.dropSession(session);
+          await audiences?.lists.dropSession(session);
+          await audiences?.optOuts.dropSession(session);
         },
       });
       sessions = manager;
       const idempotency = new IdempotencyStore(store.namespace('idempotency', { plainJson: true }), config.idempotencyTtlHours * 3600_000);
       const recipients = new RecipientResolver(b);
       const mediaLimits = { maxBytes: config.mediaMaxBytes, allowPrivateNetworks: config.mediaAllowPrivateNetworks };
-      const sender = new MessageSender({ b, sessions: manager, recipients, mediaLimits, ffmpegPath: config.ffmpegPath, logger: logger.child({ component: 'messages' }) });
+      const made = createAudiences({
+        store,
+        bus,
+        logger: logger.child({ component: 'audiences' }),
+        dataDir: config.dataDir,
+        optOutSettings: { optOutKeywords: config.optOutKeywords, optInKeywords: config.optInKeywords, confirmation: config.optOutConfirmation, optInConfirmation: config.optInConfirmation },
+        // the confirmation answers the contact's own message, so it is no send to an opted-out number
+        reply: async (session, to, text) => {
+          const messageId = b.generateMessageIDV2(manager.find(session)?.me?.id);
+          await outbound?.sendNow(session, to, () => sender.send(session, { kind: 'text', body: { to, text, linkPreview: false, ignoreOptOut: true } }, messageId));
+        },
+        checkOnWhatsApp: async (session, phones) => {
+          if (manager.find(session)?.status !== 'connected') return undefined;
+          const checks = await recipients.check(manager.connected(session).sock, phones);
+          return new Set(checks.filter((c) => c.exists && c.phoneNumber).map((c) => `+${c.phoneNumber}`));
+        },
+      });
+      audiences = made;
+      const { optOuts, imports, lists } = made;
+      const sender = new MessageSender({ b, sessions: manager, recipients, mediaLimits, ffmpegPath: config.ffmpegPath, logger: logger.child({ component: 'messages' }), optOuts });
       const queue = new OutboundQueue({
         items: store.namespace('outbound', { plainJson: true }),
         media: store.namespace('outbound-media'),
@@ -275,6 +300,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         logger: logger.child({ component: 'campaigns' }),
         newMessageId: (session) => b.generateMessageIDV2(manager.find(session)?.me?.id),
         newId: () => randomUUID(),
+        optOuts,
       });
       queue.setListener(campaignManager);
       const remote = remoteAccess(config, { store, apiKeys, audit, logger, sessions: manager, version, loopbackOnly: isLoopbackHost(config.host) });
@@ -322,8 +348,10 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
               },
             });
             await instance.register(sessionRoutes, { sessions: manager });
-            await instance.register(messageRoutes, { b, sessions: manager, sender, outbound: queue, mediaLimits, waits, idempotency });
-            await instance.register(outboundRoutes, { sessions: manager, outbound: queue, campaigns: campaignManager, idempotency, mediaLimits });
+            await instance.register(messageRoutes, { b, sessions: manager, sender, outbound: queue, mediaLimits, waits, idempotency, optOuts });
+            await instance.register(outboundRoutes, { sessions: manager, outbound: queue, campaigns: campaignManager, idempotency, mediaLimits, lists });
+            await instance.register(listRoutes, { sessions: manager, lists, optOuts });
+            await instance.register(importRoutes, { sessions: manager, lists, imports, optOuts, maxBytes: config.importMaxBytes, allowPrivateNetworks: config.mediaAllowPrivateNetworks });
             await instance.register(messageActionRoutes, { b, recipients, sessions: manager, sender, outbound: queue, idempotency });
             await instance.register(contactRoutes, { b, recipients, sessions: manager });
             await instance.register(chatRoutes, { b, recipients, sessions: manager });
@@ -354,6 +382,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       // campaigns first, so the queue's first sends find them; then the queue; then campaigns catch up with it
       await campaignManager.load();
       await queue.start();
+      await optOuts.start();
       await campaignManager.reconcile();
       // the one purge job of what Keyv's retention does not cover: chat previews older than the messages
       const purgePreviews = async () => {
@@ -373,6 +402,9 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       await requestLog.stop();
       await apiKeys.flush().catch((error: unknown) => logger.warn({ err: error }, 'could not write back API key use'));
       waits.stop();
+      audiences?.optOuts.stop();
+      await audiences?.imports.idle();
+      audiences = undefined;
       campaigns?.stop();
       await outbound?.stop();
       await sessions?.shutdown();

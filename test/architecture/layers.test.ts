@@ -21,6 +21,7 @@ export const LAYERS = [
   'audit',
   'oauth',
   'chats',
+  'audiences',
   'sandbox',
   'sessions',
   'messages',

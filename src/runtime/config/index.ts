@@ -97,6 +97,14 @@ export const runtimeConfigSchema = z.object({
   oauthAllowPrivateNetworks: z.boolean().default(false),
   oauthAccessTokenTtlSeconds: z.coerce.number().int().min(60).max(86_400).default(3600),
   oauthRefreshTokenTtlDays: z.coerce.number().min(1).max(365).default(30),
+  /** Largest CSV file a contact import accepts. */
+  importMaxBytes: z.coerce.number().int().min(1).default(50 * 1024 * 1024),
+  /** A contact who writes one of these (the whole message, any case) is opted out of the session's messages. */
+  optOutKeywords: z.array(z.string().min(1).max(50)).default(['STOP', 'UNSUBSCRIBE', 'CANCEL', 'PARAR', 'SAIR', 'BAJA']),
+  optInKeywords: z.array(z.string().min(1).max(50)).default(['START']),
+  /** Sent to a contact who opts out (none when unset). */
+  optOutConfirmation: z.string().min(1).max(4096).optional(),
+  optInConfirmation: z.string().min(1).max(4096).optional(),
 }).superRefine((config, ctx) => {
   if (config.oauth === 'external' && !config.oauthIssuer) ctx.addIssue({ code: 'custom', path: ['oauthIssuer'], message: 'oauth "external" needs oauthIssuer (the identity provider\'s issuer URL)' });
   if (config.oauth !== 'external' && (config.oauthIssuer || config.oauthJwksUrl)) ctx.addIssue({ code: 'custom', path: ['oauthIssuer'], message: 'oauthIssuer and oauthJwksUrl are only used with oauth "external"' });
@@ -155,7 +163,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     webhookRetryMaxDelayMs: pick('WA_WEBHOOK_RETRY_MAX_DELAY_MS') as unknown as number | undefined,
     publicUrl: pick('WA_PUBLIC_URL'),
     mcpEnabled: flag(pick('WA_MCP_ENABLED')),
-    mcpAllowedHosts: pick('WA_MCP_ALLOWED_HOSTS')?.split(',').map((host) => host.trim()).filter(Boolean),
+    mcpAllowedHosts: list(pick('WA_MCP_ALLOWED_HOSTS')),
     oauth: pick('WA_OAUTH') as RuntimeConfig['oauth'] | undefined,
     oauthIssuer: pick('WA_OAUTH_ISSUER'),
     oauthJwksUrl: pick('WA_OAUTH_JWKS_URL'),
@@ -164,7 +172,16 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     oauthAllowPrivateNetworks: flag(pick('WA_OAUTH_ALLOW_PRIVATE_NETWORKS')),
     oauthAccessTokenTtlSeconds: pick('WA_OAUTH_ACCESS_TOKEN_TTL_SECONDS') as unknown as number | undefined,
     oauthRefreshTokenTtlDays: pick('WA_OAUTH_REFRESH_TOKEN_TTL_DAYS') as unknown as number | undefined,
+    importMaxBytes: pick('WA_IMPORT_MAX_BYTES') as unknown as number | undefined,
+    optOutKeywords: list(pick('WA_OPT_OUT_KEYWORDS')),
+    optInKeywords: list(pick('WA_OPT_IN_KEYWORDS')),
+    optOutConfirmation: pick('WA_OPT_OUT_CONFIRMATION'),
+    optInConfirmation: pick('WA_OPT_IN_CONFIRMATION'),
   };
+}
+
+function list(value: string | undefined): string[] | undefined {
+  return value?.split(',').map((item) => item.trim()).filter(Boolean);
 }
 
 function flag(value: string | undefined): boolean | undefined {

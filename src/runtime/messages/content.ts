@@ -36,6 +36,8 @@ export interface MediaRequest {
   quotedMessageId?: string;
   /** Video only: play as a GIF (looping, muted). */
   gifPlayback?: boolean;
+  /** Send even though the recipient opted out (they asked for this very message). */
+  ignoreOptOut?: boolean;
   media: MediaInput;
   /** Queueing: `bulk` or `interactive`, and a time to send at (checked by the route). */
   lane?: string;
@@ -44,7 +46,8 @@ export interface MediaRequest {
   fingerprint: string;
 }
 
-const TEXT_FIELDS = ['to', 'caption', 'fileName', 'quotedMessageId', 'mimetype', 'gifPlayback', 'lane', 'sendAt'] as const;
+const TEXT_FIELDS = ['to', 'caption', 'fileName', 'quotedMessageId', 'mimetype', 'gifPlayback', 'ignoreOptOut', 'lane', 'sendAt'] as const;
+const BOOLEAN_FIELDS: readonly string[] = ['gifPlayback', 'ignoreOptOut'];
 
 /** Reads a media request; `recipient: false` is for media that goes nowhere (a profile picture): no `to`. */
 export async function readMediaRequest(request: FastifyRequest, kind: MediaKind, limits: MediaLimits, options: { recipient?: boolean } = {}): Promise<MediaRequest> {
@@ -80,8 +83,8 @@ export async function readMediaRequest(request: FastifyRequest, kind: MediaKind,
     for (const key of TEXT_FIELDS.filter((f) => allowed.includes(f))) {
       const value = body[key];
       if (value === undefined) continue;
-      if (key === 'gifPlayback' && typeof value === 'boolean') fields[key] = String(value);
-      else if (typeof value !== 'string') throw new ApiError(400, 'validation_failed', `"${key}" must be a ${key === 'gifPlayback' ? 'boolean' : 'string'}`, { field: key });
+      if (BOOLEAN_FIELDS.includes(key) && typeof value === 'boolean') fields[key] = String(value);
+      else if (typeof value !== 'string' || BOOLEAN_FIELDS.includes(key)) throw new ApiError(400, 'validation_failed', `"${key}" must be a ${BOOLEAN_FIELDS.includes(key) ? 'boolean' : 'string'}`, { field: key });
       else fields[key] = value;
     }
     const field = body.media !== undefined ? 'media' : kind;
@@ -93,6 +96,9 @@ export async function readMediaRequest(request: FastifyRequest, kind: MediaKind,
   if (recipient && !fields.to) throw new ApiError(400, 'validation_failed', 'Missing field "to"', { field: 'to' });
   if (fields.caption !== undefined && !MEDIA_KINDS[kind].caption) throw new ApiError(400, 'validation_failed', `A ${kind} cannot have a caption`, { field: 'caption' });
   if (fields.gifPlayback !== undefined && kind !== 'video') throw new ApiError(400, 'validation_failed', '"gifPlayback" is for videos only', { field: 'gifPlayback' });
+  for (const key of BOOLEAN_FIELDS) {
+    if (fields[key] !== undefined && fields[key] !== 'true' && fields[key] !== 'false') throw new ApiError(400, 'validation_failed', `"${key}" must be true or false`, { field: key });
+  }
   const name = fields.fileName ?? fileName;
   const fingerprint = createHash('sha256').update(JSON.stringify(fields)).update(media.mimetype).update(media.data).digest('hex');
   return {
@@ -101,6 +107,7 @@ export async function readMediaRequest(request: FastifyRequest, kind: MediaKind,
     ...(name && { fileName: name }),
     ...(fields.quotedMessageId && { quotedMessageId: fields.quotedMessageId }),
     ...(fields.gifPlayback !== undefined && { gifPlayback: fields.gifPlayback === 'true' }),
+    ...(fields.ignoreOptOut === 'true' && { ignoreOptOut: true }),
     ...(fields.lane !== undefined && { lane: fields.lane }),
     ...(fields.sendAt !== undefined && { sendAt: fields.sendAt }),
     media,

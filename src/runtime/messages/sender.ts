@@ -16,6 +16,7 @@ import { linkPreview } from './link-preview';
 import type { MediaLimits } from './media-input';
 import type { RecipientResolver } from './recipients';
 import { rememberMessage } from '../request-context';
+import type { OptOuts } from '../audiences/opt-outs';
 
 type AnyMessageContent = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).AnyMessageContent;
 
@@ -25,12 +26,14 @@ export type SendKind = 'text' | MediaKind | 'location' | 'contact' | 'poll';
 export interface ReactionBody { to: string; messageId: string; emoji: string }
 export interface EditBody { to: string; messageId: string; text: string }
 export interface DeleteBody { to: string; messageId: string }
-export interface ForwardBody { to: string; chatId: string; messageId: string }
+/** A new message to `to`; `ignoreOptOut` sends it even though they opted out (they asked for this very message). */
+interface Addressed { to: string; ignoreOptOut?: boolean }
+export interface ForwardBody extends Addressed { chatId: string; messageId: string }
 
-export interface TextBody { to: string; text: string; mentions?: string[]; linkPreview?: boolean; quotedMessageId?: string }
-export interface LocationBody { to: string; latitude: number; longitude: number; name?: string; address?: string; quotedMessageId?: string }
-export interface ContactBody { to: string; contacts: ContactCard[]; quotedMessageId?: string }
-export interface PollBody { to: string; name: string; options: string[]; multipleAnswers?: boolean; quotedMessageId?: string }
+export interface TextBody extends Addressed { text: string; mentions?: string[]; linkPreview?: boolean; quotedMessageId?: string }
+export interface LocationBody extends Addressed { latitude: number; longitude: number; name?: string; address?: string; quotedMessageId?: string }
+export interface ContactBody extends Addressed { contacts: ContactCard[]; quotedMessageId?: string }
+export interface PollBody extends Addressed { name: string; options: string[]; multipleAnswers?: boolean; quotedMessageId?: string }
 export type MediaBody = Omit<MediaRequest, 'fingerprint' | 'lane' | 'sendAt'>;
 
 export type SendRequest =
@@ -60,7 +63,7 @@ export interface SendHooks {
 
 export class MessageSender {
   constructor(
-    private readonly deps: { b: Baileys; sessions: SessionManager; recipients: RecipientResolver; mediaLimits: MediaLimits; ffmpegPath: string; logger: Logger },
+    private readonly deps: { b: Baileys; sessions: SessionManager; recipients: RecipientResolver; mediaLimits: MediaLimits; ffmpegPath: string; logger: Logger; optOuts?: Pick<OptOuts, 'refusesDirect'> },
   ) {}
 
   async send(sessionId: string, request: SendRequest | ActionRequest, messageId: string, hooks: SendHooks = {}): Promise<SendResult> {
@@ -69,6 +72,7 @@ export class MessageSender {
     // a reaction, edit or delete goes to the chat of its message, which the request names `chatId`
     const acting = request.kind === 'reaction' || request.kind === 'edit' || request.kind === 'delete';
     const to = await this.deps.recipients.resolve(sock, request.body.to, acting ? 'chatId' : 'to');
+    if (!acting && !('ignoreOptOut' in request.body && request.body.ignoreOptOut)) assertNotOptedOut(this.deps.optOuts, sessionId, to);
     const quoted = await quotedMessage(session, to, 'quotedMessageId' in request.body ? request.body.quotedMessageId : undefined);
     const content = await this.content(request, sock, session, to);
     await hooks.beforeSend?.({ sock, to, messageId });
@@ -122,6 +126,13 @@ export class MessageSender {
       default:
         return mediaContent(request.kind, { ...request.body, fingerprint: '' }, this.deps.ffmpegPath);
     }
+  }
+}
+
+/** An opted-out contact gets no new message, except a reply within 24 hours of their own (see audiences/opt-outs). */
+export function assertNotOptedOut(optOuts: Pick<OptOuts, 'refusesDirect'> | undefined, session: string, to: string): void {
+  if (optOuts?.refusesDirect(session, to)) {
+    throw new ApiError(422, 'recipient_opted_out', `${to.split('@')[0]} opted out of messages from this number (they wrote an opt-out keyword); send with "ignoreOptOut": true only if they asked for this message`, { field: 'to' });
   }
 }
 

@@ -40,10 +40,21 @@ export interface Campaign {
   template: CampaignTemplate;
   mediaRef?: string;
   sendAt?: string;
+  /** The contact list (and filter) the recipients came from. */
+  audience?: CampaignAudience;
   total: number;
   createdAt: string;
   updatedAt: string;
   finishedAt?: string;
+}
+
+export interface CampaignAudience {
+  listId: string;
+  listName: string;
+  tag?: string;
+  field?: { name: string; value: string };
+  /** Members of the list the filter matched (opted-out ones included: they are skipped). */
+  matched: number;
 }
 
 /** A campaign as the API shows it: with its progress, counted from its recipients. */
@@ -69,6 +80,7 @@ export interface CampaignInput {
   media?: MediaInput;
   recipients: { to: string; variables?: Record<string, string | number | boolean>; text?: string }[];
   sendAt?: number;
+  audience?: CampaignAudience;
 }
 
 /** How far a recipient got; a status update never moves it back. */
@@ -84,6 +96,8 @@ export interface CampaignDeps {
   logger: Logger;
   newMessageId(session: string): string;
   newId(): string;
+  /** Opted-out numbers are skipped (reason `opted_out`). */
+  optOuts?: { isOptedOut(session: string, phone: string): boolean };
 }
 
 export class CampaignManager implements QueueListener {
@@ -138,6 +152,7 @@ export class CampaignManager implements QueueListener {
       const base = { index, to, variables, ...(recipient.text !== undefined && { text: recipient.text }), updatedAt: now };
       if (!jid) return { ...base, status: 'skipped' as const, reason: check?.error ?? 'not on WhatsApp' };
       if (seen.has(jid)) return { ...base, status: 'skipped' as const, reason: 'duplicate recipient' };
+      if (check?.phoneNumber && this.deps.optOuts?.isOptedOut(session, `+${check.phoneNumber}`)) return { ...base, status: 'skipped' as const, reason: 'opted_out' };
       seen.add(jid);
       const missing = missingVariables(recipient.text ?? templateText(input.template), variables);
       if (missing.length) return { ...base, status: 'skipped' as const, reason: `missing variable${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}` };
@@ -151,6 +166,7 @@ export class CampaignManager implements QueueListener {
       template: input.template,
       ...(input.media && { mediaRef: `cm_${id}` }),
       ...(input.sendAt !== undefined && { sendAt: new Date(input.sendAt).toISOString() }),
+      ...(input.audience && { audience: input.audience }),
       total: list.length,
       createdAt: now,
       updatedAt: now,
@@ -252,7 +268,7 @@ export class CampaignManager implements QueueListener {
     const recipient = this.recipients.get(item.campaignId)?.[item.recipientIndex];
     if (!campaign || !recipient) return;
     if (outcome.status === 'sent') await this.advance(campaign, recipient, 'sent');
-    else await this.advance(campaign, recipient, outcome.status, outcome.status === 'failed' ? outcome.reason : undefined);
+    else await this.advance(campaign, recipient, outcome.status, outcome.status === 'failed' || outcome.status === 'skipped' ? outcome.reason : undefined);
     if (campaign.status !== 'cancelled' && !this.recipients.get(campaign.id)!.some((r) => r.status === 'queued')) await this.finish(campaign, 'completed');
   }
 
@@ -342,14 +358,15 @@ function templateText(template: CampaignTemplate): string {
   return (template.kind === 'text' ? template.text : template.caption) ?? '';
 }
 
-const PLACEHOLDER = /\{\{\s*([\w.-]+)\s*\}\}/g;
+/** `{{name}}`, or `{{name|default}}` with the text used when the recipient has no such variable. */
+const PLACEHOLDER = /\{\{\s*([\w.-]+)\s*(?:\|([^}]*))?\}\}/g;
 
 export function render(template: string, variables: Record<string, string>): string {
-  return template.replace(PLACEHOLDER, (_match, name: string) => variables[name] ?? '');
+  return template.replace(PLACEHOLDER, (_match, name: string, fallback?: string) => variables[name] ?? fallback?.trim() ?? '');
 }
 
 export function missingVariables(template: string, variables: Record<string, string>): string[] {
-  return [...new Set([...template.matchAll(PLACEHOLDER)].map((m) => m[1]).filter((name) => variables[name] === undefined))];
+  return [...new Set([...template.matchAll(PLACEHOLDER)].filter((m) => m[2] === undefined && variables[m[1]] === undefined).map((m) => m[1]))];
 }
 
 function stringify(variables: Record<string, string | number | boolean>): Record<string, string> {

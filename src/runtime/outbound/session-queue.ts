@@ -214,6 +214,10 @@ export class SessionQueue {
       return;
     }
     if (error instanceof ApiError && error.code === 'session_not_connected') return;
+    if (error instanceof ApiError && error.code === 'recipient_opted_out') {
+      await this.settle(item, { status: 'skipped', reason: 'opted_out' });
+      return;
+    }
     if (error instanceof ApiError && error.statusCode < 500) {
       await this.settle(item, { status: 'failed', reason: message });
       return;

@@ -34,7 +34,8 @@ export interface QueuedSend {
   recipientIndex?: number;
 }
 
-export type Settled = { status: 'sent'; result: SendResult } | { status: 'failed'; reason: string } | { status: 'cancelled' };
+/** `skipped`: not sent on purpose (the recipient opted out after the send was queued). */
+export type Settled = { status: 'sent'; result: SendResult } | { status: 'failed'; reason: string } | { status: 'skipped'; reason: string } | { status: 'cancelled' };
 
 /** What campaigns tell the queue and hear back. */
 export interface QueueListener {

@@ -12,7 +12,8 @@ import type { SessionManager } from '../../sessions/manager';
 import type { MediaLimits } from '../../messages/media-input';
 import { MEDIA_KINDS, readMediaRequest, vcardOf, type ContactCard, type MediaKind } from '../../messages/content';
 import type { IdempotencyStore } from '../../messages/idempotency';
-import type { MessageSender, SendRequest, SendResult } from '../../messages/sender';
+import { assertNotOptedOut, type MessageSender, type SendRequest, type SendResult } from '../../messages/sender';
+import type { OptOuts } from '../../audiences/opt-outs';
 import type { OutboundQueue, Lane } from '../../outbound/queue';
 import type { Baileys } from '../../whatsapp/baileys';
 import { DEFAULT_APPROVE_WORDS, DEFAULT_DISAPPROVE_WORDS, type WaitRegistry } from '../../waits';
@@ -37,6 +38,7 @@ export interface MessageRouteOptions {
   mediaLimits: MediaLimits;
   waits: WaitRegistry;
   idempotency: IdempotencyStore;
+  optOuts?: Pick<OptOuts, 'refusesDirect'>;
 }
 
 type Queueing = { lane?: Lane; sendAt?: string };
@@ -62,6 +64,7 @@ const waitForReplySchema = {
 
 const to = { type: 'string', minLength: 1, description: 'Phone number (any format, with country code), phone JID, LID or group JID' } as const;
 const quotedMessageId = { type: 'string', minLength: 1, description: 'Reply to this message of the same chat' } as const;
+const ignoreOptOut = { type: 'boolean', description: 'Send although the recipient opted out (only when they asked for this message; a reply within 24 h of their own message needs no flag)' } as const;
 const queueing = {
   lane: { type: 'string', enum: ['interactive', 'bulk'], default: 'interactive', description: '`bulk` queues the send behind the session\'s pacing (see /outbound); `interactive` sends now' },
   sendAt: { type: 'string', format: 'date-time', description: 'Queue the send until this time' },
@@ -79,13 +82,13 @@ function jsonSend(summary: string, properties: Record<string, unknown>, required
       ...(description && { description }),
       params: idParams,
       headers: idempotencyHeader,
-      body: { type: 'object', required: ['to', ...required], additionalProperties: false, properties: { to, quotedMessageId, ...queueing, ...properties } },
+      body: { type: 'object', required: ['to', ...required], additionalProperties: false, properties: { to, quotedMessageId, ignoreOptOut, ...queueing, ...properties } },
       response: { 200: sendResult, 202: queuedResult, ...errorResponses },
     },
   };
 }
 
-export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app, { b, sessions, sender, outbound, mediaLimits, waits, idempotency }) => {
+export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app, { b, sessions, sender, outbound, mediaLimits, waits, idempotency, optOuts }) => {
   routePermissions(app, 'send');
   // every route here sends a message (sent, queued or refused): the metrics count their answers as sends
   app.addHook('onRoute', (route) => {
@@ -102,6 +105,8 @@ export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app
     const sendAt = queueing.sendAt === undefined ? undefined : Date.parse(queueing.sendAt);
     const queued = queueing.lane === 'bulk' || sendAt !== undefined;
     if (queued && wait) throw new ApiError(400, 'validation_failed', 'A Send and Wait goes now: it cannot be queued with "lane" or "sendAt"', { field: 'waitForReply' });
+    // a queued send is refused now, not when it comes due (a send made now is checked by the sender)
+    if (queued && !send.body.ignoreOptOut) assertNotOptedOut(optOuts, sessionId, send.body.to);
     let registered: { id: string } | undefined;
     const result = await idempotent<SendResult | QueuedResult>(
       idempotency,

@@ -13,6 +13,7 @@ import { pacingOf, type PacingSettings } from '../../outbound/pacing';
 import { RECIPIENT_STATUSES, type CampaignInput, type CampaignKind, type CampaignManager, type RecipientStatus } from '../../outbound/campaigns';
 import { errorResponses, idempotent, idParams } from './common';
 import { routePermissions } from '../access';
+import type { ContactLists } from '../../audiences/lists';
 
 export interface OutboundRouteOptions {
   sessions: SessionManager;
@@ -20,6 +21,7 @@ export interface OutboundRouteOptions {
   campaigns: CampaignManager;
   idempotency: IdempotencyStore;
   mediaLimits: MediaLimits;
+  lists?: ContactLists;
 }
 
 const cap = { type: 'integer', minimum: 1, nullable: true, description: 'null: no cap' } as const;
@@ -47,13 +49,34 @@ const MEDIA_TYPES: Record<Exclude<CampaignKind, 'text'>, string[]> = { image: IM
 type CampaignBody = {
   name?: string;
   template: CampaignInput['template'] & { media?: { base64?: string; url?: string; mimetype?: string; fileName?: string } };
-  recipients: CampaignInput['recipients'];
+  recipients?: CampaignInput['recipients'];
+  list?: { id: string; tag?: string; field?: { name: string; value: string } };
   sendAt?: string;
 };
 
-export const outboundRoutes: FastifyPluginAsync<OutboundRouteOptions> = async (app, { sessions, outbound, campaigns, idempotency, mediaLimits }) => {
+/** Recipients of one campaign (its recipients are held in memory and checked on WhatsApp at creation). */
+const MAX_RECIPIENTS = 10_000;
+
+export const outboundRoutes: FastifyPluginAsync<OutboundRouteOptions> = async (app, { sessions, outbound, campaigns, idempotency, mediaLimits, lists }) => {
   routePermissions(app, 'send');
   const tags = ['outbound'];
+
+  /** A list's matching members as recipients, their name and fields as variables. */
+  async function listRecipients(session: string, target: NonNullable<CampaignBody['list']>) {
+    if (!lists) throw new ApiError(404, 'list_not_found', `No contact list "${target.id}"`, { field: 'list.id' });
+    const list = await lists.get(session, target.id);
+    const recipients: CampaignInput['recipients'] = [];
+    for await (const batch of lists.walk(list)) {
+      for (const contact of batch) {
+        if (target.tag && !contact.tags.includes(target.tag)) continue;
+        if (target.field && String(contact.fields[target.field.name] ?? '') !== target.field.value) continue;
+        const fields = Object.fromEntries(Object.entries(contact.fields).map(([field, value]) => [`fields.${field}`, value]));
+        recipients.push({ to: contact.phone, variables: { ...(contact.name && { name: contact.name }), ...fields } });
+      }
+      if (recipients.length > MAX_RECIPIENTS) break;
+    }
+    return { recipients, audience: { listId: list.id, listName: list.name, ...(target.tag && { tag: target.tag }), ...(target.field && { field: target.field }), matched: recipients.length } };
+  }
 
   app.get<{ Params: { id: string } }>(
     '/sessions/:id/outbound',
@@ -148,11 +171,22 @@ export const outboundRoutes: FastifyPluginAsync<OutboundRouteOptions> = async (a
         headers: { type: 'object', properties: { 'idempotency-key': { type: 'string' } } },
         body: {
           type: 'object',
-          required: ['template', 'recipients'],
+          required: ['template'],
           additionalProperties: false,
           properties: {
             name: { type: 'string', maxLength: 200 },
             sendAt: { type: 'string', format: 'date-time' },
+            list: {
+              type: 'object',
+              required: ['id'],
+              additionalProperties: false,
+              description: 'Send to the members of a contact list (optionally only those with a tag or a field value); placeholders take `{{name}}`, `{{phone}}` and `{{fields.<field>}}` from each contact',
+              properties: {
+                id: { type: 'string', minLength: 1 },
+                tag: { type: 'string', minLength: 1 },
+                field: { type: 'object', required: ['name', 'value'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1 }, value: { type: 'string' } } },
+              },
+            },
             template: {
               type: 'object',
               required: ['kind'],
@@ -189,7 +223,12 @@ export const outboundRoutes: FastifyPluginAsync<OutboundRouteOptions> = async (a
     async (request, reply) => {
       const sessionId = request.params.id;
       sessions.get(sessionId);
-      const { template, recipients, name, sendAt } = request.body;
+      const { template, name, sendAt, list: target } = request.body;
+      if (!target && !request.body.recipients) throw new ApiError(400, 'validation_failed', 'Give "recipients", a "list", or both', { field: 'recipients' });
+      const audience = target ? await listRecipients(sessionId, target) : undefined;
+      const recipients = [...(request.body.recipients ?? []), ...(audience?.recipients ?? [])];
+      if (!recipients.length) throw new ApiError(422, 'no_recipients', 'The list has no member that matches', { field: 'list' });
+      if (recipients.length > MAX_RECIPIENTS) throw new ApiError(422, 'too_many_recipients', `A campaign has at most ${MAX_RECIPIENTS} recipients`, { field: 'list' });
       const { media, ...rest } = template;
       if (rest.kind === 'text' && !rest.text && recipients.some((r) => !r.text)) throw new ApiError(400, 'validation_failed', 'A text campaign needs template.text (or a text for every recipient)', { field: 'template.text' });
       if (rest.kind !== 'text' && !media) throw new ApiError(400, 'validation_failed', `A ${rest.kind} campaign needs template.media ({base64} or {url})`, { field: 'template.media' });
@@ -203,6 +242,7 @@ export const outboundRoutes: FastifyPluginAsync<OutboundRouteOptions> = async (a
           ...(input && { media: input }),
           recipients,
           ...(sendAt && { sendAt: Date.parse(sendAt) }),
+          ...(audience && { audience: audience.audience }),
         });
         return { campaign: created.campaign, skipped: created.skipped.map((r) => ({ index: r.index, to: r.to, reason: r.reason })) };
       });
