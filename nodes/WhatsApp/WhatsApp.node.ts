@@ -4,10 +4,11 @@ import { router } from './actions/router';
 import * as campaign from './actions/campaign';
 import * as chat from './actions/chat';
 import * as contact from './actions/contact';
+import * as contactList from './actions/contactList';
 import * as group from './actions/group';
 import * as message from './actions/message';
 import * as session from './actions/session';
-import { searchChats, searchGroups, searchSessions } from './methods/listSearch';
+import { searchChats, searchContactLists, searchGroups, searchSessions } from './methods/listSearch';
 
 export class WhatsApp implements INodeType {
   description: INodeTypeDescription = {
@@ -35,6 +36,7 @@ export class WhatsApp implements INodeType {
           { name: 'Campaign', value: 'campaign', description: 'Bulk messages: one template, many recipients, paced' },
           { name: 'Chat', value: 'chat', description: 'Conversations: list, read, archive, mute' },
           { name: 'Contact', value: 'contact', description: 'People: check numbers, profiles, block' },
+          { name: 'Contact List', value: 'contactList', description: 'Audiences: lists of contacts with fields and tags, for campaigns' },
           { name: 'Group', value: 'group', description: 'Groups: create, members, settings, invites' },
           { name: 'Message', value: 'message', description: 'Send and act on WhatsApp messages' },
           { name: 'Session', value: 'session', description: 'A linked WhatsApp number' },
@@ -44,13 +46,14 @@ export class WhatsApp implements INodeType {
       ...campaign.description,
       ...chat.description,
       ...contact.description,
+      ...contactList.description,
       ...group.description,
       ...message.description,
       ...session.description,
     ],
   };
 
-  methods = { listSearch: { searchChats, searchGroups, searchSessions } };
+  methods = { listSearch: { searchChats, searchContactLists, searchGroups, searchSessions } };
 
   async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
     return router.call(this);

@@ -8,6 +8,7 @@ import { linkSession, ADMIN_KEY, startRuntime, type TestRuntime } from '../helpe
 const session = { mode: 'list', value: 'sales' };
 const chat = { mode: 'id', value: '15550001111@s.whatsapp.net' };
 const group = { mode: 'id', value: '120363000000000001@g.us' };
+const list = { mode: 'id', value: 'lst_1' };
 
 interface Recorded {
   method: string;
@@ -53,6 +54,11 @@ const cases: [string, IDataObject, Recorded][] = [
   ['group new invite link', { resource: 'group', operation: 'getInviteCode', session, group, revoke: true }, { method: 'POST', url: '/api/v1/sessions/sales/groups/120363000000000001%40g.us/invite-code/revoke' }],
   ['group join', { resource: 'group', operation: 'join', session, code: 'https://chat.whatsapp.com/AbC123' }, { method: 'POST', url: '/api/v1/sessions/sales/groups/join', body: { code: 'https://chat.whatsapp.com/AbC123' } }],
   ['group leave', { resource: 'group', operation: 'leave', session, group }, { method: 'POST', url: '/api/v1/sessions/sales/groups/120363000000000001%40g.us/leave' }],
+  ['contactList create', { resource: 'contactList', operation: 'create', session, listName: 'Customers', defaultCountry: 'DE' }, { method: 'POST', url: '/api/v1/sessions/sales/lists', body: { name: 'Customers', defaultCountry: 'DE' } }],
+  ['contactList upsert', { resource: 'contactList', operation: 'upsert', session, list, phone: '+49 151 23456789', name: 'Dora', fields: { field: [{ name: 'city', value: 'Berlin' }] }, tags: 'vip, de' }, { method: 'POST', url: '/api/v1/sessions/sales/lists/lst_1/contacts', body: { phone: '+49 151 23456789', name: 'Dora', fields: { city: 'Berlin' }, tags: ['vip', 'de'] } }],
+  ['contactList get', { resource: 'contactList', operation: 'get', session, list, phone: '+49 151 23456789' }, { method: 'GET', url: '/api/v1/sessions/sales/lists/lst_1/contacts/%2B49%20151%2023456789' }],
+  ['contactList remove', { resource: 'contactList', operation: 'remove', session, list, phone: '4915123456789' }, { method: 'DELETE', url: '/api/v1/sessions/sales/lists/lst_1/contacts/4915123456789' }],
+  ['contactList getMembers', { resource: 'contactList', operation: 'getMembers', session, list, returnAll: false, limit: 20, filters: { tag: 'vip', optedOut: false } }, { method: 'GET', url: '/api/v1/sessions/sales/lists/lst_1/contacts?tag=vip&optedOut=false&limit=20' }],
 ];
 
 describe('WhatsApp node operations build the runtime request', () => {
@@ -66,7 +72,7 @@ describe('WhatsApp node operations build the runtime request', () => {
       req.on('end', () => {
         seen.push({ method: req.method!, url: req.url!, ...(raw && { body: JSON.parse(raw) }) });
         res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ ok: true, results: [{ ok: true }], chats: [{ id: 'c' }], messages: [{ messageId: 'm' }], groups: [{ id: 'g' }], campaigns: [{ id: 'c' }], recipients: [{ index: 0 }] }));
+        res.end(JSON.stringify({ ok: true, results: [{ ok: true }], chats: [{ id: 'c' }], messages: [{ messageId: 'm' }], groups: [{ id: 'g' }], campaigns: [{ id: 'c' }], recipients: [{ index: 0 }], contacts: [{ phone: '+4915123456789' }] }));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -95,6 +101,8 @@ describe('WhatsApp node operations build the runtime request', () => {
     await expect(run({ resource: 'message', operation: 'sendText', session, chat, text: 'x', options: { sendAt: 'soon' } })).rejects.toThrow(/Send At/);
     await expect(run({ resource: 'campaign', operation: 'create', session, recipient: '', messageType: 'text', text: 'hi', options: {} })).rejects.toThrow(/no recipient/);
     await expect(run({ resource: 'campaign', operation: 'pause', session, campaignId: ' ' })).rejects.toThrow(/Campaign ID is empty/);
+    await expect(run({ resource: 'contactList', operation: 'upsert', session, list, phone: ' ', name: '', fields: {}, tags: '' })).rejects.toThrow(/Phone Number is empty/);
+    await expect(run({ resource: 'contactList', operation: 'get', session, list: { mode: 'list', value: '' }, phone: '+1' })).rejects.toThrow(/Pick a contact list/);
     expect(seen).toHaveLength(0);
   });
 });
@@ -174,5 +182,41 @@ describe('WhatsApp node media in and out, against a real runtime and the simulat
     expect(output[0].json).toMatchObject({ name: 'Shipping', total: 3, skipped: [{ index: 2, reason: expect.stringMatching(/not on WhatsApp/) }] });
     await sim.waitForReceived(GINA, (m) => m.text === 'Hi Gina, order 17 shipped');
     await sim.waitForReceived('15550009102', (m) => m.text === 'Hi Hal, order 18 shipped');
+  });
+
+  test('Contact List → Import Items: every input item at once, each answered; then a campaign to the list\'s tagged members', async () => {
+    const sim = t.runtime.sandbox!;
+    // numbers valid in their country (lists take only those; the 555-0xxx ones above are fictional)
+    const [IVY, JO] = ['12025550111', '12025550112'];
+    sim.createUser({ phone: IVY, name: 'Ivy' });
+    sim.createUser({ phone: JO, name: 'Jo' });
+    const credentials = { baseUrl: t.runtime.url, apiKey: ADMIN_KEY };
+    const created = await t.api('POST', '/api/v1/sessions/sales/lists', { name: 'n8n customers', defaultCountry: 'US', fields: [{ name: 'city', type: 'string' }] });
+    const listRef = { mode: 'id', value: created.body.id };
+    const items = [
+      { json: { phone: `+${IVY}`, name: 'Ivy', city: 'Lisbon', tags: 'vip' } },
+      { json: { phone: '(202) 555-0112', name: 'Jo', city: '', tags: 'vip' } },
+      { json: { phone: 'not a number', name: 'Bad', city: 'x', tags: '' } },
+    ];
+    const imported = makeExecuteContext({
+      items,
+      parameters: (i) => ({ resource: 'contactList', operation: 'importItems', session, list: listRef, phone: items[i].json.phone, name: items[i].json.name, fields: { field: [{ name: 'city', value: items[i].json.city }] }, tags: items[i].json.tags }),
+      credentials,
+    });
+    const [output] = await new WhatsApp().execute.call(imported.context);
+    expect(output.map((o) => [o.pairedItem, o.json.status, o.json.reason ?? null])).toEqual([
+      [{ item: 0 }, 'created', null],
+      [{ item: 1 }, 'created', null],
+      [{ item: 2 }, 'skipped', 'invalid_number'],
+    ]);
+    await t.api('PATCH', '/api/v1/sessions/sales/outbound/settings', { minGapMs: 0, maxGapMs: 0, perMinute: null, perHour: null, perDay: null, firstContactsPerDay: null });
+    const campaign = makeExecuteContext({
+      parameters: { resource: 'campaign', operation: 'create', session, audience: 'list', list: listRef, listTag: 'vip', messageType: 'text', text: 'Hello {{name}} in {{fields.city|your town}}', options: {} },
+      credentials,
+    });
+    const [[result]] = await new WhatsApp().execute.call(campaign.context);
+    expect(result.json).toMatchObject({ total: 2, audience: { listId: created.body.id, tag: 'vip' } });
+    await sim.waitForReceived(IVY, (m) => m.text === 'Hello Ivy in Lisbon');
+    await sim.waitForReceived(JO, (m) => m.text === 'Hello Jo in your town');
   });
 });

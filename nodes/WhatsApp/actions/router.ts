@@ -2,6 +2,7 @@ import { NodeApiError, NodeOperationError, type IExecuteFunctions, type INodeExe
 import * as campaign from './campaign';
 import * as chat from './chat';
 import * as contact from './contact';
+import * as contactList from './contactList';
 import * as group from './group';
 import * as message from './message';
 import * as session from './session';
@@ -12,6 +13,7 @@ const resources: Record<string, Record<string, Operation>> = {
   campaign: campaign.operations,
   chat: chat.operations,
   contact: contact.operations,
+  contactList: contactList.operations,
   group: group.operations,
   message: message.operations,
   session: session.operations,
@@ -20,10 +22,12 @@ const resources: Record<string, Record<string, Operation>> = {
 /** Runs the chosen operation once per input item; a failed item becomes an error item when "Continue On Fail" is on. */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
   const items = this.getInputData();
-  // a campaign is created once from all input items (one per recipient)
-  if (this.getNodeParameter('resource', 0) === 'campaign' && this.getNodeParameter('operation', 0) === 'create') {
+  // a campaign is created once from all input items (one per recipient); an import takes all items at once
+  const resource = this.getNodeParameter('resource', 0);
+  const whole = resource === 'campaign' && this.getNodeParameter('operation', 0) === 'create' ? campaign.createCampaign : resource === 'contactList' && this.getNodeParameter('operation', 0) === 'importItems' ? contactList.importItems : undefined;
+  if (whole) {
     try {
-      return [await campaign.createCampaign.call(this)];
+      return [await whole.call(this)];
     } catch (error) {
       if (this.continueOnFail()) return [[{ json: { error: (error as Error).message }, pairedItem: items.map((_, i) => ({ item: i })) }]];
       throw error instanceof NodeApiError || error instanceof NodeOperationError ? error : new NodeOperationError(this.getNode(), error as Error, { itemIndex: 0 });

@@ -30,6 +30,12 @@ export async function searchChats(this: ILoadOptionsFunctions, filter?: string):
   };
 }
 
+export async function searchContactLists(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+  const { lists } = (await runtimeRequest.call(this, 'GET', `/sessions/${currentSession(this)}/lists`)) as unknown as { lists: { id: string; name: string; size: number }[] };
+  const needle = filter?.toLowerCase();
+  return { results: lists.filter((l) => !needle || l.name.toLowerCase().includes(needle)).map((l) => ({ name: `${l.name} (${l.size} contacts)`, value: l.id })) };
+}
+
 export async function searchGroups(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
   const { groups } = (await runtimeRequest.call(this, 'GET', `/sessions/${currentSession(this)}/groups`)) as unknown as { groups: { id: string; subject: string; size: number }[] };
   const needle = filter?.toLowerCase();
