@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildMessage } from '../../src/runtime/sandbox/messages';
 import { Receiver } from '../helpers/receiver';
 import { until } from '../helpers/until';
 import { ADMIN_KEY, scanSessionQr, startRuntime, type TestRuntime } from '../helpers/runtime';
@@ -236,6 +237,35 @@ describe('dashboard in a real browser', () => {
     await until(async () => (await page.getByTestId('figure-messages').locator('strong').textContent()) === String((await t.api('GET', '/api/v1/overview')).body.messagesThisMinute));
     await page.getByTestId('figure-failures').waitFor();
     await page.getByTestId('figure-pending').waitFor();
+  });
+
+  test('contacts: create a list, import a CSV through the preview and mapping with live progress, search members; a STOP shows under opt-outs', async () => {
+    const sim = t.runtime.sandbox!;
+    sim.createUser({ phone: '12025550131', name: 'Kim' });
+    await page.getByTestId('nav-audiences').click();
+    await page.getByTestId('audience-session').selectOption('shop');
+    await page.getByTestId('list-name').fill('Newsletter');
+    await page.getByTestId('list-form').getByRole('button', { name: 'Create list' }).click();
+    await page.getByTestId('list-detail').getByRole('heading', { name: /Newsletter/ }).waitFor();
+    const csv = 'Telefone;Nome;Cidade\r\n+1 202 555 0131;Kim;Lisboa\r\n+1 202 555 0132;Lee;Porto\r\nabc;Bad;Nowhere\r\n';
+    await page.getByTestId('import-file').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(csv, 'latin1') });
+    await page.getByTestId('import-upload').getByRole('button', { name: 'Upload' }).click();
+    await page.getByTestId('import-mapping').filter({ hasText: 'separated by ";"' }).waitFor();
+    await page.getByTestId('import-sample').filter({ hasText: 'Lisboa' }).waitFor();
+    expect(await page.getByTestId('map-phone').inputValue()).toBe('Telefone');
+    expect(await page.getByTestId('map-name').inputValue()).toBe('Nome');
+    await page.getByTestId('field-Cidade').fill('city');
+    await page.getByTestId('import-start').click();
+    await page.getByTestId('import-progress').filter({ hasText: 'completed' }).filter({ hasText: '2 new' }).filter({ hasText: '1 skipped' }).waitFor();
+    await page.getByTestId('import-report').waitFor();
+    await page.getByTestId('members').locator('[data-contact="+12025550131"]').filter({ hasText: 'Lisboa' }).waitFor();
+    await page.getByTestId('lists').locator('[data-testid="list-size"]').filter({ hasText: '2' }).waitFor();
+    await page.getByTestId('member-search').fill('Lee');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByTestId('members').locator('[data-contact="+12025550131"]').waitFor({ state: 'detached' });
+    expect(await page.getByTestId('members').locator('[data-contact="+12025550132"]').count()).toBe(1);
+    await sim.sendMessage('12025550131', '15550051000', buildMessage.text('STOP'));
+    await page.getByTestId('opt-outs').filter({ hasText: '+12025550131' }).filter({ hasText: 'wrote "stop"' }).waitFor();
   });
 
   test('OAuth consent: a client sends the admin to the dashboard, who grants one session read-only; the grant is listed under AI agents and revoked there', async () => {

@@ -16,10 +16,12 @@ export class ApiFailure extends Error {
 }
 
 export async function api(method, path, body) {
+  // a FormData body (a file upload) is sent as multipart, anything else as JSON
+  const form = body instanceof FormData;
   const response = await fetch(`/api/v1${path}`, {
     method,
-    headers: { authorization: `Bearer ${state.key}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { authorization: `Bearer ${state.key}`, ...(body !== undefined && !form && { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : form ? body : JSON.stringify(body),
   });
   if (response.status === 401) {
     unauthorized('The API key was refused: sign in again.');

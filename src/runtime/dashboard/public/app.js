@@ -11,6 +11,7 @@ import { startStream } from './stream.js';
 import { renderWebhooks } from './webhooks.js';
 import { renderAudit, renderKeys, renderUsage } from './access.js';
 import { consentUid, renderAgents, renderConsent } from './agents.js';
+import { renderAudiences } from './audiences.js';
 
 const app = document.getElementById('app');
 
@@ -50,6 +51,7 @@ const VIEWS = [
   ['sessions', 'Sessions'],
   ['webhooks', 'Webhooks'],
   ['outbound', 'Outbound'],
+  ['audiences', 'Contacts'],
   ['sandbox', 'Sandbox'],
   ['keys', 'API keys'],
   ['agents', 'AI agents'],
@@ -57,10 +59,10 @@ const VIEWS = [
   ['usage', 'Usage'],
 ];
 
-const RENDER = { sessions: renderSessions, webhooks: renderWebhooks, outbound: renderOutbound, sandbox: renderSandbox, keys: renderKeys, agents: renderAgents, audit: renderAudit, usage: renderUsage };
+const RENDER = { sessions: renderSessions, webhooks: renderWebhooks, outbound: renderOutbound, audiences: renderAudiences, sandbox: renderSandbox, keys: renderKeys, agents: renderAgents, audit: renderAudit, usage: renderUsage };
 
 /** The permission each view needs: a key sees only the views it may use. */
-const NEEDS = { sessions: 'read', webhooks: 'manage', outbound: 'read', sandbox: 'admin', keys: 'admin', agents: 'admin', audit: 'admin', usage: 'admin' };
+const NEEDS = { sessions: 'read', webhooks: 'manage', outbound: 'read', audiences: 'read', sandbox: 'admin', keys: 'admin', agents: 'admin', audit: 'admin', usage: 'admin' };
 
 function may(view) {
   return can(NEEDS[view]);
@@ -104,6 +106,7 @@ function onEvent(event) {
     return refreshSoon();
   }
   if (state.view === 'outbound' && (type.startsWith('campaign.') || type === 'session.limited' || type === 'message.sent')) return refreshSoon();
+  if (state.view === 'audiences' && (type === 'contact_list.import' || type.startsWith('contact.opted'))) return refreshSoon();
   if (state.view === 'sandbox' && state.chat && event.session === state.chat.session && type.startsWith('message.')) return refreshSoon();
 }
 

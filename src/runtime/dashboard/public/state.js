@@ -10,4 +10,4 @@ export function can(permission) {
   return held.includes('admin') || held.includes(permission);
 }
 
-export const state = { key: sessionStorage.getItem(KEY_STORAGE), me: undefined, auditFilters: undefined, view: 'sessions', sandbox: false, stream: undefined, linking: undefined, chat: undefined, webhook: undefined, secret: undefined, pairing: undefined, error: undefined };
+export const state = { key: sessionStorage.getItem(KEY_STORAGE), me: undefined, auditFilters: undefined, view: 'sessions', sandbox: false, stream: undefined, linking: undefined, chat: undefined, webhook: undefined, secret: undefined, pairing: undefined, error: undefined, audienceSession: undefined, audienceList: undefined, importJob: undefined, memberSearch: undefined };
