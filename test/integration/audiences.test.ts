@@ -163,7 +163,7 @@ test('STOP opts the contact out everywhere: confirmed, skipped by the next campa
   const event = await t.waitForEvent((e) => e.type === 'contact.opted_out');
   expect(event.data).toMatchObject({ phone: `+${BR}`, how: 'keyword', keyword: 'stop' });
   await until(() => t.runtime.sandbox!.received(BR).some((m) => m.text === 'You are unsubscribed. Reply START to subscribe again.'));
-  expect((await t.api('GET', `/api/v1/sessions/${S}/lists/${listId}/contacts/%2B${BR}`)).body.optedOut).toBe(true);
+  expect((await t.api('GET', `/api/v1/sessions/${S}/lists/${listId}/contacts/%2B${BR}`)).body).toMatchObject({ optedOut: true, optOut: { how: 'keyword', keyword: 'stop', at: expect.any(String) } });
   expect((await t.api('GET', `/api/v1/sessions/${S}/lists/${listId}/contacts?optedOut=true`)).body.contacts.map((c: { phone: string }) => c.phone)).toEqual([`+${BR}`]);
   expect((await t.api('GET', `/api/v1/sessions/${S}/opt-outs`)).body.optOuts).toEqual([expect.objectContaining({ phone: `+${BR}`, how: 'keyword', keyword: 'stop' })]);
 

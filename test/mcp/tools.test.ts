@@ -3,6 +3,8 @@
  * session: the tools an agent sees, each tool against real Baileys (a simulated contact receives what is sent, a
  * contact's message comes back fenced as untrusted input), scopes refused, progress while asking and waiting.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Client, StreamableHTTPClientTransport, type CallToolResult } from '@modelcontextprotocol/client';
 import { buildMessage } from '../../src/runtime/sandbox/messages';
 import { ADMIN_KEY, linkSession, startRuntime, type TestRuntime } from '../helpers/runtime';
@@ -14,14 +16,24 @@ const SHOP_PHONE = '15550201000';
 const CUSTOMER = '15550202000';
 const clients: Client[] = [];
 
+let files: Server;
+let fileBase = '';
+// a PNG header and some bytes: enough for WhatsApp's image checks in the simulator
+const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64, 7)]);
+
 beforeAll(async () => {
-  t = await startRuntime();
+  files = createServer((_request, response) => response.writeHead(200, { 'content-type': 'image/png' }).end(PNG));
+  await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
+  fileBase = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+  // the media server is on loopback here
+  t = await startRuntime({ mediaAllowPrivateNetworks: true });
   t.runtime.sandbox!.createUser({ phone: CUSTOMER, name: 'Carla Customer' });
   await linkSession(t, SESSION, SHOP_PHONE);
 }, 60_000);
 afterAll(async () => {
   for (const client of clients) await client.close().catch(() => undefined);
   await t?.close();
+  files?.close();
 });
 
 /** `auto`: the 2026-07-28 revision (server/discover, no session); `legacy`: a 2025 client's initialize handshake. */
@@ -88,8 +100,6 @@ test('the read tools: sessions, chats by name, message search, contact, groups',
   expect(contact.structuredContent).toMatchObject({ onWhatsApp: true });
   const stranger = (await client.callTool({ name: 'get_contact', arguments: { contact: '+15559999999' } })) as CallToolResult;
   expect(stranger.structuredContent).toMatchObject({ onWhatsApp: false });
-  const groups = (await client.callTool({ name: 'list_groups', arguments: {} })) as CallToolResult;
-  expect(groups.structuredContent).toEqual({ groups: [] });
 });
 
 test('a read-only key may read but a send is refused naming the permission, before anything is sent', async () => {
@@ -115,9 +125,25 @@ test('bad arguments are refused by the schema; bad input the REST API refuses ke
   const badType = (await client.callTool({ name: 'send_location', arguments: { to: CUSTOMER, latitude: '52.1', longitude: 4 } })) as CallToolResult;
   expect(badType.isError).toBe(true);
   expect(text(badType)).toMatch(/latitude/);
-  const badMedia = (await client.callTool({ name: 'send_media', arguments: { to: CUSTOMER, kind: 'image', url: 'http://127.0.0.1:1/cat.png' } })) as CallToolResult;
+  const badMedia = (await client.callTool({ name: 'send_media', arguments: { to: CUSTOMER, kind: 'image', url: 'ftp://files.example/cat.png' } })) as CallToolResult;
   expect(badMedia.isError).toBe(true);
-  expect(badMedia.structuredContent).toMatchObject({ error: { code: 'media_url_not_allowed', details: { field: 'media.url' } } });
+  expect(badMedia.structuredContent).toMatchObject({ error: { code: 'invalid_media_url', details: { field: 'media.url' } } });
+});
+
+test('send_media downloads the file and sends it; get_group shows a group and its members', async () => {
+  const client = await connect();
+  const sent = (await client.callTool({ name: 'send_media', arguments: { to: CUSTOMER, kind: 'image', url: `${fileBase}/cat.png`, caption: 'New stock' } })) as CallToolResult;
+  expect(sent.isError).toBeFalsy();
+  const received = await t.runtime.sandbox!.waitForReceived(CUSTOMER, (m) => m.message.imageMessage?.caption === 'New stock');
+  expect(await t.runtime.sandbox!.downloadMedia(received.message)).toEqual(PNG);
+
+  const group = await t.api('POST', `/api/v1/sessions/${SESSION}/groups`, { subject: 'Regulars', participants: [CUSTOMER] });
+  expect(group.status).toBe(201);
+  const listed = (await client.callTool({ name: 'list_groups', arguments: {} })) as CallToolResult;
+  expect(listed.structuredContent).toEqual({ groups: [{ id: group.body.id, subject: 'Regulars', size: 2 }] });
+  const got = (await client.callTool({ name: 'get_group', arguments: { groupId: group.body.id } })) as CallToolResult;
+  expect(got.structuredContent).toMatchObject({ subject: 'Regulars', participants: expect.arrayContaining([expect.objectContaining({ id: `${CUSTOMER}@s.whatsapp.net`, admin: null })]) });
+  expect(((await client.callTool({ name: 'get_group', arguments: { groupId: 'not-a-group' } })) as CallToolResult).isError).toBe(true);
 });
 
 test('react, mark read, typing and location reach WhatsApp', async () => {

@@ -70,6 +70,12 @@ export class OptOuts {
     return this.records.get(keyOf(session, phone))?.optedOut === true;
   }
 
+  /** When and how the number opted out, while it is. */
+  optOutOf(session: string, phone: string): Pick<OptOutRecord, 'at' | 'how' | 'keyword'> | undefined {
+    const record = this.records.get(keyOf(session, phone));
+    return record?.optedOut ? { at: record.at, how: record.how, ...(record.keyword && { keyword: record.keyword }) } : undefined;
+  }
+
   /** Whether a direct send to `to` (a number or a phone JID) must be refused: opted out, and no message of theirs in 24 h. */
   refusesDirect(session: string, to: string): boolean {
     const phone = phoneOf(to);

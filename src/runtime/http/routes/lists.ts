@@ -48,7 +48,10 @@ export const listRoutes: FastifyPluginAsync<ListRouteOptions> = async (app, { se
     return lists.get(session, listId);
   }
   const view = async (list: ContactList) => ({ ...list, size: await lists.size(list) });
-  const contactView = (session: string, contact: Contact) => ({ ...contact, optedOut: optOuts.isOptedOut(session, contact.phone) });
+  const contactView = (session: string, contact: Contact) => {
+    const optOut = optOuts.optOutOf(session, contact.phone);
+    return { ...contact, optedOut: !!optOut, ...(optOut && { optOut }) };
+  };
   const refused = (error: unknown) => {
     if (error instanceof ContactRefused) return new ApiError(400, error.reason, error.message, { field: error.field ?? 'phone' });
     return error;
