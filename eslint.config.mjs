@@ -20,7 +20,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['nodes/**/*.ts', 'credentials/**/*.ts', 'package.json'],
+    // the contract ships with the nodes, so it follows their rules
+    files: ['nodes/**/*.ts', 'credentials/**/*.ts', 'src/contract/**/*.ts', 'package.json'],
     plugins: { '@n8n/community-nodes': n8nCommunityNodesPlugin },
     rules: communityRules,
   },
