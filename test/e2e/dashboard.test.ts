@@ -6,6 +6,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildMessage } from '../../src/runtime/sandbox/messages';
 import { Receiver } from '../helpers/receiver';
@@ -269,17 +271,19 @@ describe('dashboard in a real browser', () => {
   });
 
   test('OAuth consent: a client sends the admin to the dashboard, who grants one session read-only; the grant is listed under AI agents and revoked there', async () => {
-    const redirect = 'http://127.0.0.1:5598/callback';
+    // the client app: a real page on loopback that the browser returns to
+    let callback: URL | undefined;
+    const client = createServer((request, response) => {
+      callback = new URL(request.url!, 'http://127.0.0.1');
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('back at the client');
+    });
+    await new Promise<void>((resolve) => client.listen(0, '127.0.0.1', resolve));
+    const redirect = `http://127.0.0.1:${(client.address() as AddressInfo).port}/callback`;
     const registered = await (await fetch(`${t.runtime.url}/oauth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_name: 'Browser Agent', redirect_uris: [redirect], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] }) })).json() as { client_id: string };
     const verifier = randomBytes(32).toString('base64url');
     const challenge = createHash('sha256').update(verifier).digest('base64url');
     const authorize = new URL(`${t.runtime.url}/oauth/authorize`);
     for (const [name, value] of Object.entries({ client_id: registered.client_id, response_type: 'code', redirect_uri: redirect, scope: 'read send', code_challenge: challenge, code_challenge_method: 'S256', state: 'xyz', resource: `${t.runtime.url}/mcp` })) authorize.searchParams.set(name, value);
-    let callback: URL | undefined;
-    await page.route(`${redirect}**`, (route) => {
-      callback = new URL(route.request().url());
-      return route.fulfill({ contentType: 'text/plain', body: 'back at the client' });
-    });
     await page.goto(authorize.href);
     const consent = page.getByTestId('consent');
     await consent.getByRole('heading', { name: 'Browser Agent asks to use WhatsApp' }).waitFor();
@@ -287,7 +291,8 @@ describe('dashboard in a real browser', () => {
     await page.getByTestId('consent-permission-send').uncheck();
     await page.getByTestId('consent-session-shop').check();
     await page.getByTestId('consent-approve').click();
-    await until(() => callback !== undefined);
+    await page.waitForURL((url) => url.href.startsWith(redirect));
+    client.close();
     expect(callback!.searchParams.get('state')).toBe('xyz');
     const token = await (await fetch(`${t.runtime.url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code', code: callback!.searchParams.get('code')!, code_verifier: verifier, redirect_uri: redirect, client_id: registered.client_id, resource: `${t.runtime.url}/mcp` }) })).json() as { access_token: string };
     const me = await (await fetch(`${t.runtime.url}/api/v1/me`, { headers: { authorization: `Bearer ${token.access_token}` } })).json();
