@@ -303,7 +303,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         optOuts,
       });
       queue.setListener(campaignManager);
-      const remote = remoteAccess(config, { store, apiKeys, audit, logger, sessions: manager, version, loopbackOnly: isLoopbackHost(config.host) });
+      const remote = remoteAccess(config, { store, apiKeys, audit, logger, sessions: manager, version, loopbackOnly: isLoopbackHost(config.host), metrics });
       const sessionStatuses = () => manager.list().map((s) => ({ id: s.id, status: s.status }));
       metrics.bind({
         sessions: sessionStatuses,

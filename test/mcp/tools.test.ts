@@ -232,6 +232,9 @@ test('sends through MCP are audited with the tool and the key; a missing or wron
   const wrong = await fetch(`${t.runtime.url}/mcp/key`, { method: 'POST', headers: { authorization: 'Bearer wa_test_nope', 'content-type': 'application/json' }, body: '{}' });
   expect(wrong.status).toBe(401);
   expect(wrong.headers.get('www-authenticate')).toBe('Bearer realm="whatsapp-runtime"');
+  const metrics = await t.api('GET', '/metrics');
+  expect(metrics.body).toMatch(/wa_mcp_tool_calls_total\{tool="send_text",result="success"\} [1-9]/);
+  expect(metrics.body).toMatch(/wa_mcp_tool_calls_total\{tool="send_text",result="denied"\} 1/);
   const metadata = await (await fetch(`${t.runtime.url}/.well-known/oauth-protected-resource/mcp`)).json();
   expect(metadata).toMatchObject({ resource: `${t.runtime.url}/mcp`, bearer_methods_supported: ['header'], scopes_supported: ['read', 'send'] });
 });

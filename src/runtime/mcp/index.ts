@@ -51,6 +51,8 @@ export interface McpOptions {
   /** Authorization servers to advertise in the protected-resource metadata (when OAuth is enabled). */
   authorizationServers?: () => string[];
   scopes: string[];
+  /** Told of every tool call (metrics). */
+  onToolCall?(tool: string, result: 'success' | 'failure' | 'denied', seconds: number): void;
 }
 
 interface CallerInfo {
@@ -94,10 +96,13 @@ export const mcpRoutes: FastifyPluginAsync<McpOptions> = async (app, options) =>
   }
 
   async function call(tool: ToolSpec, args: Record<string, unknown>, ctx: ServerContext, caller: CallerInfo): Promise<CallToolResult> {
+    const started = process.hrtime.bigint();
     const result = allows(caller.principal, tool.permission)
       ? await run(tool, args, ctx, caller)
       : errorResult('missing_permission', `This credential lacks the "${tool.permission}" permission, which ${tool.name} needs`, { permission: tool.permission });
-    if (tool.writes) audited(tool, args, caller, result);
+    const outcome = outcomeOf(result);
+    options.onToolCall?.(tool.name, outcome, Number(process.hrtime.bigint() - started) / 1e9);
+    if (tool.writes) audited(tool, args, caller, result, outcome);
     return result;
   }
 
@@ -120,16 +125,16 @@ export const mcpRoutes: FastifyPluginAsync<McpOptions> = async (app, options) =>
     }
   }
 
-  function audited(tool: ToolSpec, args: Record<string, unknown>, caller: CallerInfo, result: CallToolResult): void {
+  function audited(tool: ToolSpec, args: Record<string, unknown>, caller: CallerInfo, result: CallToolResult, outcome: 'success' | 'failure' | 'denied'): void {
     const session = typeof args.session === 'string' ? args.session : undefined;
-    const error = result.isError ? (result.structuredContent as { error: { code: string } }).error.code : undefined;
+    const error = result.isError ? errorCodeOf(result) : undefined;
     void options.audit?.record({
       actor: { type: caller.principal.kind === 'key' ? 'key' : 'grant', id: caller.principal.id, name: caller.principal.name },
       action: 'mcp.tool_called',
       target: { type: 'tool', id: tool.name },
       ...(session && { session }),
       userAgent: caller.client,
-      result: result.isError ? (error === 'missing_permission' ? 'denied' : 'failure') : 'success',
+      result: outcome,
       details: { tool: tool.name, ...(error && { error }) },
     });
   }
@@ -169,6 +174,15 @@ export const mcpRoutes: FastifyPluginAsync<McpOptions> = async (app, options) =>
   app.get(resourceMetadataPath, { config: { permission: 'public' }, schema: { hide: true } }, metadata);
   app.get('/.well-known/oauth-protected-resource', { config: { permission: 'public' }, schema: { hide: true } }, metadata);
 };
+
+function errorCodeOf(result: CallToolResult): string | undefined {
+  return (result.structuredContent as { error?: { code?: string } } | undefined)?.error?.code;
+}
+
+function outcomeOf(result: CallToolResult): 'success' | 'failure' | 'denied' {
+  if (!result.isError) return 'success';
+  return errorCodeOf(result) === 'missing_permission' ? 'denied' : 'failure';
+}
 
 /** DNS-rebinding protection: a browser page served from another host may not reach the endpoint. */
 function refusedOrigin(request: FastifyRequest, options: McpOptions): string | undefined {

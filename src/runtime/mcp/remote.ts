@@ -13,6 +13,7 @@ import { ExternalTokens } from '../oauth/external';
 import { GrantRegistry, OAuthServer, type GrantRecord } from '../oauth';
 import type { SessionManager } from '../sessions/manager';
 import type { Store } from '../store';
+import type { RuntimeMetrics } from '../metrics';
 import { keyAuthentication, mcpRoutes } from '.';
 
 export interface RemoteAccess {
@@ -29,7 +30,7 @@ export interface RemoteAccess {
   onRevoked(listener: (id: string) => void): () => void;
 }
 
-export function remoteAccess(config: RuntimeConfig, deps: { store: Store; apiKeys: ApiKeys; audit: AuditLog; logger: Logger; sessions: SessionManager; version: string; loopbackOnly: boolean }): RemoteAccess {
+export function remoteAccess(config: RuntimeConfig, deps: { store: Store; apiKeys: ApiKeys; audit: AuditLog; logger: Logger; sessions: SessionManager; version: string; loopbackOnly: boolean; metrics?: Pick<RuntimeMetrics, 'mcpToolCall'> }): RemoteAccess {
   const policy = { allowPrivateNetworks: config.oauthAllowPrivateNetworks };
   const logger = deps.logger.child({ component: 'oauth' });
   const grants = new GrantRegistry(deps.store.namespace<GrantRecord>('oauth-grants', { plainJson: true }));
@@ -68,6 +69,7 @@ export function remoteAccess(config: RuntimeConfig, deps: { store: Store; apiKey
         loopbackOnly: deps.loopbackOnly,
         ...((builtin || external) && { authorizationServers: () => [builtin?.issuer ?? external!.issuer].filter((issuer): issuer is string => !!issuer) }),
         scopes: ['read', 'send'],
+        ...(deps.metrics && { onToolCall: (tool, result, seconds) => deps.metrics!.mcpToolCall(tool, result, seconds) }),
       });
     });
   }

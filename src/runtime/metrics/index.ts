@@ -30,6 +30,8 @@ export class RuntimeMetrics {
   private readonly sends = new Counter({ name: 'wa_sends_total', help: 'Send requests by result (sent, queued, failed, rate_limited) and reason (an error code)', labelNames: ['session', 'result', 'reason'], registers: [this.registry] });
   private readonly httpRequests = new Counter({ name: 'wa_http_requests_total', help: 'API requests by route template, method and status', labelNames: ['route', 'method', 'status'], registers: [this.registry] });
   private readonly httpDuration = new Histogram({ name: 'wa_http_request_duration_seconds', help: 'API request duration by route template and method', labelNames: ['route', 'method'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10], registers: [this.registry] });
+  private readonly mcpToolCalls = new Counter({ name: 'wa_mcp_tool_calls_total', help: 'MCP tool calls by tool and result (success, failure, denied)', labelNames: ['tool', 'result'], registers: [this.registry] });
+  private readonly mcpToolDuration = new Histogram({ name: 'wa_mcp_tool_call_duration_seconds', help: 'MCP tool call duration by tool (ask_and_wait includes the wait)', labelNames: ['tool'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60, 600], registers: [this.registry] });
   private readonly storeLatency = new Histogram({ name: 'wa_store_operation_duration_seconds', help: 'Store operations by kind', labelNames: ['operation'], buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers: [this.registry] });
   private readonly limitsActive = new Map<string, Set<string>>();
   /** Label children by their values: prom-client hashes the labels on every call otherwise (several per message). */
@@ -130,6 +132,11 @@ export class RuntimeMetrics {
   }
 
   /** An API send's answer: 200 sent, 202 queued, 429 rate-limited, other errors failed with their code. */
+  mcpToolCall(tool: string, result: 'success' | 'failure' | 'denied', seconds: number): void {
+    this.mcpToolCalls.inc({ tool, result });
+    this.mcpToolDuration.observe({ tool }, seconds);
+  }
+
   sendAnswered(session: string, status: number, errorCode: string | undefined): void {
     const result = status === 202 ? 'queued' : status < 400 ? 'sent' : status === 429 ? 'rate_limited' : 'failed';
     this.sends.inc({ session: this.session(session), result, reason: result === 'failed' || result === 'rate_limited' ? (errorCode ?? 'unknown') : '' });
