@@ -1,6 +1,6 @@
 /**
- * http/: builds the fastify app: request ids, the error shape, API-key authentication on everything but
- * `/health` and what each key may do (`access.ts`), the audit of what changed, the OpenAPI document at
+ * http/: builds the fastify app: request ids, the error shape, API-key (or OAuth token) authentication on every
+ * route that does not declare `permission: 'public'` and what each key may do (`access.ts`), the audit of what changed, the OpenAPI document at
  * `/openapi.json` (each operation with its `x-permission`) and its docs page at `/docs`. Feature routes register
  * themselves through `routes`, each a fastify plugin, so new API areas slot in without touching this file.
  */
@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { ApiKeyRecord, ApiKeys } from '../auth/api-keys';
 import type { AuditLog } from '../audit';
 import { authorize, presentedKey, recordAudit, requireDeclaredPermissions, sessionOfRoute } from './access';
-import { HEALTH_PATHS, healthRoutes, type HealthOptions } from './routes/health';
+import { healthRoutes, type HealthOptions } from './routes/health';
 import type { UsageMeter } from '../usage';
 import type { RuntimeMetrics } from '../metrics';
 import type { RequestLog } from '../usage/requests';
@@ -43,7 +43,6 @@ export interface HttpDeps {
   dashboard?: boolean;
 }
 
-const PUBLIC_PATHS = new Set(HEALTH_PATHS);
 
 export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -134,8 +133,8 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   const expiredAudited = new Set<string>();
   if (apiKeys !== 'none') app.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0];
-    if (PUBLIC_PATHS.has(path) || path === '/docs' || path.startsWith('/docs/') || (deps.dashboard && isDashboardPath(path))) return;
-    if (request.routeOptions.config.permission === 'public' && !request.routeOptions.url?.startsWith('/api/v1/')) return;
+    // routes that declare `public` (health probes, MCP and OAuth, which authenticate themselves), the docs, the dashboard's files
+    if (request.routeOptions.config.permission === 'public' || path === '/docs' || path.startsWith('/docs/') || (deps.dashboard && isDashboardPath(path))) return;
     const key = presentedKey(request.headers.authorization, request.headers['x-api-key']);
     let verdict = apiKeys.verify(key);
     if ('refused' in verdict && verdict.refused === 'unknown' && key && deps.verifyToken) {
@@ -158,7 +157,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   });
 
   if (deps.health) await app.register(healthRoutes, { ...deps.health, keys: deps.apiKeys });
-  else app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  else app.get('/health', { config: { permission: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   for (const plugin of deps.routes) await app.register(plugin, { prefix: '/api/v1' });
   for (const plugin of deps.rootRoutes ?? []) await app.register(plugin);

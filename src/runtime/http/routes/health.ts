@@ -20,11 +20,12 @@ export interface HealthOptions {
   metrics?: { text(): Promise<string>; contentType: string };
 }
 
+/** The probes a container's HEALTHCHECK may use. */
 export const HEALTH_PATHS = ['/health', '/health/live', '/health/ready'];
 
 export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, options) => {
   const live = async () => ({ status: 'ok' });
-  app.get('/health', { schema: { hide: true } }, live);
+  app.get('/health', { config: { permission: 'public' }, schema: { hide: true } }, live);
   app.get('/health/live', { config: { permission: 'public' }, schema: { tags: ['health'], summary: 'Liveness: 200 while the process answers', security: [] } }, live);
 
   app.get('/health/ready', { config: { permission: 'public' }, schema: { tags: ['health'], summary: 'Readiness: 200 when the store answers, sessions are restored and events are delivered; 503 otherwise', security: [] } }, async (request, reply) => {
