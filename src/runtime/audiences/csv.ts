@@ -80,3 +80,12 @@ function delimiterOf(line: string): Delimiter {
   const [best, count] = (Object.entries(counts) as [Delimiter, number][]).sort((a, b) => b[1] - a[1])[0];
   return count > 0 ? best : ',';
 }
+
+/**
+ * One cell of a CSV the runtime writes (exports, import reports): quoted when it must be, and a leading =, +, - or @
+ * prefixed with ' so a spreadsheet does not run it as a formula (phone numbers like "+1 202 555 0143" excepted).
+ */
+export function csvCell(value: string): string {
+  const safe = /^[=+\-@]/.test(value) && !/^\+[\d ().-]+$/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}

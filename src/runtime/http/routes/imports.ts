@@ -13,6 +13,7 @@ import { ApiError } from '../../errors';
 import type { ContactLists } from '../../audiences/lists';
 import type { ImportJobs, ImportMapping } from '../../audiences/imports';
 import type { OptOuts } from '../../audiences/opt-outs';
+import { csvCell } from '../../audiences/csv';
 import { toE164 } from '../../audiences/phones';
 import { guardedFetch, UrlRefusedError } from '../../net/guard';
 import type { SessionManager } from '../../sessions/manager';
@@ -146,8 +147,7 @@ export const importRoutes: FastifyPluginAsync<ImportRouteOptions> = async (app, 
       const job = await imports.get(await listOf(request.params.id, request.params.listId), request.params.importId);
       const skipped = await imports.report(job);
       if (request.query.format !== 'csv') return { importId: job.id, status: job.status, counts: job.counts, skipped };
-      const cell = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-      const body = ['line,phone,reason,message', ...skipped.map((row) => [String(row.line), row.phone, row.reason, row.message].map(cell).join(','))].join('\r\n');
+      const body = ['line,phone,reason,message', ...skipped.map((row) => [String(row.line), row.phone, row.reason, row.message].map(csvCell).join(','))].join('\r\n');
       return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${job.id}-report.csv"`).send(`${body}\r\n`);
     },
   );

@@ -11,6 +11,7 @@ import type { OptOuts } from '../../audiences/opt-outs';
 import type { SessionManager } from '../../sessions/manager';
 import { errorResponses, idParams } from './common';
 import { routePermissions } from '../access';
+import { csvCell } from '../../audiences/csv';
 
 export interface ListRouteOptions {
   sessions: SessionManager;
@@ -217,9 +218,3 @@ export const listRoutes: FastifyPluginAsync<ListRouteOptions> = async (app, { se
     return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${fileName}"`).send(Readable.from(rows()));
   });
 };
-
-function csvCell(value: string): string {
-  // a leading =, +, - or @ would run as a formula in spreadsheets
-  const safe = /^[=+\-@]/.test(value) && !/^\+\d+$/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
