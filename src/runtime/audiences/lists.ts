@@ -222,16 +222,18 @@ export class ContactLists {
    */
   async page(list: ContactList, filter: MemberFilter & { limit: number; cursor?: string; optedOutOf?: (digits: string) => boolean }): Promise<{ contacts: Contact[]; nextCursor?: string }> {
     const contacts: Contact[] = [];
-    let last: string | undefined;
-    for await (const batch of this.walk(list, filter.cursor)) {
-      for (const contact of batch) {
-        last = digitsOf(contact.phone);
-        if (!matches(contact, filter)) continue;
-        contacts.push(contact);
-        if (contacts.length === filter.limit) return { contacts, nextCursor: last };
-      }
+    for await (const contact of this.matching(list, filter, filter.cursor)) {
+      contacts.push(contact);
+      if (contacts.length === filter.limit) return { contacts, nextCursor: digitsOf(contact.phone) };
     }
     return { contacts };
+  }
+
+  /** The members matching the filter, in number order from after `cursor`, read in batches. */
+  async *matching(list: ContactList, filter: MemberFilter & { optedOutOf?: (digits: string) => boolean }, cursor?: string): AsyncGenerator<Contact> {
+    for await (const batch of this.walk(list, cursor)) {
+      for (const contact of batch) if (matches(contact, filter)) yield contact;
+    }
   }
 
   /** The list's members in number order, in batches, after `cursor` (digits). */

@@ -66,13 +66,9 @@ export const outboundRoutes: FastifyPluginAsync<OutboundRouteOptions> = async (a
     if (!lists) throw new ApiError(404, 'list_not_found', `No contact list "${target.id}"`, { field: 'list.id' });
     const list = await lists.get(session, target.id);
     const recipients: CampaignInput['recipients'] = [];
-    for await (const batch of lists.walk(list)) {
-      for (const contact of batch) {
-        if (target.tag && !contact.tags.includes(target.tag)) continue;
-        if (target.field && String(contact.fields[target.field.name] ?? '') !== target.field.value) continue;
-        const fields = Object.fromEntries(Object.entries(contact.fields).map(([field, value]) => [`fields.${field}`, value]));
-        recipients.push({ to: contact.phone, variables: { ...(contact.name && { name: contact.name }), ...fields } });
-      }
+    for await (const contact of lists.matching(list, { tag: target.tag, field: target.field })) {
+      const fields = Object.fromEntries(Object.entries(contact.fields).map(([field, value]) => [`fields.${field}`, value]));
+      recipients.push({ to: contact.phone, variables: { ...(contact.name && { name: contact.name }), ...fields } });
       if (recipients.length > MAX_RECIPIENTS) break;
     }
     return { recipients, audience: { listId: list.id, listName: list.name, ...(target.tag && { tag: target.tag }), ...(target.field && { field: target.field }), matched: recipients.length } };
