@@ -10,7 +10,7 @@ import type { AuditLog } from '../audit';
 import type { RuntimeConfig } from '../config';
 import { oauthGrantRoutes, oauthProtocolRoutes } from '../http/routes/oauth';
 import { ExternalTokens } from '../oauth/external';
-import { GrantRegistry, OAuthServer, type GrantRecord } from '../oauth';
+import { GRANTABLE, GrantRegistry, OAuthServer, type GrantRecord } from '../oauth';
 import type { SessionManager } from '../sessions/manager';
 import type { Store } from '../store';
 import type { RuntimeMetrics } from '../metrics';
@@ -68,7 +68,7 @@ export function remoteAccess(config: RuntimeConfig, deps: { store: Store; apiKey
         allowedHosts: config.mcpAllowedHosts,
         loopbackOnly: deps.loopbackOnly,
         ...((builtin || external) && { authorizationServers: () => [builtin?.issuer ?? external!.issuer].filter((issuer): issuer is string => !!issuer) }),
-        scopes: ['read', 'send'],
+        scopes: GRANTABLE,
         ...(deps.metrics && { onToolCall: (tool, result, seconds) => deps.metrics!.mcpToolCall(tool, result, seconds) }),
       });
     });

@@ -6,6 +6,7 @@
  */
 import type { ApiKeyRecord, Permission } from '../auth/api-keys';
 import { guardedFetch, type UrlPolicy } from '../net/guard';
+import { oauthCredential } from './grants';
 
 type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' } });
 
@@ -49,17 +50,7 @@ export class ExternalTokens {
       const claim = payload[this.config.sessionsClaim];
       const sessions = claim === '*' ? '*' : Array.isArray(claim) ? claim.filter((s): s is string => typeof s === 'string') : [];
       const subject = String(payload.client_id ?? payload.azp ?? payload.sub ?? 'external');
-      return {
-        id: `ext:${subject}`,
-        name: subject,
-        prefix: 'oauth',
-        hash: '',
-        permissions: EXTERNAL_PERMISSIONS.filter((p) => scopes.has(p)),
-        sessions,
-        createdAt: new Date((payload.iat ?? 0) * 1000).toISOString(),
-        useCount: 0,
-        source: 'oauth',
-      };
+      return oauthCredential({ id: `ext:${subject}`, name: subject, permissions: EXTERNAL_PERMISSIONS.filter((p) => scopes.has(p)), sessions, createdAt: new Date((payload.iat ?? 0) * 1000).toISOString() });
     } catch {
       return undefined;
     }

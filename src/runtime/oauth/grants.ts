@@ -5,7 +5,7 @@
  */
 import type Keyv from 'keyv';
 import { ApiError } from '../errors';
-import type { KeyActor, Permission } from '../auth/api-keys';
+import type { ApiKeyRecord, KeyActor, Permission } from '../auth/api-keys';
 
 export const GRANTABLE: Permission[] = ['read', 'send'];
 
@@ -87,4 +87,9 @@ export class GrantRegistry {
     }
     return revoked;
   }
+}
+
+/** What an OAuth access token stands for, as the credential the REST API authorises by (it is no stored key). */
+export function oauthCredential(credential: Pick<ApiKeyRecord, 'id' | 'name' | 'permissions' | 'sessions' | 'createdAt' | 'createdBy'>): ApiKeyRecord {
+  return { ...credential, prefix: 'oauth', hash: '', useCount: 0, source: 'oauth' };
 }

@@ -17,7 +17,7 @@ import type { AuditLog } from '../audit';
 import { ApiError } from '../errors';
 import { guardedFetch, type UrlPolicy } from '../net/guard';
 import { keyvAdapter } from './adapter';
-import { GRANTABLE, GrantRegistry, type GrantRecord } from './grants';
+import { GRANTABLE, GrantRegistry, oauthCredential, type GrantRecord } from './grants';
 
 export { GRANTABLE, GrantRegistry, type GrantRecord } from './grants';
 
@@ -173,7 +173,7 @@ export class OAuthServer {
     const grant = this.options.grants.use(accessToken.grantId);
     if (!grant) return undefined;
     const scopes = new Set((accessToken.scope ?? '').split(' '));
-    return credentialOf(grant, grant.permissions.filter((p) => scopes.has(p)));
+    return oauthCredential({ id: grant.id, name: grant.clientName, permissions: grant.permissions.filter((p) => scopes.has(p)), sessions: grant.sessions, createdAt: grant.createdAt, createdBy: grant.createdBy });
   }
 
   async consentRequest(uid: string, req: IncomingMessage, res: ServerResponse): Promise<ConsentRequest> {
@@ -268,10 +268,6 @@ export class OAuthServer {
   }
 }
 
-/** A grant as the credential the REST API authorises by. */
-export function credentialOf(grant: GrantRecord, permissions: Permission[]): ApiKeyRecord {
-  return { id: grant.id, name: grant.clientName, prefix: 'oauth', hash: '', permissions, sessions: grant.sessions, createdAt: grant.createdAt, createdBy: grant.createdBy, useCount: 0, source: 'oauth' };
-}
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
