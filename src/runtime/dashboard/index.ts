@@ -34,14 +34,23 @@ function send(reply: FastifyReply, type: string, content: Buffer): FastifyReply 
   );
 }
 
+const contents = new Map<string, Buffer>();
+
+/** A file's content, read once. */
+function contentOf(file: string): Buffer {
+  let content = contents.get(file);
+  if (!content) contents.set(file, (content = readFileSync(join(PUBLIC, file))));
+  return content;
+}
+
 export const dashboardRoutes: FastifyPluginAsync = async (app) => {
   for (const [path, { file, type }] of Object.entries(FILES)) {
-    const content = readFileSync(join(PUBLIC, file));
+    const content = contentOf(file);
     app.get(path, { schema: { hide: true } }, async (_request, reply) => send(reply, type, content));
   }
 };
 
 /** The dashboard's page at another path (the OAuth consent URL), where it opens the matching view. */
 export function sendDashboardPage(reply: FastifyReply): FastifyReply {
-  return send(reply, FILES['/'].type, readFileSync(join(PUBLIC, FILES['/'].file)));
+  return send(reply, FILES['/'].type, contentOf(FILES['/'].file));
 }
