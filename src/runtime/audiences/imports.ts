@@ -89,15 +89,16 @@ export class ImportJobs {
 
   constructor(private readonly deps: ImportDeps) {}
 
-  /** Keeps an uploaded file (already written to `path` by the caller) and reads its shape. */
-  async uploaded(list: ContactList, path: string, fileName: string | undefined): Promise<ImportJob> {
+  /** Keeps an uploaded file (already written to the upload's path by the caller) and reads its shape. */
+  async uploaded(list: ContactList, upload: { id: string; path: string }, fileName: string | undefined): Promise<ImportJob> {
+    const { path } = upload;
     const { size } = await stat(path);
     const shape = await sniff(path, 'file').catch(async (error: unknown) => {
       await rm(path, { force: true });
       throw error;
     });
     const job: ImportJob = {
-      id: idOf(path),
+      id: upload.id,
       session: list.session,
       listId: list.id,
       status: 'uploaded',
@@ -111,10 +112,15 @@ export class ImportJobs {
     return job;
   }
 
-  /** Where an upload for a new import goes. */
-  async newUploadPath(): Promise<string> {
+  /** A new import's id and where its upload goes. */
+  async newUpload(): Promise<{ id: string; path: string }> {
     await mkdir(this.deps.folder, { recursive: true, mode: 0o700 });
-    return join(this.deps.folder, `imp_${randomBytes(8).toString('hex')}.csv`);
+    const id = `imp_${randomBytes(8).toString('hex')}`;
+    return { id, path: this.pathOf(id) };
+  }
+
+  private pathOf(id: string): string {
+    return join(this.deps.folder, `${id}.csv`);
   }
 
   async get(list: ContactList, id: string): Promise<ImportJob> {
@@ -162,7 +168,7 @@ export class ImportJobs {
 
   private async run(list: ContactList, job: ImportJob): Promise<void> {
     const { lists } = this.deps;
-    const path = join(this.deps.folder, `${job.id}.csv`);
+    const path = this.pathOf(job.id);
     const skipped: SkippedRow[] = [];
     // digits as numbers (E.164 has at most 15, exact in a double): a third of the memory of strings
     const seen = new Set<number>();
@@ -236,8 +242,4 @@ export class ImportJobs {
     await this.deps.jobs.set(job.id, job, 7 * 86_400_000);
     await this.deps.bus.publish('contact_list.import', job.session, { listId: job.listId, importId: job.id, status, ...job.counts, ...(error && { error }) });
   }
-}
-
-function idOf(path: string): string {
-  return path.split('/').pop()!.replace(/\.csv$/, '');
 }

@@ -85,12 +85,12 @@ export const importRoutes: FastifyPluginAsync<ImportRouteOptions> = async (app, 
     },
     async (request, reply) => {
       const list = await listOf(request.params.id, request.params.listId);
-      const path = await imports.newUploadPath();
+      const upload = await imports.newUpload();
       try {
-        const fileName = await receive(request, path);
-        return reply.code(201).send(await imports.uploaded(list, path, fileName));
+        const fileName = await receive(request, upload.path);
+        return reply.code(201).send(await imports.uploaded(list, upload, fileName));
       } catch (error) {
-        await rm(path, { force: true });
+        await rm(upload.path, { force: true });
         throw error;
       }
     },
