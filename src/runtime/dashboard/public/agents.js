@@ -1,10 +1,9 @@
 // AI agents: how to connect an MCP client (the endpoint URLs), the OAuth grants given to MCP clients (which
 // sessions, which permissions, who consented, last use) with revoke, and the consent page an OAuth client sends
 // the admin to (/oauth/interaction/<uid>): which client asks, the sessions and permissions to grant.
-import { api, ApiFailure } from './api.js';
+import { api, request } from './api.js';
 import { h, status, time } from './dom.js';
 import { action, confirmed } from './render.js';
-import { state } from './state.js';
 
 export async function renderAgents() {
   const { grants } = await api('GET', '/oauth/grants').catch((error) => (error.status === 404 ? { grants: undefined } : Promise.reject(error)));
@@ -46,15 +45,8 @@ export function consentUid() {
   return CONSENT_PATH.exec(location.pathname)?.[1];
 }
 
-async function interaction(uid, method, body) {
-  const response = await fetch(`/oauth/interaction/${uid}/${method === 'GET' ? 'details' : 'decision'}`, {
-    method,
-    headers: { authorization: `Bearer ${state.key}`, ...(body && { 'content-type': 'application/json' }) },
-    body: body && JSON.stringify(body),
-  });
-  const data = await response.json();
-  if (!response.ok) throw new ApiFailure(response.status, data?.error?.message ?? `HTTP ${response.status}`);
-  return data;
+function interaction(uid, method, body) {
+  return request(method, `/oauth/interaction/${uid}/${method === 'GET' ? 'details' : 'decision'}`, body);
 }
 
 /** The consent view: the signed-in admin grants (or declines) what the client asks. */

@@ -15,10 +15,15 @@ export class ApiFailure extends Error {
   }
 }
 
-export async function api(method, path, body) {
+export function api(method, path, body) {
+  return request(method, `/api/v1${path}`, body);
+}
+
+/** A call of the runtime outside the REST API (the OAuth consent endpoints), answered and refused the same way. */
+export async function request(method, url, body) {
   // a FormData body (a file upload) is sent as multipart, anything else as JSON
   const form = body instanceof FormData;
-  const response = await fetch(`/api/v1${path}`, {
+  const response = await fetch(url, {
     method,
     headers: { authorization: `Bearer ${state.key}`, ...(body !== undefined && !form && { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : form ? body : JSON.stringify(body),
