@@ -142,8 +142,10 @@ export const mcpRoutes: FastifyPluginAsync<McpOptions> = async (app, options) =>
   const resourceMetadataPath = '/.well-known/oauth-protected-resource/mcp';
   const baseUrl = (request: FastifyRequest) => options.publicUrl?.replace(/\/$/, '') ?? `${request.protocol}://${request.host}`;
 
+  const refusedOrigin = originCheck(options);
+
   async function serve(request: FastifyRequest, reply: FastifyReply, keysOnly: boolean) {
-    const refusedHost = refusedOrigin(request, options);
+    const refusedHost = refusedOrigin(request);
     if (refusedHost) return reply.code(403).send({ jsonrpc: '2.0', id: null, error: { code: -32000, message: refusedHost } });
     const authorization = request.headers.authorization;
     const token = authorization?.toLowerCase().startsWith('bearer ') ? authorization.slice(7).trim() : undefined;
@@ -184,21 +186,23 @@ function outcomeOf(result: CallToolResult): 'success' | 'failure' | 'denied' {
   return errorCodeOf(result) === 'missing_permission' ? 'denied' : 'failure';
 }
 
-/** DNS-rebinding protection: a browser page served from another host may not reach the endpoint. */
-function refusedOrigin(request: FastifyRequest, options: McpOptions): string | undefined {
+/** DNS-rebinding protection: a browser page served from another host may not reach the endpoint (hosts settled once). */
+function originCheck(options: McpOptions): (request: FastifyRequest) => string | undefined {
   const allowed = new Set([...LOCAL_HOSTS, ...options.allowedHosts.map((h) => h.toLowerCase())]);
   if (options.publicUrl) allowed.add(new URL(options.publicUrl).hostname.toLowerCase());
-  const origin = request.headers.origin;
-  if (origin) {
-    let host: string;
-    try {
-      host = new URL(origin).hostname.toLowerCase();
-    } catch {
-      return 'The Origin header is not a URL';
-    }
-    if (!allowed.has(host)) return `Origin ${origin} is not allowed`;
-  }
   const strictHost = options.loopbackOnly || options.publicUrl !== undefined || options.allowedHosts.length > 0;
-  if (strictHost && !allowed.has(request.hostname.toLowerCase())) return `Host ${request.host} is not allowed`;
-  return undefined;
+  return (request) => {
+    const origin = request.headers.origin;
+    if (origin) {
+      let host: string;
+      try {
+        host = new URL(origin).hostname.toLowerCase();
+      } catch {
+        return 'The Origin header is not a URL';
+      }
+      if (!allowed.has(host)) return `Origin ${origin} is not allowed`;
+    }
+    if (strictHost && !allowed.has(request.hostname.toLowerCase())) return `Host ${request.host} is not allowed`;
+    return undefined;
+  };
 }
