@@ -129,10 +129,12 @@ export class ContactLists {
 
   async update(list: ContactList, change: { name?: string; defaultCountry?: string | null; fields?: FieldSpec[]; strictFields?: boolean }): Promise<ContactList> {
     const { defaultCountry: _country, ...rest } = list;
+    // unset: kept; null: removed
+    const defaultCountry = change.defaultCountry === undefined ? list.defaultCountry : change.defaultCountry === null ? undefined : countryOf(change.defaultCountry, 'defaultCountry');
     const updated: ContactList = {
       ...rest,
       ...(change.name !== undefined && { name: change.name }),
-      ...(change.defaultCountry !== null && (change.defaultCountry ?? list.defaultCountry) !== undefined && { defaultCountry: change.defaultCountry ? countryOf(change.defaultCountry, 'defaultCountry') : list.defaultCountry }),
+      ...(defaultCountry && { defaultCountry }),
       ...(change.fields !== undefined && { fields: checkedFields(change.fields) }),
       ...(change.strictFields !== undefined && { strictFields: change.strictFields }),
       updatedAt: new Date().toISOString(),
