@@ -298,9 +298,9 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         resolver: recipients,
         bus,
         logger: logger.child({ component: 'campaigns' }),
-        newMessageId: (session) => b.generateMessageIDV2(manager.find(session)?.me?.id),
         newId: () => randomUUID(),
         optOuts,
+        chunk: config.campaignChunk,
       });
       queue.setListener(campaignManager);
       const remote = remoteAccess(config, { store, apiKeys, audit, logger, sessions: manager, version, loopbackOnly: isLoopbackHost(config.host), metrics });

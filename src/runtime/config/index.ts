@@ -97,6 +97,8 @@ export const runtimeConfigSchema = z.object({
   oauthAllowPrivateNetworks: z.boolean().default(false),
   oauthAccessTokenTtlSeconds: z.coerce.number().int().min(60).max(86_400).default(3600),
   oauthRefreshTokenTtlDays: z.coerce.number().min(1).max(365).default(30),
+  /** Campaign recipients checked on WhatsApp and queued at a time; the next chunk follows as the queue drains. */
+  campaignChunk: z.coerce.number().int().min(10).max(5000).default(500),
   /** Largest CSV file a contact import accepts. */
   importMaxBytes: z.coerce.number().int().min(1).default(50 * 1024 * 1024),
   /** A contact who writes one of these (the whole message, any case) is opted out of the session's messages. */
@@ -172,6 +174,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     oauthAllowPrivateNetworks: flag(pick('WA_OAUTH_ALLOW_PRIVATE_NETWORKS')),
     oauthAccessTokenTtlSeconds: pick('WA_OAUTH_ACCESS_TOKEN_TTL_SECONDS') as unknown as number | undefined,
     oauthRefreshTokenTtlDays: pick('WA_OAUTH_REFRESH_TOKEN_TTL_DAYS') as unknown as number | undefined,
+    campaignChunk: pick('WA_CAMPAIGN_CHUNK') as unknown as number | undefined,
     importMaxBytes: pick('WA_IMPORT_MAX_BYTES') as unknown as number | undefined,
     optOutKeywords: list(pick('WA_OPT_OUT_KEYWORDS')),
     optInKeywords: list(pick('WA_OPT_IN_KEYWORDS')),

@@ -9,6 +9,8 @@ import type { Baileys } from '../whatsapp/baileys';
 type WASocket = ReturnType<Baileys['makeWASocket']>;
 
 const CACHE_TTL_MS = 24 * 3600 * 1000;
+/** Numbers remembered at most: a campaign over a large list checks each number once, not all of them at once. */
+const CACHE_SIZE = 20_000;
 
 export class RecipientResolver {
   private readonly cache = new Map<string, { jid: string | null; expires: number }>();
@@ -35,7 +37,7 @@ export class RecipientResolver {
     }
     const [result] = (await sock.onWhatsApp(`+${digits}`)) ?? [];
     const jid = result?.exists ? b.jidNormalizedUser(result.jid) : null;
-    this.cache.set(digits, { jid, expires: Date.now() + CACHE_TTL_MS });
+    this.remember(digits, jid, Date.now());
     if (!jid) throw notOnWhatsApp(field, digits);
     return jid;
   }
@@ -48,18 +50,32 @@ export class RecipientResolver {
       return digits && /^[0-9]{7,15}$/.test(digits) ? digits : undefined;
     });
     const now = Date.now();
-    const missing = [...new Set(digitsOf.filter((d): d is string => !!d && !((this.cache.get(d)?.expires ?? 0) > now)))];
+    const known = new Map<string, string | null>();
+    for (const digits of digitsOf) {
+      const cached = digits ? this.cache.get(digits) : undefined;
+      if (digits && cached && cached.expires > now) known.set(digits, cached.jid);
+    }
+    const missing = [...new Set(digitsOf.filter((d): d is string => !!d && !known.has(d)))];
     if (missing.length) {
       const answers = (await sock.onWhatsApp(...missing.map((d) => `+${d}`))) ?? [];
       const found = new Map(answers.filter((a) => a.exists).map((a) => [b.jidDecode(a.jid)?.user ?? '', b.jidNormalizedUser(a.jid)]));
-      for (const digits of missing) this.cache.set(digits, { jid: found.get(digits) ?? null, expires: now + CACHE_TTL_MS });
+      for (const digits of missing) {
+        known.set(digits, found.get(digits) ?? null);
+        this.remember(digits, found.get(digits) ?? null, now);
+      }
     }
     return inputs.map((input, index) => {
       const digits = digitsOf[index];
       if (!digits) return { input, exists: false, error: 'not a phone number' };
-      const jid = this.cache.get(digits)?.jid;
+      const jid = known.get(digits);
       return { input, phoneNumber: digits, exists: !!jid, ...(jid && { jid }) };
     });
+  }
+
+  private remember(digits: string, jid: string | null, now: number): void {
+    this.cache.delete(digits);
+    this.cache.set(digits, { jid, expires: now + CACHE_TTL_MS });
+    if (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
   }
 }
 

@@ -1,10 +1,13 @@
 /**
- * outbound/campaigns: one message template sent to many recipients through the bulk lane. Numbers are checked on
- * WhatsApp first (invalid ones are skipped and reported), each recipient gets the template filled with its own
- * variables, and every recipient's progress (queued → sent → delivered → read, or failed / skipped / cancelled) is
- * stored and announced as `campaign.recipient`; `campaign.completed` sums it up. A recipient's message id is fixed
- * when the campaign is created, so a restart never sends anyone the campaign twice.
+ * outbound/campaigns: one message template sent to many recipients through the bulk lane. At creation the
+ * recipients (a request's array and the members of a contact list) are written down as they stream in, each under a
+ * message id fixed then, so a restart never sends anyone the campaign twice. They are then checked on WhatsApp and
+ * queued a chunk at a time as the queue drains (invalid, duplicate and opted-out ones skipped and reported), so a
+ * campaign over a 100,000-contact list holds neither its list nor its recipients in memory. Every recipient's
+ * progress (queued → sent → delivered → read, or failed / skipped / cancelled) is stored and announced as
+ * `campaign.recipient`; `campaign.completed` sums it up.
  */
+import { randomBytes } from 'node:crypto';
 import type Keyv from 'keyv';
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/bus';
@@ -12,25 +15,17 @@ import type { RuntimeEvent } from '../events/schema';
 import { ApiError } from '../errors';
 import type { MediaInput } from '../messages/media-input';
 import type { RecipientResolver } from '../messages/recipients';
-import type { SendRequest } from '../messages/sender';
+import { decide, numbersToCheck, writeRecipients, type RecipientInput } from './campaign-checks';
 import type { SessionManager } from '../sessions/manager';
+import { campaignMessageId, CampaignRecipients, emptyCounts, parseCampaignMessageId, type CampaignRecipient, type RecipientCounts, type RecipientStatus } from './campaign-recipients';
+import { requestFor, type CampaignTemplate } from './campaign-template';
 import type { OutboundQueue, QueuedSend, QueueListener, Settled } from './queue';
 
-export type CampaignKind = 'text' | 'image' | 'video' | 'document' | 'audio' | 'voice';
+export { RECIPIENT_STATUSES, type CampaignRecipient, type RecipientStatus } from './campaign-recipients';
+export { missingVariables, render, type CampaignKind, type CampaignTemplate } from './campaign-template';
+export type { RecipientInput } from './campaign-checks';
+
 export type CampaignStatus = 'running' | 'paused' | 'cancelled' | 'completed';
-export type RecipientStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed' | 'skipped' | 'cancelled';
-
-export const RECIPIENT_STATUSES: RecipientStatus[] = ['queued', 'sent', 'delivered', 'read', 'failed', 'skipped', 'cancelled'];
-
-export interface CampaignTemplate {
-  kind: CampaignKind;
-  /** Text messages: the text, with `{{variable}}` placeholders. */
-  text?: string;
-  /** Media messages: the caption, with placeholders. */
-  caption?: string;
-  fileName?: string;
-  linkPreview?: boolean;
-}
 
 export interface Campaign {
   id: string;
@@ -43,6 +38,12 @@ export interface Campaign {
   /** The contact list (and filter) the recipients came from. */
   audience?: CampaignAudience;
   total: number;
+  /** Recipients checked on WhatsApp so far (queued or skipped); the rest wait for the queue to drain. */
+  checked?: number;
+  /** Upper-case hex from which the recipients' message ids are derived. */
+  seed?: string;
+  /** The counts when the campaign was last saved. */
+  counts?: RecipientCounts;
   createdAt: string;
   updatedAt: string;
   finishedAt?: string;
@@ -57,34 +58,27 @@ export interface CampaignAudience {
   matched: number;
 }
 
-/** A campaign as the API shows it: with its progress, counted from its recipients. */
+/** A campaign as the API shows it: with its progress. */
 export interface CampaignView extends Campaign {
-  counts: Record<RecipientStatus, number>;
-}
-
-export interface CampaignRecipient {
-  index: number;
-  to: string;
-  variables: Record<string, string>;
-  /** This recipient's own text instead of the template's (still filled with its variables). */
-  text?: string;
-  status: RecipientStatus;
-  messageId?: string;
-  reason?: string;
-  updatedAt: string;
+  counts: RecipientCounts;
+  checked: number;
 }
 
 export interface CampaignInput {
   name?: string;
   template: CampaignTemplate;
   media?: MediaInput;
-  recipients: { to: string; variables?: Record<string, string | number | boolean>; text?: string }[];
+  recipients: RecipientInput[];
+  /** Members of a contact list, each number once, streamed into the campaign after `recipients`. */
+  members?: { audience: Omit<CampaignAudience, 'matched'>; contacts: AsyncIterable<RecipientInput> };
   sendAt?: number;
-  audience?: CampaignAudience;
 }
 
 /** How far a recipient got; a status update never moves it back. */
 const PROGRESS: Partial<Record<RecipientStatus, number>> = { queued: 0, sent: 1, delivered: 2, read: 3 };
+/** A finished campaign's counts are recounted from its recipients at start while receipts may still come in. */
+const RECOUNT_AFTER_FINISH_MS = 14 * 86_400_000;
+const RETRY_FEED_MS = 30_000;
 
 export interface CampaignDeps {
   campaigns: Keyv<Campaign>;
@@ -94,70 +88,62 @@ export interface CampaignDeps {
   resolver: RecipientResolver;
   bus: EventBus;
   logger: Logger;
-  newMessageId(session: string): string;
   newId(): string;
   /** Opted-out numbers are skipped (reason `opted_out`). */
   optOuts?: { isOptedOut(session: string, phone: string): boolean };
+  /** Recipients checked and queued at a time (500). */
+  chunk?: number;
 }
 
 export class CampaignManager implements QueueListener {
   private readonly campaigns = new Map<string, Campaign>();
-  private readonly recipients = new Map<string, CampaignRecipient[]>();
-  private readonly byMessage = new Map<string, { campaignId: string; index: number }>();
+  private readonly counts = new Map<string, RecipientCounts>();
+  private readonly bySeed = new Map<string, string>();
+  /** Message ids of recipients of campaigns created before ids were derived from a seed. */
+  private readonly legacyRefs = new Map<string, { campaignId: string; index: number }>();
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly feeding = new Map<string, Promise<void>>();
+  private readonly retries = new Set<NodeJS.Timeout>();
+  private readonly store: CampaignRecipients;
+  private readonly chunk: number;
   private unsubscribe?: () => void;
 
-  constructor(private readonly deps: CampaignDeps) {}
+  constructor(private readonly deps: CampaignDeps) {
+    this.store = new CampaignRecipients(deps.recipients);
+    this.chunk = deps.chunk ?? 500;
+  }
 
-  /** Loads campaigns and their recipients and starts following message status events. */
+  /** Loads campaigns and their progress and starts following message status events. */
   async load(): Promise<void> {
     for await (const [, value] of this.deps.campaigns.iterator!(this.deps.campaigns.namespace)) {
       const campaign = value as Campaign;
       this.campaigns.set(campaign.id, campaign);
-      this.recipients.set(campaign.id, []);
+      if (campaign.seed) this.bySeed.set(campaign.seed, campaign.id);
+      const recent = !campaign.finishedAt || Date.now() - Date.parse(campaign.finishedAt) < RECOUNT_AFTER_FINISH_MS;
+      this.counts.set(campaign.id, recent || !campaign.counts ? await this.recount(campaign) : { ...emptyCounts(), ...campaign.counts });
     }
-    for await (const [, value] of this.deps.recipients.iterator!(this.deps.recipients.namespace)) {
-      const recipient = value as CampaignRecipient & { campaignId: string };
-      const list = this.recipients.get(recipient.campaignId);
-      if (!list) continue;
-      list[recipient.index] = recipient;
-      if (recipient.messageId) this.byMessage.set(recipient.messageId, { campaignId: recipient.campaignId, index: recipient.index });
-    }
-    this.unsubscribe = this.deps.bus.subscribe((event) => void this.onEvent(event));
+    this.unsubscribe = this.deps.bus.subscribe((event) => this.onEvent(event));
   }
 
   /** Brings unfinished campaigns in line with the queue (see `reconcileOne`); run once the queue has loaded. */
   async reconcile(): Promise<void> {
     for (const campaign of this.campaigns.values()) {
-      if (campaign.status === 'running' || campaign.status === 'paused') await this.reconcileOne(campaign);
+      if (campaign.status === 'running' || campaign.status === 'paused') await this.serial(campaign.id, () => this.reconcileOne(campaign));
     }
   }
 
   stop(): void {
     this.unsubscribe?.();
+    for (const retry of this.retries) clearTimeout(retry);
+    this.retries.clear();
   }
 
   async create(session: string, input: CampaignInput): Promise<{ campaign: CampaignView; skipped: CampaignRecipient[] }> {
-    const { sock } = this.deps.sessions.connected(session);
+    this.deps.sessions.connected(session);
     const id = `cmp_${this.deps.newId()}`;
     const now = new Date().toISOString();
-    const inputs = input.recipients.map((r) => r.to.trim());
-    const phones = inputs.filter((to) => !/@(g\.us|lid)$/.test(to));
-    const checks = new Map((await this.deps.resolver.check(sock, phones)).map((c) => [c.input.trim(), c]));
-    const seen = new Set<string>();
-    const list: CampaignRecipient[] = input.recipients.map((recipient, index) => {
-      const to = inputs[index];
-      const check = checks.get(to);
-      const jid = check ? check.jid : to;
-      const variables = { ...(check?.phoneNumber && { phone: check.phoneNumber }), ...stringify(recipient.variables ?? {}) };
-      const base = { index, to, variables, ...(recipient.text !== undefined && { text: recipient.text }), updatedAt: now };
-      if (!jid) return { ...base, status: 'skipped' as const, reason: check?.error ?? 'not on WhatsApp' };
-      if (seen.has(jid)) return { ...base, status: 'skipped' as const, reason: 'duplicate recipient' };
-      if (check?.phoneNumber && this.deps.optOuts?.isOptedOut(session, `+${check.phoneNumber}`)) return { ...base, status: 'skipped' as const, reason: 'opted_out' };
-      seen.add(jid);
-      const missing = missingVariables(recipient.text ?? templateText(input.template), variables);
-      if (missing.length) return { ...base, status: 'skipped' as const, reason: `missing variable${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}` };
-      return { ...base, to: jid, status: 'queued' as const, messageId: this.deps.newMessageId(session) };
-    });
+    const { total, matched, skipped } = await writeRecipients(this.store, id, { given: input.recipients, members: input.members?.contacts }, this.chunk, now);
+    if (!total) throw new ApiError(422, 'no_recipients', 'The list has no member that matches', { field: 'list' });
     const campaign: Campaign = {
       id,
       session,
@@ -166,24 +152,32 @@ export class CampaignManager implements QueueListener {
       template: input.template,
       ...(input.media && { mediaRef: `cm_${id}` }),
       ...(input.sendAt !== undefined && { sendAt: new Date(input.sendAt).toISOString() }),
-      ...(input.audience && { audience: input.audience }),
-      total: list.length,
+      ...(input.members && { audience: { ...input.members.audience, matched } }),
+      total,
+      checked: 0,
+      seed: randomBytes(5).toString('hex').toUpperCase(),
       createdAt: now,
       updatedAt: now,
     };
+    const counts = emptyCounts();
+    counts.skipped = skipped.length;
+    counts.queued = total - skipped.length;
     // recipients first, then the campaign, then the queue: a crash in between is completed by `reconcile`
     if (input.media) await this.deps.queue.storeMedia(campaign.mediaRef!, input.media);
-    for (const recipient of list) await this.saveRecipient(id, recipient);
-    await this.deps.campaigns.set(id, campaign);
+    await this.saveCampaign(campaign, counts);
     this.campaigns.set(id, campaign);
-    this.recipients.set(id, list);
-    for (const recipient of list) {
-      if (recipient.messageId) this.byMessage.set(recipient.messageId, { campaignId: id, index: recipient.index });
+    this.counts.set(id, counts);
+    this.bySeed.set(campaign.seed!, id);
+    for (const recipient of skipped) await this.announce(campaign, recipient);
+    const first = this.checkChunk(campaign);
+    this.feeding.set(id, first.then(() => this.feeding.delete(id), () => this.feeding.delete(id)).then(() => this.feed(campaign)));
+    let checked: CampaignRecipient[] = [];
+    try {
+      checked = await first;
+    } catch (error) {
+      this.deps.logger.warn({ err: error, campaign: id }, 'checking the first recipients failed; retried');
     }
-    for (const recipient of list.filter((r) => r.status === 'skipped')) await this.announce(campaign, recipient);
-    for (const recipient of list.filter((r) => r.status === 'queued')) await this.enqueue(campaign, recipient);
-    if (!list.some((r) => r.status === 'queued')) await this.finish(campaign, 'completed');
-    return { campaign: this.view(campaign), skipped: list.filter((r) => r.status === 'skipped') };
+    return { campaign: this.view(campaign), skipped: [...skipped, ...checked] };
   }
 
   list(session?: string): CampaignView[] {
@@ -197,12 +191,15 @@ export class CampaignManager implements QueueListener {
   }
 
   view(campaign: Campaign): CampaignView {
-    return { ...campaign, counts: countOf(this.recipients.get(campaign.id) ?? []) };
+    const { seed: _seed, counts: _saved, ...shown } = campaign;
+    return { ...shown, checked: checkedOf(campaign), counts: { ...(this.counts.get(campaign.id) ?? emptyCounts()) } };
   }
 
-  recipientsOf(session: string, id: string, status?: RecipientStatus): CampaignRecipient[] {
-    this.get(session, id);
-    return (this.recipients.get(id) ?? []).filter((r) => !status || r.status === status);
+  /** A page of a campaign's recipients (those with `status`, or all) and how many there are. */
+  async recipientsOf(session: string, id: string, query: { status?: RecipientStatus; offset: number; limit: number }): Promise<{ total: number; recipients: CampaignRecipient[] }> {
+    const campaign = this.get(session, id);
+    const total = query.status ? (this.counts.get(id)?.[query.status] ?? 0) : campaign.total;
+    return { total, recipients: await this.store.page(id, campaign.total, query.status, query.offset, query.limit) };
   }
 
   async pause(session: string, id: string): Promise<CampaignView> {
@@ -217,45 +214,56 @@ export class CampaignManager implements QueueListener {
     if (campaign.status !== 'paused') throw new ApiError(409, 'campaign_not_paused', `The campaign is ${campaign.status}, not paused`);
     await this.setStatus(campaign, 'running');
     this.deps.queue.kick(session);
+    void this.feed(campaign);
     return this.view(campaign);
   }
 
+  /** Queued sends go (each announced); recipients not checked yet are counted as cancelled in the summary. */
   async cancel(session: string, id: string): Promise<CampaignView> {
     const campaign = this.get(session, id);
     if (campaign.status === 'completed' || campaign.status === 'cancelled') throw new ApiError(409, 'campaign_finished', `The campaign is already ${campaign.status}`);
     campaign.status = 'cancelled';
+    await this.feeding.get(id);
     await this.deps.queue.remove(session, (item) => item.campaignId === id);
-    await this.finish(campaign, 'cancelled');
+    await this.serial(id, async () => {
+      const counts = this.counts.get(id)!;
+      for await (const batch of this.store.batches(id, campaign.total)) {
+        const left = batch.filter((r) => r.status === 'queued').map((r) => ({ ...r, status: 'cancelled' as const, updatedAt: new Date().toISOString() }));
+        counts.queued -= left.length;
+        counts.cancelled += left.length;
+        await this.store.saveMany(id, left);
+      }
+      await this.finish(campaign, 'cancelled');
+    });
     return this.view(campaign);
   }
 
-  /** Cancels the unfinished campaigns of a deleted session. */
   /** A deleted session's campaigns are cancelled (their queued sends go) and then deleted with their recipients. */
   async dropSession(session: string): Promise<void> {
     for (const campaign of [...this.campaigns.values()]) {
       if (campaign.session !== session) continue;
       if (campaign.status === 'running' || campaign.status === 'paused') await this.cancel(session, campaign.id);
-      for (const recipient of this.recipients.get(campaign.id) ?? []) await this.deps.recipients.delete(`${campaign.id}|${String(recipient.index).padStart(6, '0')}`);
+      await this.store.deleteAll(campaign.id, campaign.total);
       await this.deps.campaigns.delete(campaign.id);
-      this.recipients.delete(campaign.id);
       this.campaigns.delete(campaign.id);
+      this.counts.delete(campaign.id);
+      if (campaign.seed) this.bySeed.delete(campaign.seed);
     }
   }
 
-  /** Recipients of the campaigns in memory, counted by session and status (for metrics). */
+  /** Recipients of every campaign, counted by session and status (for metrics). */
   recipientCounts(): { session: string; status: string; count: number }[] {
-    const counts = new Map<string, { session: string; status: string; count: number }>();
-    for (const [campaignId, recipients] of this.recipients) {
+    const rows = new Map<string, { session: string; status: string; count: number }>();
+    for (const [campaignId, counts] of this.counts) {
       const session = this.campaigns.get(campaignId)?.session;
       if (!session) continue;
-      for (const recipient of recipients) {
-        const key = `${session}|${recipient.status}`;
-        const row = counts.get(key) ?? { session, status: recipient.status, count: 0 };
-        row.count++;
-        counts.set(key, row);
+      for (const [status, count] of Object.entries(counts)) {
+        const row = rows.get(`${session}|${status}`) ?? { session, status, count: 0 };
+        row.count += count;
+        rows.set(`${session}|${status}`, row);
       }
     }
-    return [...counts.values()];
+    return [...rows.values()].filter((row) => row.count > 0);
   }
 
   isHeld(item: QueuedSend): boolean {
@@ -263,35 +271,108 @@ export class CampaignManager implements QueueListener {
   }
 
   async onSettled(item: QueuedSend, outcome: Settled): Promise<void> {
-    if (!item.campaignId || item.recipientIndex === undefined) return;
-    const campaign = this.campaigns.get(item.campaignId);
-    const recipient = this.recipients.get(item.campaignId)?.[item.recipientIndex];
-    if (!campaign || !recipient) return;
-    if (outcome.status === 'sent') await this.advance(campaign, recipient, 'sent');
-    else await this.advance(campaign, recipient, outcome.status, outcome.status === 'failed' || outcome.status === 'skipped' ? outcome.reason : undefined);
-    if (campaign.status !== 'cancelled' && !this.recipients.get(campaign.id)!.some((r) => r.status === 'queued')) await this.finish(campaign, 'completed');
+    const campaign = item.campaignId ? this.campaigns.get(item.campaignId) : undefined;
+    if (!campaign || item.recipientIndex === undefined) return;
+    const index = item.recipientIndex;
+    await this.serial(campaign.id, async () => {
+      const recipient = await this.store.get(campaign.id, index);
+      if (!recipient) return;
+      await this.advance(campaign, recipient, outcome.status, outcome.status === 'failed' || outcome.status === 'skipped' ? outcome.reason : undefined);
+      if (campaign.status !== 'cancelled' && !this.counts.get(campaign.id)!.queued) await this.finish(campaign, 'completed');
+    });
+    void this.feed(campaign);
   }
 
-  private async onEvent(event: RuntimeEvent): Promise<void> {
+  private onEvent(event: RuntimeEvent): void {
+    if (event.type === 'session.status' && (event.data as { status?: string }).status === 'connected') {
+      for (const campaign of this.campaigns.values()) if (campaign.session === event.session) void this.feed(campaign);
+      return;
+    }
     if (event.type !== 'message.status') return;
-    const data = event.data as { messageId?: string; status?: string; fromMe?: boolean; reason?: string; participant?: string };
-    const ref = data.fromMe && data.messageId ? this.byMessage.get(data.messageId) : undefined;
+    const data = event.data as { messageId?: string; status?: string; fromMe?: boolean; reason?: string };
+    const ref = data.fromMe && data.messageId ? this.refOf(data.messageId) : undefined;
     const campaign = ref && this.campaigns.get(ref.campaignId);
-    const recipient = ref && this.recipients.get(ref.campaignId)?.[ref.index];
-    if (!campaign || !recipient || recipient.status === 'queued') return;
+    if (!ref || !campaign) return;
     const status = data.status === 'played' ? 'read' : data.status;
-    if (status === 'delivered' || status === 'read') await this.advance(campaign, recipient, status);
-    else if (status === 'failed' && recipient.status !== 'failed') await this.advance(campaign, recipient, 'failed', data.reason);
+    if (status !== 'delivered' && status !== 'read' && status !== 'failed') return;
+    void this.serial(campaign.id, async () => {
+      const recipient = await this.store.get(campaign.id, ref.index);
+      if (!recipient || recipient.messageId !== data.messageId || recipient.status === 'queued' || recipient.status === status) return;
+      await this.advance(campaign, recipient, status, status === 'failed' ? data.reason : undefined);
+    });
+  }
+
+  private refOf(messageId: string): { campaignId: string; index: number } | undefined {
+    const parsed = parseCampaignMessageId(messageId);
+    const campaignId = parsed && this.bySeed.get(parsed.seed);
+    return campaignId ? { campaignId, index: parsed.index } : this.legacyRefs.get(messageId);
+  }
+
+  /** Checks and queues the next chunk of recipients while the campaign runs and the queue holds few of its sends. */
+  private feed(campaign: Campaign): Promise<void> {
+    const running = this.feeding.get(campaign.id);
+    if (running) return running;
+    const loop = (async () => {
+      while (campaign.status === 'running' && checkedOf(campaign) < campaign.total && (await this.queuedCount(campaign)) < this.chunk / 2) await this.checkChunk(campaign);
+    })()
+      .catch((error: unknown) => {
+        this.deps.logger.warn({ err: error, campaign: campaign.id }, 'checking campaign recipients failed; retrying');
+        const retry = setTimeout(() => {
+          this.retries.delete(retry);
+          void this.feed(campaign);
+        }, RETRY_FEED_MS);
+        this.retries.add(retry);
+      })
+      .finally(() => this.feeding.delete(campaign.id));
+    this.feeding.set(campaign.id, loop);
+    return loop;
+  }
+
+  private async queuedCount(campaign: Campaign): Promise<number> {
+    return (await this.deps.queue.list(campaign.session)).filter((item) => item.campaignId === campaign.id).length;
+  }
+
+  /** The next chunk: numbers checked on WhatsApp in one query, then each recipient skipped or queued. */
+  private async checkChunk(campaign: Campaign): Promise<CampaignRecipient[]> {
+    const start = checkedOf(campaign);
+    const chunk = await this.store.range(campaign.id, start, Math.min(this.chunk, campaign.total - start));
+    const fresh = chunk.filter((r) => r.status === 'queued' && !r.messageId);
+    const { sock } = this.deps.sessions.connected(campaign.session);
+    const checks = new Map((await this.deps.resolver.check(sock, numbersToCheck(fresh))).map((c) => [c.input.trim(), c]));
+    const skipped: CampaignRecipient[] = [];
+    await this.serial(campaign.id, async () => {
+      if (campaign.status === 'cancelled') return;
+      const counts = this.counts.get(campaign.id)!;
+      for (const recipient of fresh) {
+        const decision = decide(recipient, checks.get(recipient.to), campaign.template, (phone) => !!this.deps.optOuts?.isOptedOut(campaign.session, phone));
+        if ('reason' in decision) {
+          Object.assign(recipient, { status: 'skipped', reason: decision.reason });
+          counts.queued--;
+          counts.skipped++;
+          skipped.push(recipient);
+        } else Object.assign(recipient, { to: decision.jid, messageId: campaignMessageId(campaign.seed!, recipient.index) });
+      }
+      await this.store.saveMany(campaign.id, fresh);
+      campaign.checked = start + chunk.length;
+      await this.saveCampaign(campaign, counts);
+      for (const recipient of skipped) await this.announce(campaign, recipient);
+      await this.requeue(campaign, chunk);
+      if (!counts.queued) await this.finish(campaign, 'completed');
+    });
+    return skipped;
   }
 
   private async advance(campaign: Campaign, recipient: CampaignRecipient, status: RecipientStatus, reason?: string): Promise<void> {
     const from = PROGRESS[recipient.status];
     const to = PROGRESS[status];
     if (from !== undefined && to !== undefined && to <= from) return;
+    const counts = this.counts.get(campaign.id)!;
+    counts[recipient.status]--;
+    counts[status]++;
     recipient.status = status;
     recipient.updatedAt = new Date().toISOString();
     if (reason) recipient.reason = reason;
-    await this.saveRecipient(campaign.id, recipient);
+    await this.store.save(campaign.id, recipient);
     await this.announce(campaign, recipient);
   }
 
@@ -307,7 +388,7 @@ export class CampaignManager implements QueueListener {
   private async setStatus(campaign: Campaign, status: CampaignStatus): Promise<void> {
     campaign.status = status;
     campaign.updatedAt = new Date().toISOString();
-    await this.deps.campaigns.set(campaign.id, campaign);
+    await this.saveCampaign(campaign, this.counts.get(campaign.id)!);
     await this.deps.bus.publish('campaign.updated', campaign.session, { campaignId: campaign.id, status, counts: this.view(campaign).counts });
   }
 
@@ -316,10 +397,37 @@ export class CampaignManager implements QueueListener {
     campaign.status = status;
     campaign.finishedAt = new Date().toISOString();
     campaign.updatedAt = campaign.finishedAt;
-    await this.deps.campaigns.set(campaign.id, campaign);
+    await this.saveCampaign(campaign, this.counts.get(campaign.id)!);
     if (campaign.mediaRef) await this.deps.queue.deleteMedia(campaign.mediaRef);
     const { counts, total, name } = this.view(campaign);
     await this.deps.bus.publish('campaign.completed', campaign.session, { campaignId: campaign.id, ...(name && { name }), status, total, counts }, `${campaign.id}|completed`);
+  }
+
+  private async saveCampaign(campaign: Campaign, counts: RecipientCounts): Promise<void> {
+    campaign.counts = { ...counts };
+    await this.deps.campaigns.set(campaign.id, campaign);
+  }
+
+  /**
+   * After a crash during creation or between a send and its bookkeeping: a checked, queued recipient whose message
+   * is stored was sent; one that is neither stored nor queued is queued again under its own message id.
+   */
+  private async reconcileOne(campaign: Campaign): Promise<void> {
+    for await (const batch of this.store.batches(campaign.id, checkedOf(campaign))) await this.requeue(campaign, batch);
+    if (!this.counts.get(campaign.id)!.queued) await this.finish(campaign, 'completed');
+    else void this.feed(campaign);
+  }
+
+  private async requeue(campaign: Campaign, recipients: CampaignRecipient[]): Promise<void> {
+    const waiting = recipients.filter((r) => r.status === 'queued' && r.messageId);
+    if (!waiting.length || campaign.status === 'cancelled') return;
+    const queued = new Set((await this.deps.queue.list(campaign.session)).map((item) => item.id));
+    const session = this.deps.sessions.find(campaign.session);
+    for (const recipient of waiting) {
+      if (queued.has(recipient.messageId!)) continue;
+      if (await session?.findMessage(recipient.to, recipient.messageId!)) await this.advance(campaign, recipient, 'sent');
+      else await this.enqueue(campaign, recipient);
+    }
   }
 
   private async enqueue(campaign: Campaign, recipient: CampaignRecipient): Promise<void> {
@@ -334,53 +442,31 @@ export class CampaignManager implements QueueListener {
     });
   }
 
-  /**
-   * After a crash during creation or between a send and its bookkeeping: a queued recipient whose message is stored
-   * was sent; one that is neither stored nor queued is queued again under its own message id.
-   */
-  private async reconcileOne(campaign: Campaign): Promise<void> {
-    const queued = new Set((await this.deps.queue.list(campaign.session)).map((item) => item.id));
-    const session = this.deps.sessions.find(campaign.session);
-    for (const recipient of this.recipients.get(campaign.id) ?? []) {
-      if (recipient.status !== 'queued' || queued.has(recipient.messageId!)) continue;
-      if (await session?.findMessage(recipient.to, recipient.messageId!)) await this.advance(campaign, recipient, 'sent');
-      else await this.enqueue(campaign, recipient);
+  /** Counts from the stored recipients; ids of campaigns from before seeds are indexed on the way. */
+  private async recount(campaign: Campaign): Promise<RecipientCounts> {
+    const counts = emptyCounts();
+    for await (const batch of this.store.batches(campaign.id, campaign.total)) {
+      for (const recipient of batch) {
+        counts[recipient.status]++;
+        if (recipient.messageId && !campaign.seed) this.legacyRefs.set(recipient.messageId, { campaignId: campaign.id, index: recipient.index });
+      }
     }
-    if (!this.recipients.get(campaign.id)!.some((r) => r.status === 'queued')) await this.finish(campaign, 'completed');
+    return counts;
   }
 
-  private async saveRecipient(campaignId: string, recipient: CampaignRecipient): Promise<void> {
-    await this.deps.recipients.set(`${campaignId}|${String(recipient.index).padStart(6, '0')}`, { ...recipient, campaignId } as CampaignRecipient);
+  /** Runs recipient updates of one campaign one after another, so concurrent receipts never move one back. */
+  private serial(campaignId: string, work: () => Promise<void>): Promise<void> {
+    const next = (this.chains.get(campaignId) ?? Promise.resolve()).then(work);
+    const settled = next.catch((error: unknown) => this.deps.logger.warn({ err: error, campaign: campaignId }, 'campaign bookkeeping failed'));
+    this.chains.set(campaignId, settled);
+    void settled.then(() => {
+      if (this.chains.get(campaignId) === settled) this.chains.delete(campaignId);
+    });
+    return next;
   }
 }
 
-function templateText(template: CampaignTemplate): string {
-  return (template.kind === 'text' ? template.text : template.caption) ?? '';
-}
-
-/** `{{name}}`, or `{{name|default}}` with the text used when the recipient has no such variable. */
-const PLACEHOLDER = /\{\{\s*([\w.-]+)\s*(?:\|([^}]*))?\}\}/g;
-
-export function render(template: string, variables: Record<string, string>): string {
-  return template.replace(PLACEHOLDER, (_match, name: string, fallback?: string) => variables[name] ?? fallback?.trim() ?? '');
-}
-
-export function missingVariables(template: string, variables: Record<string, string>): string[] {
-  return [...new Set([...template.matchAll(PLACEHOLDER)].filter((m) => m[2] === undefined && variables[m[1]] === undefined).map((m) => m[1]))];
-}
-
-function stringify(variables: Record<string, string | number | boolean>): Record<string, string> {
-  return Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)]));
-}
-
-function countOf(list: CampaignRecipient[]): Record<RecipientStatus, number> {
-  const counts = Object.fromEntries(RECIPIENT_STATUSES.map((s) => [s, 0])) as Record<RecipientStatus, number>;
-  for (const recipient of list) counts[recipient.status]++;
-  return counts;
-}
-
-function requestFor(template: CampaignTemplate, recipient: CampaignRecipient): SendRequest {
-  const filled = render(recipient.text ?? templateText(template), recipient.variables);
-  if (template.kind === 'text') return { kind: 'text', body: { to: recipient.to, text: filled, ...(template.linkPreview === false && { linkPreview: false }) } };
-  return { kind: template.kind, body: { to: recipient.to, ...(filled && { caption: filled }), ...(template.fileName && { fileName: template.fileName }) } as never };
+/** Campaigns from before chunked checks were checked whole at creation. */
+function checkedOf(campaign: Campaign): number {
+  return campaign.checked ?? campaign.total;
 }

@@ -54,24 +54,21 @@ type CampaignBody = {
   sendAt?: string;
 };
 
-/** Recipients of one campaign (its recipients are held in memory and checked on WhatsApp at creation). */
-const MAX_RECIPIENTS = 10_000;
-
 export const outboundRoutes: FastifyPluginAsync<OutboundRouteOptions> = async (app, { sessions, outbound, campaigns, idempotency, mediaLimits, lists }) => {
   routePermissions(app, 'send');
   const tags = ['outbound'];
 
-  /** A list's matching members as recipients, their name and fields as variables. */
-  async function listRecipients(session: string, target: NonNullable<CampaignBody['list']>) {
+  /** A list's matching members, streamed, as recipients with their name and fields as variables. */
+  async function listMembers(session: string, target: NonNullable<CampaignBody['list']>): Promise<NonNullable<CampaignInput['members']>> {
     if (!lists) throw new ApiError(404, 'list_not_found', `No contact list "${target.id}"`, { field: 'list.id' });
     const list = await lists.get(session, target.id);
-    const recipients: CampaignInput['recipients'] = [];
-    for await (const contact of lists.matching(list, { tag: target.tag, field: target.field })) {
-      const fields = Object.fromEntries(Object.entries(contact.fields).map(([field, value]) => [`fields.${field}`, value]));
-      recipients.push({ to: contact.phone, variables: { ...(contact.name && { name: contact.name }), ...fields } });
-      if (recipients.length > MAX_RECIPIENTS) break;
+    async function* contacts() {
+      for await (const contact of lists!.matching(list, { tag: target.tag, field: target.field })) {
+        const fields = Object.fromEntries(Object.entries(contact.fields).map(([field, value]) => [`fields.${field}`, value]));
+        yield { to: contact.phone, variables: { ...(contact.name && { name: contact.name }), ...fields } };
+      }
     }
-    return { recipients, audience: { listId: list.id, listName: list.name, ...(target.tag && { tag: target.tag }), ...(target.field && { field: target.field }), matched: recipients.length } };
+    return { audience: { listId: list.id, listName: list.name, ...(target.tag && { tag: target.tag }), ...(target.field && { field: target.field }) }, contacts: contacts() };
   }
 
   app.get<{ Params: { id: string } }>(
@@ -221,12 +218,10 @@ export const outboundRoutes: FastifyPluginAsync<OutboundRouteOptions> = async (a
       sessions.get(sessionId);
       const { template, name, sendAt, list: target } = request.body;
       if (!target && !request.body.recipients) throw new ApiError(400, 'validation_failed', 'Give "recipients", a "list", or both', { field: 'recipients' });
-      const audience = target ? await listRecipients(sessionId, target) : undefined;
-      const recipients = [...(request.body.recipients ?? []), ...(audience?.recipients ?? [])];
-      if (!recipients.length) throw new ApiError(422, 'no_recipients', 'The list has no member that matches', { field: 'list' });
-      if (recipients.length > MAX_RECIPIENTS) throw new ApiError(422, 'too_many_recipients', `A campaign has at most ${MAX_RECIPIENTS} recipients`, { field: 'list' });
+      const recipients = request.body.recipients ?? [];
+      const members = target ? await listMembers(sessionId, target) : undefined;
       const { media, ...rest } = template;
-      if (rest.kind === 'text' && !rest.text && recipients.some((r) => !r.text)) throw new ApiError(400, 'validation_failed', 'A text campaign needs template.text (or a text for every recipient)', { field: 'template.text' });
+      if (rest.kind === 'text' && !rest.text && (members || recipients.some((r) => !r.text))) throw new ApiError(400, 'validation_failed', 'A text campaign needs template.text (or a text for every recipient)', { field: 'template.text' });
       if (rest.kind !== 'text' && !media) throw new ApiError(400, 'validation_failed', `A ${rest.kind} campaign needs template.media ({base64} or {url})`, { field: 'template.media' });
       if (rest.kind === 'text' && media) throw new ApiError(400, 'validation_failed', 'A text campaign has no media', { field: 'template.media' });
       // a campaign's message ids are its recipients', chosen when it is created: the key needs none of its own
@@ -237,12 +232,12 @@ export const outboundRoutes: FastifyPluginAsync<OutboundRouteOptions> = async (a
           template: { ...rest, ...(media?.fileName && !rest.fileName && { fileName: media.fileName }) },
           ...(input && { media: input }),
           recipients,
+          ...(members && { members }),
           ...(sendAt && { sendAt: Date.parse(sendAt) }),
-          ...(audience && { audience: audience.audience }),
         });
         return { campaign: created.campaign, skipped: created.skipped.map((r) => ({ index: r.index, to: r.to, reason: r.reason })) };
       });
-      request.audited = { target: { type: 'campaign', id: result.campaign.id }, details: { recipients: recipients.length } };
+      request.audited = { target: { type: 'campaign', id: result.campaign.id }, details: { recipients: result.campaign.total } };
       return reply.status(201).send(result);
     },
   );
@@ -274,9 +269,8 @@ export const outboundRoutes: FastifyPluginAsync<OutboundRouteOptions> = async (a
       },
     },
     async (request) => {
-      const all = campaigns.recipientsOf(request.params.id, request.params.campaignId, request.query.status);
-      const offset = request.query.offset ?? 0;
-      return { total: all.length, recipients: all.slice(offset, offset + (request.query.limit ?? 100)) };
+      const { status, offset = 0, limit = 100 } = request.query;
+      return campaigns.recipientsOf(request.params.id, request.params.campaignId, { ...(status && { status }), offset, limit });
     },
   );
 
