@@ -79,6 +79,8 @@ const PROGRESS: Partial<Record<RecipientStatus, number>> = { queued: 0, sent: 1,
 /** A finished campaign's counts are recounted from its recipients at start while receipts may still come in. */
 const RECOUNT_AFTER_FINISH_MS = 14 * 86_400_000;
 const RETRY_FEED_MS = 30_000;
+/** Least time between two number checks of one session: one query of a chunk's numbers a second at most. */
+const CHECK_GAP_MS = 1000;
 
 export interface CampaignDeps {
   campaigns: Keyv<Campaign>;
@@ -104,6 +106,8 @@ export class CampaignManager implements QueueListener {
   private readonly chains = new Map<string, Promise<void>>();
   private readonly feeding = new Map<string, Promise<void>>();
   private readonly retries = new Set<NodeJS.Timeout>();
+  private readonly lastCheck = new Map<string, number>();
+  private stopped = false;
   private readonly store: CampaignRecipients;
   private readonly chunk: number;
   private unsubscribe?: () => void;
@@ -133,6 +137,7 @@ export class CampaignManager implements QueueListener {
   }
 
   stop(): void {
+    this.stopped = true;
     this.unsubscribe?.();
     for (const retry of this.retries) clearTimeout(retry);
     this.retries.clear();
@@ -313,9 +318,14 @@ export class CampaignManager implements QueueListener {
     const running = this.feeding.get(campaign.id);
     if (running) return running;
     const loop = (async () => {
-      while (campaign.status === 'running' && checkedOf(campaign) < campaign.total && (await this.queuedCount(campaign)) < this.chunk / 2) await this.checkChunk(campaign);
+      while (!this.stopped && campaign.status === 'running' && checkedOf(campaign) < campaign.total && (await this.queuedCount(campaign)) < this.chunk / 2) {
+        const wait = (this.lastCheck.get(campaign.session) ?? 0) + CHECK_GAP_MS - Date.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait).unref());
+        else await this.checkChunk(campaign);
+      }
     })()
       .catch((error: unknown) => {
+        if (this.stopped) return;
         this.deps.logger.warn({ err: error, campaign: campaign.id }, 'checking campaign recipients failed; retrying');
         const retry = setTimeout(() => {
           this.retries.delete(retry);
@@ -338,6 +348,7 @@ export class CampaignManager implements QueueListener {
     const chunk = await this.store.range(campaign.id, start, Math.min(this.chunk, campaign.total - start));
     const fresh = chunk.filter((r) => r.status === 'queued' && !r.messageId);
     const { sock } = this.deps.sessions.connected(campaign.session);
+    this.lastCheck.set(campaign.session, Date.now());
     const checks = new Map((await this.deps.resolver.check(sock, numbersToCheck(fresh))).map((c) => [c.input.trim(), c]));
     const skipped: CampaignRecipient[] = [];
     await this.serial(campaign.id, async () => {
