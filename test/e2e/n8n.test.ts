@@ -187,6 +187,17 @@ const PACKAGE = 'n8n-nodes-whatsapp-runtime';
     await publicApi('POST', `/workflows/${workflow.id}/deactivate`);
   }, 120_000);
 
+  test('n8n serves the nodes\' output schemas the editor shows before a run ("Usually outputs the following fields")', async () => {
+    const schema = async (path: string) => {
+      const response = await fetch(`${base}/schemas/${PACKAGE}.${path}.json`);
+      expect(response.status).toBe(200);
+      return (await response.json()) as { type: string; properties: Record<string, unknown> };
+    };
+    expect(Object.keys((await schema('whatsApp/1.0.0/session/create')).properties)).toEqual(expect.arrayContaining(['session', 'status']));
+    expect(Object.keys((await schema('whatsApp/1.0.0/message/sendText')).properties)).toEqual(expect.arrayContaining(['id', 'to', 'status']));
+    expect(Object.keys((await schema('whatsAppTrigger/1.0.0')).properties)).toEqual(expect.arrayContaining(['event', 'session', 'chatId', 'text']));
+  });
+
   async function json(method: string, path: string, body?: unknown) {
     const response = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);

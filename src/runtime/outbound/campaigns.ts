@@ -13,66 +13,18 @@ import type { Logger } from 'pino';
 import type { EventBus } from '../events/bus';
 import type { RuntimeEvent } from '../events/schema';
 import { ApiError } from '../errors';
-import type { MediaInput } from '../messages/media-input';
 import type { RecipientResolver } from '../messages/recipients';
-import { decide, numbersToCheck, writeRecipients, type RecipientInput } from './campaign-checks';
+import { decide, numbersToCheck, writeRecipients } from './campaign-checks';
 import type { SessionManager } from '../sessions/manager';
 import { campaignMessageId, CampaignRecipients, emptyCounts, parseCampaignMessageId, type CampaignRecipient, type RecipientCounts, type RecipientStatus } from './campaign-recipients';
-import { requestFor, type CampaignTemplate } from './campaign-template';
+import { requestFor } from './campaign-template';
+import { checkedOf, type Campaign, type CampaignInput, type CampaignStatus, type CampaignView } from './campaign-types';
 import type { OutboundQueue, QueuedSend, QueueListener, Settled } from './queue';
 
 export { RECIPIENT_STATUSES, type CampaignRecipient, type RecipientStatus } from './campaign-recipients';
 export { missingVariables, render, type CampaignKind, type CampaignTemplate } from './campaign-template';
 export type { RecipientInput } from './campaign-checks';
-
-export type CampaignStatus = 'running' | 'paused' | 'cancelled' | 'completed';
-
-export interface Campaign {
-  id: string;
-  session: string;
-  name?: string;
-  status: CampaignStatus;
-  template: CampaignTemplate;
-  mediaRef?: string;
-  sendAt?: string;
-  /** The contact list (and filter) the recipients came from. */
-  audience?: CampaignAudience;
-  total: number;
-  /** Recipients checked on WhatsApp so far (queued or skipped); the rest wait for the queue to drain. */
-  checked?: number;
-  /** Upper-case hex from which the recipients' message ids are derived. */
-  seed?: string;
-  /** The counts when the campaign was last saved. */
-  counts?: RecipientCounts;
-  createdAt: string;
-  updatedAt: string;
-  finishedAt?: string;
-}
-
-export interface CampaignAudience {
-  listId: string;
-  listName: string;
-  tag?: string;
-  field?: { name: string; value: string };
-  /** Members of the list the filter matched (opted-out ones included: they are skipped). */
-  matched: number;
-}
-
-/** A campaign as the API shows it: with its progress. */
-export interface CampaignView extends Campaign {
-  counts: RecipientCounts;
-  checked: number;
-}
-
-export interface CampaignInput {
-  name?: string;
-  template: CampaignTemplate;
-  media?: MediaInput;
-  recipients: RecipientInput[];
-  /** Members of a contact list, each number once, streamed into the campaign after `recipients`. */
-  members?: { audience: Omit<CampaignAudience, 'matched'>; contacts: AsyncIterable<RecipientInput> };
-  sendAt?: number;
-}
+export type { Campaign, CampaignAudience, CampaignInput, CampaignStatus, CampaignView } from './campaign-types';
 
 /** How far a recipient got; a status update never moves it back. */
 const PROGRESS: Partial<Record<RecipientStatus, number>> = { queued: 0, sent: 1, delivered: 2, read: 3 };
@@ -475,9 +427,4 @@ export class CampaignManager implements QueueListener {
     });
     return next;
   }
-}
-
-/** Campaigns from before chunked checks were checked whole at creation. */
-function checkedOf(campaign: Campaign): number {
-  return campaign.checked ?? campaign.total;
 }
