@@ -110,8 +110,9 @@ const PACKAGE = 'n8n-nodes-whatsapp-runtime';
           parameters: {
             resource: 'message',
             operation: 'sendText',
-            session: { __rl: true, mode: 'id', value: '={{ $json.session }}' },
-            chat: { __rl: true, mode: 'id', value: '={{ $json.chatId }}' },
+            // the defaults: both left empty in list mode, so the incoming item's session and chat are used
+            session: { __rl: true, mode: 'list', value: '' },
+            chat: { __rl: true, mode: 'list', value: '' },
             text: '=hello {{ $json.pushName }}',
             options: {},
           },

@@ -34,13 +34,17 @@ describe('WhatsApp Runtime node, Session resource, against a real runtime', () =
     expect(requests.map((r) => `${r.method} ${r.url}`)).toEqual([`POST ${t.runtime.url}/api/v1/sessions`, `POST ${t.runtime.url}/api/v1/sessions`]);
   });
 
-  test('Create → Get QR Code chains with the defaults: the created session is the next node\'s `{{ $json.session }}`', async () => {
+  test('Create → Get QR Code chains with the defaults: an empty Session (list mode, as a new node starts) takes the incoming item\'s `session`', async () => {
     const [[created]] = await run({ operation: 'create', sessionId: 'chained' }).result;
     expect(created.json).toMatchObject({ id: 'chained', session: 'chained' });
-    // what the default expression `={{ $json.session }}` resolves to on the next node
-    const [qr] = await run({ operation: 'getQr', session: { mode: 'id', value: created.json.session }, binaryPropertyName: 'qr' }).result;
+    const defaults = Object.fromEntries(node.description.properties.map((p) => [p.name, p.default]));
+    expect(defaults.session).toEqual({ mode: 'list', value: '' });
+    const { context } = makeExecuteContext({ items: [created], parameters: { resource: 'session', operation: 'getQr', session: defaults.session, binaryPropertyName: 'qr' }, credentials: { baseUrl: t.runtime.url, apiKey: ADMIN_KEY } });
+    const [qr] = await node.execute.call(context);
     expect(qr[0].json.session).toBe('chained');
     expect(qr[0].binary?.qr.mimeType).toBe('image/png');
+    // with nothing incoming either, the user is told what to do
+    await expect(run({ operation: 'get', session: defaults.session }).result).rejects.toThrow(/No session given: pick a session from the list/);
   });
 
   test('get many lists the sessions; get QR returns a PNG in binary data', async () => {

@@ -8,6 +8,14 @@ export function messageIdField(show: Show, description = 'ID of the message (aft
   return { displayName: 'Message ID', name: 'messageId', type: 'string', required: true, default: '={{ $json.messageId }}', description, displayOptions: { show } };
 }
 
+/** A resource locator's value, or when it is left empty the input item's `field` (what a trigger or the previous operation output). */
+export function locatorOrItem(context: IExecuteFunctions, name: string, itemIndex: number, field: string): string {
+  const value = String(context.getNodeParameter(name, itemIndex, '', { extractValue: true }) ?? '').trim();
+  if (value) return value;
+  const fromItem = context.getInputData()[itemIndex]?.json[field];
+  return typeof fromItem === 'string' ? fromItem.trim() : '';
+}
+
 export function requiredString(context: IExecuteFunctions, name: string, itemIndex: number, label: string): string {
   const value = String(context.getNodeParameter(name, itemIndex, '') ?? '').trim();
   if (!value) throw new NodeOperationError(context.getNode(), `${label} is empty`, { itemIndex });

@@ -1,13 +1,12 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-/** The chat to send to: a phone number, a JID, a LID or a group; defaults to the chat of the incoming event. */
+/** The chat to send to: a phone number, a JID, a LID or a group; left empty, the incoming item's `chatId`. */
 export const chatRLC: INodeProperties = {
   displayName: 'Chat',
   name: 'chat',
   type: 'resourceLocator',
-  default: { mode: 'id', value: '={{ $json.chatId }}' },
-  required: true,
-  description: 'Who receives the message. After a WhatsApp Trigger the default answers in the same chat.',
+  default: { mode: 'list', value: '' },
+  description: 'Who receives the message. Leave empty to answer in the chat of the incoming item ({{ $json.chatId }}), as after a WhatsApp Trigger.',
   modes: [
     { displayName: 'From List', name: 'list', type: 'list', typeOptions: { searchListMethod: 'searchChats', searchable: true } },
     {

@@ -1,13 +1,15 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-/** The session (linked WhatsApp number) an operation acts on; defaults to the session of the incoming event. */
+/**
+ * The session (linked WhatsApp number) an operation acts on. It starts in list mode, so "From list" works at once;
+ * left empty, the incoming item's `session` is used (after a trigger or a session operation).
+ */
 export const sessionRLC: INodeProperties = {
   displayName: 'Session',
   name: 'session',
   type: 'resourceLocator',
-  default: { mode: 'id', value: '={{ $json.session }}' },
-  required: true,
-  description: 'The linked WhatsApp number (a session of the runtime) to use',
+  default: { mode: 'list', value: '' },
+  description: 'The linked WhatsApp number (a session of the runtime) to use. Leave empty to use the session of the incoming item ({{ $json.session }}).',
   modes: [
     {
       displayName: 'From List',

@@ -7,11 +7,16 @@ interface SessionSummary {
   me?: { phoneNumber?: string; name?: string };
 }
 
-/** The session chosen in the node, for list searches that belong to a session. */
-function currentSession(context: ILoadOptionsFunctions): string {
+/**
+ * The session chosen in the node, for list searches that belong to a session; with none chosen (Session left to the
+ * incoming item) the runtime's only session, when it has just one.
+ */
+async function currentSession(context: ILoadOptionsFunctions): Promise<string> {
   const value = String(context.getCurrentNodeParameter('session', { extractValue: true }) ?? '').trim();
-  if (!value || value.startsWith('=')) throw new NodeOperationError(context.getNode(), 'Pick a session first: chats and groups are listed per session');
-  return encodeURIComponent(value);
+  if (value && !value.startsWith('=')) return encodeURIComponent(value);
+  const { sessions } = (await runtimeRequest.call(context, 'GET', '/sessions')) as unknown as { sessions: SessionSummary[] };
+  if (sessions.length === 1) return encodeURIComponent(sessions[0].id);
+  throw new NodeOperationError(context.getNode(), `Pick a session first: chats, groups and lists are listed per session, and the runtime has ${sessions.length || 'no'} sessions`);
 }
 
 interface ChatSummary {
@@ -21,7 +26,7 @@ interface ChatSummary {
 }
 
 export async function searchChats(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
-  const { chats } = (await runtimeRequest.call(this, 'GET', `/sessions/${currentSession(this)}/chats`, { qs: { limit: 500 } })) as unknown as { chats: ChatSummary[] };
+  const { chats } = (await runtimeRequest.call(this, 'GET', `/sessions/${await currentSession(this)}/chats`, { qs: { limit: 500 } })) as unknown as { chats: ChatSummary[] };
   const needle = filter?.toLowerCase();
   return {
     results: chats
@@ -31,13 +36,13 @@ export async function searchChats(this: ILoadOptionsFunctions, filter?: string):
 }
 
 export async function searchContactLists(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
-  const { lists } = (await runtimeRequest.call(this, 'GET', `/sessions/${currentSession(this)}/lists`)) as unknown as { lists: { id: string; name: string; size: number }[] };
+  const { lists } = (await runtimeRequest.call(this, 'GET', `/sessions/${await currentSession(this)}/lists`)) as unknown as { lists: { id: string; name: string; size: number }[] };
   const needle = filter?.toLowerCase();
   return { results: lists.filter((l) => !needle || l.name.toLowerCase().includes(needle)).map((l) => ({ name: `${l.name} (${l.size} contacts)`, value: l.id })) };
 }
 
 export async function searchGroups(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
-  const { groups } = (await runtimeRequest.call(this, 'GET', `/sessions/${currentSession(this)}/groups`)) as unknown as { groups: { id: string; subject: string; size: number }[] };
+  const { groups } = (await runtimeRequest.call(this, 'GET', `/sessions/${await currentSession(this)}/groups`)) as unknown as { groups: { id: string; subject: string; size: number }[] };
   const needle = filter?.toLowerCase();
   return {
     results: groups
