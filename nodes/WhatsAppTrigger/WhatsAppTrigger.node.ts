@@ -6,6 +6,8 @@ import {
   type IDataObject,
   type INodeExecutionData,
   type IHookFunctions,
+  type ILoadOptionsFunctions,
+  type INodePropertyOptions,
   type INodeType,
   type INodeTypeDescription,
   type IWebhookFunctions,
@@ -53,7 +55,9 @@ export class WhatsAppTrigger implements INodeType {
     name: 'whatsAppTrigger',
     icon: { light: 'file:../../icons/whatsapp-runtime.svg', dark: 'file:../../icons/whatsapp-runtime.dark.svg' },
     group: ['trigger'],
-    version: 1,
+    // 2: Sessions is a multi-select of the runtime's sessions (1: comma-separated IDs)
+    version: [1, 2],
+    defaultVersion: 2,
     subtitle: '={{$parameter["events"].join(", ")}}',
     description: 'Starts the workflow on WhatsApp messages and other events of your WhatsApp runtime',
     defaults: { name: 'WhatsApp Runtime Trigger' },
@@ -78,6 +82,16 @@ export class WhatsAppTrigger implements INodeType {
         default: '',
         placeholder: 'sales, support',
         description: 'Only these sessions (comma-separated IDs); empty for every session of the runtime',
+        displayOptions: { show: { '@version': [1] } },
+      },
+      {
+        displayName: 'Sessions Names or IDs',
+        name: 'sessions',
+        type: 'multiOptions',
+        typeOptions: { loadOptionsMethod: 'getSessions' },
+        default: [],
+        description: 'Only events of these sessions; none selected for every session of the runtime. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+        displayOptions: { show: { '@version': [2] } },
       },
       {
         displayName: 'Options',
@@ -105,7 +119,13 @@ export class WhatsAppTrigger implements INodeType {
     ],
   };
 
-  methods = { listSearch: { searchSessions } };
+  methods = {
+    loadOptions: {
+      async getSessions(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+        return (await searchSessions.call(this)).results.map(({ name, value }) => ({ name, value }));
+      },
+    },
+  };
 
   webhookMethods = {
     default: {
@@ -126,7 +146,7 @@ export class WhatsAppTrigger implements INodeType {
         const body = {
           url,
           events: this.getNodeParameter('events') as string[],
-          sessions: sessionList(this.getNodeParameter('sessions', '') as string),
+          sessions: sessionList(this.getNodeParameter('sessions', '') as string | string[]),
           secret,
           description: `n8n workflow "${this.getWorkflow().name ?? this.getWorkflow().id}" node "${this.getNode().name}"`,
         };
@@ -166,7 +186,7 @@ export class WhatsAppTrigger implements INodeType {
     }
     const event = request.body as IncomingEvent;
     // a test event (the dashboard's "Send test event") or a type this trigger does not listen to starts nothing
-    if (!wanted(this.getNodeParameter('events') as string[], this.getNodeParameter('sessions', '') as string, event)) return { webhookResponse: { received: true, ignored: event.type } };
+    if (!wanted(this.getNodeParameter('events') as string[], this.getNodeParameter('sessions', '') as string | string[], event)) return { webhookResponse: { received: true, ignored: event.type } };
     if (!firstTime(`${this.getNode().id}|${event.id}`)) return { webhookResponse: { received: true, duplicate: true } };
     const options = this.getNodeParameter('options', {}) as IDataObject;
     let textRegex: RegExp | undefined;

@@ -19,16 +19,15 @@ export interface IncomingEvent {
   data: Record<string, unknown>;
 }
 
-/** The trigger's Sessions field: comma-separated session ids; none means every session. */
-export function sessionList(input: string): string[] {
-  return input
-    .split(',')
-    .map((s) => s.trim())
+/** The trigger's Sessions field: picked session ids (version 2) or comma-separated ones (version 1); none means every session. */
+export function sessionList(input: string | string[]): string[] {
+  return (Array.isArray(input) ? input : input.split(','))
+    .map((s) => String(s).trim())
     .filter(Boolean);
 }
 
 /** Whether the trigger listens to this event: one of its types (`*` and `message.*` patterns too), one of its sessions; never a test event. */
-export function wanted(types: string[], sessions: string, event: Pick<IncomingEvent, 'type' | 'session'>): boolean {
+export function wanted(types: string[], sessions: string | string[], event: Pick<IncomingEvent, 'type' | 'session'>): boolean {
   if (event.type === 'webhook.test') return false;
   const listed = sessionList(sessions);
   if (listed.length && !listed.includes(event.session)) return false;

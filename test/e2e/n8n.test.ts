@@ -100,7 +100,7 @@ const PACKAGE = 'n8n-nodes-whatsapp-runtime';
       name: 'WhatsApp auto-reply (e2e)',
       settings: { executionOrder: 'v1' },
       nodes: [
-        { id: 'a', name: 'WhatsApp Runtime Trigger', type: `${PACKAGE}.whatsAppTrigger`, typeVersion: 1, position: [0, 0], webhookId: '0b6f1c52-4f0e-4c7b-9d1a-7c3e2f1a0b01', parameters: { events: ['message.received'], sessions: 'e2e', options: {} }, credentials },
+        { id: 'a', name: 'WhatsApp Runtime Trigger', type: `${PACKAGE}.whatsAppTrigger`, typeVersion: 2, position: [0, 0], webhookId: '0b6f1c52-4f0e-4c7b-9d1a-7c3e2f1a0b01', parameters: { events: ['message.received'], sessions: ['e2e'], options: {} }, credentials },
         {
           id: 'b',
           name: 'Reply',
@@ -196,7 +196,7 @@ const PACKAGE = 'n8n-nodes-whatsapp-runtime';
     };
     expect(Object.keys((await schema('whatsApp/1.0.0/session/create')).properties)).toEqual(expect.arrayContaining(['session', 'status']));
     expect(Object.keys((await schema('whatsApp/1.0.0/message/sendText')).properties)).toEqual(expect.arrayContaining(['id', 'to', 'status']));
-    expect(Object.keys((await schema('whatsAppTrigger/1.0.0')).properties)).toEqual(expect.arrayContaining(['event', 'session', 'chatId', 'text']));
+    for (const version of ['1.0.0', '2.0.0']) expect(Object.keys((await schema(`whatsAppTrigger/${version}`)).properties)).toEqual(expect.arrayContaining(['event', 'session', 'chatId', 'text']));
   });
 
   async function json(method: string, path: string, body?: unknown) {

@@ -14,8 +14,13 @@ export interface OutputSchema {
 
 const NODES = join(__dirname, '..', '..', 'nodes');
 
-export function schemaPath(node: 'WhatsApp' | 'WhatsAppTrigger', resource?: string, operation?: string): string {
-  return resource && operation ? join(NODES, node, '__schema__', 'v1.0.0', resource, `${operation}.json`) : join(NODES, node, '__schema__', 'v1.0.0.json');
+export function operationSchemaPath(resource: string, operation: string): string {
+  return join(NODES, 'WhatsApp', '__schema__', 'v1.0.0', resource, `${operation}.json`);
+}
+
+/** A trigger has no resource or operation: n8n looks for one file per node version. */
+export function triggerSchemaPath(version: string): string {
+  return join(NODES, 'WhatsAppTrigger', '__schema__', `v${version}.json`);
 }
 
 export function infer(value: unknown): OutputSchema {

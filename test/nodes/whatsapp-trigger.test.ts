@@ -61,6 +61,22 @@ describe('WhatsApp Runtime Trigger against a real runtime', () => {
     expect(await methods.checkExists.call(hook())).toBe(false);
   });
 
+  test('version 2 (the default): Sessions is picked from the runtime\'s sessions and registered as the list picked', async () => {
+    expect(trigger.description.defaultVersion).toBe(2);
+    const sessionsField = trigger.description.properties.find((p) => p.name === 'sessions' && p.displayOptions?.show?.['@version']?.includes(2));
+    expect(sessionsField).toMatchObject({ type: 'multiOptions', default: [], typeOptions: { loadOptionsMethod: 'getSessions' } });
+    const { context } = makeExecuteContext({ parameters: {}, credentials: { baseUrl: t.runtime.url, apiKey: ADMIN_KEY } });
+    expect(await trigger.methods.loadOptions.getSessions.call(context as never)).toEqual([{ name: `support (+${ACCOUNT})`, value: 'support' }]);
+    parameters = { ...parameters, sessions: ['support'] };
+    try {
+      await trigger.webhookMethods.default.create.call(hook());
+      expect((await t.api('GET', '/api/v1/webhooks')).body.webhooks[0]).toMatchObject({ sessions: ['support'] });
+      await trigger.webhookMethods.default.delete.call(hook());
+    } finally {
+      parameters = { ...parameters, sessions: 'support' };
+    }
+  });
+
   test('with Download Media on, the trigger attaches the received file as binary data', async () => {
     parameters = { ...parameters, options: { downloadMedia: true } };
     try {
@@ -177,6 +193,10 @@ describe('trigger filters', () => {
     expect(wanted(['message.*'], '', { type: 'session.status', session: 'a' })).toBe(false);
     expect(wanted(['*'], '', { type: 'webhook.test', session: 'a' })).toBe(false);
     expect(wanted(['*'], 'a, b', { type: 'poll.vote', session: 'c' })).toBe(false);
+    // version 2 picks sessions from a list
+    expect(wanted(['*'], ['a', 'b'], { type: 'poll.vote', session: 'c' })).toBe(false);
+    expect(wanted(['*'], ['a', 'b'], { type: 'poll.vote', session: 'b' })).toBe(true);
+    expect(wanted(['*'], [], { type: 'poll.vote', session: 'c' })).toBe(true);
   });
 
   test('a matching event passes and is flattened', () => {
