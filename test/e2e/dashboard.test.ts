@@ -5,18 +5,15 @@
  * permissions sees.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser';
 import { buildMessage } from '../../src/runtime/sandbox/messages';
 import { Receiver } from '../helpers/receiver';
 import { until } from '../helpers/until';
 import { ADMIN_KEY, scanSessionQr, startRuntime, type TestRuntime } from '../helpers/runtime';
 
-const CHROMIUM = '/usr/bin/chromium';
-// without the background-networking flags Chromium keeps trying to reach Google, which this closed network refuses
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 describe('dashboard in a real browser', () => {
   let t: TestRuntime;
@@ -27,10 +24,9 @@ describe('dashboard in a real browser', () => {
   const pageLog: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
     t = await startRuntime({ webhookMaxAttempts: 1 });
     receiver = await Receiver.start();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
     page = await browser.newPage();
     // a step that does not happen fails the test at that step, with what the page logged
     page.setDefaultTimeout(10_000);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { buildMessage } from '../../src/runtime/sandbox/messages';
 import type { ReceivedMessage } from '../../src/runtime/sandbox/users';
 import { ADMIN_KEY, linkSession, startRuntime, type TestRuntime } from '../helpers/runtime';
+import { inTheEditor } from './n8n-editor';
 import { until } from '../helpers/until';
 
 const ROOT = join(__dirname, '..', '..');
@@ -24,6 +25,7 @@ const PACKAGE = 'n8n-nodes-whatsapp-runtime';
   let n8n: ChildProcess | undefined;
   let base = '';
   let apiKey = '';
+  let cookie = '';
   const work = mkdtempSync(join(tmpdir(), 'wa-n8n-e2e-'));
   let log = '';
 
@@ -77,7 +79,7 @@ const PACKAGE = 'n8n-nodes-whatsapp-runtime';
     const owner = { email: 'e2e@example.com', firstName: 'E2E', lastName: 'Bot', password: 'E2ePassw0rd!x' };
     await json('POST', '/rest/owner/setup', owner);
     const login = await fetch(`${base}/rest/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ emailOrLdapLoginId: owner.email, password: owner.password }) });
-    const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
     const scopes = ((await (await fetch(`${base}/rest/api-keys/scopes`, { headers: { cookie } })).json()) as { data: string[] }).data;
     const created = (await (await fetch(`${base}/rest/api-keys`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ label: 'e2e', scopes, expiresAt: null }) })).json()) as { data: { rawApiKey: string } };
     apiKey = created.data.rawApiKey;
@@ -198,6 +200,14 @@ const PACKAGE = 'n8n-nodes-whatsapp-runtime';
     expect(Object.keys((await schema('whatsApp/1.0.0/message/sendText')).properties)).toEqual(expect.arrayContaining(['id', 'to', 'status']));
     for (const version of ['1.0.0', '2.0.0']) expect(Object.keys((await schema(`whatsAppTrigger/${version}`)).properties)).toEqual(expect.arrayContaining(['event', 'session', 'chatId', 'text']));
   });
+
+  test('in the editor (Chromium): the next node shows the output schema before a run, sessions are picked from the list without the mode toggle, Create → Get QR Code runs with the defaults, and WhatsApp\'s refusal shows the runtime\'s own message', async () => {
+    const sim = runtime.runtime.sandbox!;
+    // a group where this number is a member but not an admin: WhatsApp refuses to let it promote anyone
+    const group = sim.groups.create(sim.user('15550013001'), 'Bakery', [sim.user('15550013000')]);
+    await inTheEditor({ base, cookie, publicApi, runtime: { url: runtime.runtime.url, apiKey: ADMIN_KEY }, groupId: `${group.id}@g.us`, sessionLabel: 'e2e (+15550013000)', log: () => log });
+    expect((await runtime.api('GET', '/api/v1/sessions/editor')).body).toMatchObject({ id: 'editor', hasQr: true });
+  }, 180_000);
 
   async function json(method: string, path: string, body?: unknown) {
     const response = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
