@@ -185,8 +185,11 @@ export class WhatsAppTrigger implements INodeType {
       return { noWebhookResponse: true };
     }
     const event = request.body as IncomingEvent;
-    // a test event (the dashboard's "Send test event") or a type this trigger does not listen to starts nothing
-    if (!wanted(this.getNodeParameter('events') as string[], this.getNodeParameter('sessions', '') as string | string[], event)) return { webhookResponse: { received: true, ignored: event.type } };
+    // a test event (the dashboard's "Send test event") reaches a workflow listening in the editor (n8n's test URL, mode
+    // "manual") whatever its filters, and never starts the published one; a type or session not listened to starts nothing
+    const isTest = event.type === 'webhook.test';
+    const ignored = isTest ? this.getMode() !== 'manual' : !wanted(this.getNodeParameter('events') as string[], this.getNodeParameter('sessions', '') as string | string[], event);
+    if (ignored) return { webhookResponse: { received: true, ignored: event.type } };
     if (!firstTime(`${this.getNode().id}|${event.id}`)) return { webhookResponse: { received: true, duplicate: true } };
     const options = this.getNodeParameter('options', {}) as IDataObject;
     let textRegex: RegExp | undefined;
@@ -205,7 +208,7 @@ export class WhatsAppTrigger implements INodeType {
       textRegex,
       messageKinds: (options.messageKinds as string[]) ?? [],
     };
-    if (rejectionReason(event, filters)) return { webhookResponse: { received: true } };
+    if (!isTest && rejectionReason(event, filters)) return { webhookResponse: { received: true } };
     const item: INodeExecutionData = { json: flatten(event) as IDataObject };
     const data = event.data as { media?: unknown; messageId?: string; chatId?: string } | undefined;
     if (options.downloadMedia && data?.media && data.messageId && data.chatId) {

@@ -92,13 +92,15 @@ export function makeHookContext(options: { webhookUrl: string; staticData: IData
 }
 
 /** IWebhookFunctions for one incoming request; `response` records what the trigger answered itself. */
-export function makeWebhookContext(options: { headers: Record<string, string | string[] | undefined>; rawBody: Buffer; staticData: IDataObject; parameters: IDataObject; credentials?: { baseUrl: string; apiKey: string } }) {
+export function makeWebhookContext(options: { headers: Record<string, string | string[] | undefined>; rawBody: Buffer; staticData: IDataObject; parameters: IDataObject; credentials?: { baseUrl: string; apiKey: string }; mode?: 'webhook' | 'manual' }) {
   const execute = options.credentials ? (makeExecuteContext({ parameters: {}, credentials: options.credentials }).context as unknown as Record<string, unknown>) : {};
   const response = { statusCode: 200, body: undefined as unknown };
   const node: INode = { id: 't1', name: 'WhatsApp Runtime Trigger', type: 'n8n-nodes-whatsapp-runtime.whatsAppTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
   const context = {
     ...(options.credentials && { getCredentials: execute.getCredentials, helpers: execute.helpers }),
     getNode: () => node,
+    // n8n's mode: 'webhook' for the production URL of a published workflow, 'manual' for the editor's test URL
+    getMode: () => options.mode ?? 'webhook',
     getWorkflowStaticData: () => options.staticData,
     getNodeParameter: (name: string, fallback?: unknown) => options.parameters[name] ?? fallback,
     getRequestObject: () => ({ headers: options.headers, rawBody: options.rawBody, body: JSON.parse(options.rawBody.toString('utf8')) }),

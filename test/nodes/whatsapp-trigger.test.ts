@@ -145,18 +145,21 @@ describe('WhatsApp Runtime Trigger against a real runtime', () => {
     expect(outcomes[1].webhookResponse).toEqual({ received: true, duplicate: true });
   });
 
-  test('a test event, or a type or session the trigger does not listen to, starts nothing', async () => {
+  test('a test event starts nothing published but reaches a workflow listening in the editor; a type or session the trigger does not listen to starts nothing', async () => {
     await trigger.webhookMethods.default.create.call(hook());
-    const send = async (event: Record<string, unknown>) => {
+    const send = async (event: Record<string, unknown>, mode: 'webhook' | 'manual' = 'webhook') => {
       const body = Buffer.from(JSON.stringify({ timestamp: new Date().toISOString(), data: { chatId: `${ALICE}@s.whatsapp.net`, text: 'x' }, ...event }));
       const timestamp = Math.floor(Date.now() / 1000);
       const headers = { 'x-webhook-timestamp': String(timestamp), 'x-webhook-signature': sign(staticData.secret as string, timestamp, body.toString()) };
-      const { context } = makeWebhookContext({ headers, rawBody: body, staticData, parameters });
+      const { context } = makeWebhookContext({ headers, rawBody: body, staticData, parameters, mode });
       return trigger.webhook.call(context);
     };
     const test = await send({ id: `evt_t_${Date.now()}`, type: 'webhook.test', session: '_runtime' });
     expect(test.workflowData).toBeUndefined();
     expect(test.webhookResponse).toEqual({ received: true, ignored: 'webhook.test' });
+    // listening in the editor: the test event shows, although neither its type nor its session is selected
+    const listened = await send({ id: `evt_l_${Date.now()}`, type: 'webhook.test', session: '_runtime', data: { message: 'test' } }, 'manual');
+    expect(listened.workflowData?.[0][0].json).toMatchObject({ event: 'webhook.test', session: '_runtime' });
     expect((await send({ id: `evt_s_${Date.now()}`, type: 'session.status', session: 'support' })).workflowData).toBeUndefined();
     expect((await send({ id: `evt_o_${Date.now()}`, type: 'message.received', session: 'elsewhere' })).workflowData).toBeUndefined();
     expect((await send({ id: `evt_m_${Date.now()}`, type: 'message.received', session: 'support' })).workflowData).toBeDefined();
