@@ -1,8 +1,10 @@
-# The runtime as an image: built in one stage, run in a slim one as the unprivileged `node` user, data in /data.
+# The runtime package (packages/runtime) as an image: built in one stage, run in a slim one as the unprivileged `node`
+# user, data in /data.
 # docker build -t whatsapp-runtime . && docker run -p 3100:3100 -v wa-data:/data whatsapp-runtime
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY packages/runtime/package.json ./packages/runtime/
 # install scripts are skipped: none is needed to build or run the runtime (n8n, a dev dependency, would compile isolated-vm)
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY . .
@@ -15,9 +17,8 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/* \
   && mkdir /data && chown node:node /data && chmod 700 /data
 WORKDIR /app
-COPY --from=build /app/package.json /app/index.js ./
-COPY --from=build /app/bin ./bin
-COPY --from=build /app/dist ./dist
+# the runtime package as the build assembled it (package.json, bin, dist, index.js), with the production dependencies
+COPY --from=build /app/packages/runtime ./
 COPY --from=build /app/node_modules ./node_modules
 USER node
 ENV NODE_ENV=production WA_HOST=0.0.0.0 WA_PORT=3100 WA_DATA_DIR=/data

@@ -1,4 +1,5 @@
 import type { IAuthenticateGeneric, ICredentialTestRequest, ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
+import { NODES_VERSION, RUNTIME_VERSIONS } from '../src/contract/versions';
 
 export class WhatsAppRuntimeApi implements ICredentialType {
   name = 'whatsAppRuntimeApi';
@@ -16,7 +17,7 @@ export class WhatsAppRuntimeApi implements ICredentialType {
       type: 'string',
       default: 'http://127.0.0.1:3100',
       placeholder: 'http://127.0.0.1:3100',
-      description: 'Where the WhatsApp runtime listens (printed by "npx whatsapp-runtime" when it starts)',
+      description: 'Where the WhatsApp runtime listens (printed by "npx @n8n-whatsapp/runtime" when it starts)',
       required: true,
     },
     {
@@ -42,6 +43,12 @@ export class WhatsAppRuntimeApi implements ICredentialType {
       baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
       url: '/api/v1/me',
       method: 'GET',
+      // the runtime says whether it works with these nodes
+      qs: { nodes: NODES_VERSION, runtimes: RUNTIME_VERSIONS },
     },
+    rules: [
+      { type: 'responseSuccessBody', properties: { key: 'compatibility.status', value: 'runtime_too_old', message: `The runtime is older than these nodes need (runtime ${RUNTIME_VERSIONS}): update the runtime (npx @n8n-whatsapp/runtime@latest or a newer image)` } },
+      { type: 'responseSuccessBody', properties: { key: 'compatibility.status', value: 'runtime_too_new', message: `The runtime is newer than these nodes (${NODES_VERSION}) work with: update n8n-nodes-whatsapp-runtime in Settings → Community Nodes` } },
+    ],
   };
 }

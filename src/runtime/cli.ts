@@ -18,6 +18,7 @@ import { isLoopbackUrl } from './whatsapp/target';
 
 const USAGE = `Usage: whatsapp-runtime [start] [options]
        whatsapp-runtime sandbox [--host 127.0.0.1] [--port 0]   (a standalone WhatsApp simulator)
+       (without installing: npx @n8n-whatsapp/runtime [start|sandbox] [options])
 
 Options:
   --host <host>         interface to listen on (WA_HOST, default 127.0.0.1)

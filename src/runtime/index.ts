@@ -136,7 +136,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
     targets: webhookTargets,
   });
   const waits = new WaitRegistry(store.namespace<Wait>('waits', { plainJson: true }), bus, logger.child({ component: 'waits' }), webhookTargets);
-  const { version } = packageInfo();
+  const { version, n8nNodes } = packageInfo();
   let app: FastifyInstance | undefined;
   let url = '';
   let generatedAdminKey: string | undefined;
@@ -332,7 +332,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         routes: [
           async (instance) => {
             await instance.register(multipart, { limits: { fileSize: config.mediaMaxBytes, files: 1 } });
-            await instance.register(meRoutes, { version, sandbox: target.kind === 'sandbox' });
+            await instance.register(meRoutes, { version, nodesAccepted: n8nNodes?.versions ?? `${version.split('.').slice(0, 2).join('.')}.x`, sandbox: target.kind === 'sandbox' });
             await instance.register(keyRoutes, { keys: apiKeys, audit });
             await instance.register(overviewRoutes, { sessions: manager, metrics, pending: () => delivery.dispatcher.pending() });
             await instance.register(usageRoutes, {

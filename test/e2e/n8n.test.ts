@@ -1,8 +1,9 @@
 /**
- * End to end inside a real n8n: the package is packed and installed the production way (into
- * ~/.n8n/nodes/node_modules), a workflow WhatsApp Runtime Trigger → WhatsApp Runtime (Send Text) is created and
- * activated through n8n's public API, and a simulated contact's "hi" gets "hello <name>" back through the runtime
- * in sandbox mode. n8n is installed once per machine by install-n8n.sh (about 3 minutes the first time).
+ * End to end inside a real n8n, installed as a user installs it: the n8n package packed and installed the
+ * production way (into ~/.n8n/nodes/node_modules), the runtime package packed, installed with npm and run as its own
+ * process against the simulator. A workflow WhatsApp Runtime Trigger → WhatsApp Runtime (Send Text) is created and
+ * activated through n8n's public API, and a simulated contact's "hi" gets "hello <name>" back. n8n is installed once
+ * per machine by install-n8n.sh (about 3 minutes the first time).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -11,17 +12,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildMessage } from '../../src/runtime/sandbox/messages';
 import type { ReceivedMessage } from '../../src/runtime/sandbox/users';
-import { ADMIN_KEY, linkSession, startRuntime, type TestRuntime } from '../helpers/runtime';
+import { Simulator } from '../../src/runtime/sandbox/simulator';
+import { linkChildSession, startChild, type ChildRuntime } from '../helpers/child-runtime';
+import { ADMIN_KEY } from '../helpers/runtime';
 import { inTheEditor } from './n8n-editor';
 import { until } from '../helpers/until';
 
 const ROOT = join(__dirname, '..', '..');
-const BUILT = existsSync(join(ROOT, 'dist', 'nodes', 'WhatsApp', 'WhatsApp.node.js'));
+const BUILT = existsSync(join(ROOT, 'dist', 'nodes', 'WhatsApp', 'WhatsApp.node.js')) && existsSync(join(ROOT, 'packages', 'runtime', 'dist', 'src', 'runtime', 'cli.js'));
 if (!BUILT) process.stdout.write('dist/ is missing: the n8n end-to-end test is SKIPPED (run `npm run build` first)\n');
 const PACKAGE = 'n8n-nodes-whatsapp-runtime';
 
 (BUILT ? describe : describe.skip)('inside a real n8n', () => {
-  let runtime: TestRuntime;
+  let runtime: ChildRuntime;
+  let sim: Simulator;
   let n8n: ChildProcess | undefined;
   let base = '';
   let apiKey = '';
@@ -37,9 +41,15 @@ const PACKAGE = 'n8n-nodes-whatsapp-runtime';
     const tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
     execFileSync('npm', ['install', tarball, '--prefix', join(userFolder, '.n8n', 'nodes'), '--omit=peer', '--ignore-scripts', '--no-audit', '--no-fund'], { stdio: 'ignore', timeout: 5 * 60_000 });
 
-    runtime = await startRuntime({ host: '127.0.0.1', logLevel: (process.env.RT_LOG as never) ?? 'silent' });
-    runtime.runtime.sandbox!.createUser({ phone: '15550013001', name: 'Alice' });
-    await linkSession(runtime, 'e2e', '15550013000');
+    // the runtime package packed and installed as a user's npx would, run as its own process against the simulator
+    mkdirSync(join(work, 'runtime'));
+    execFileSync('npm', ['pack', join(ROOT, 'packages', 'runtime'), '--pack-destination', join(work, 'runtime')], { stdio: 'ignore' });
+    const runtimeTarball = join(work, 'runtime', readdirSync(join(work, 'runtime')).find((f) => f.endsWith('.tgz'))!);
+    execFileSync('npm', ['install', runtimeTarball, '--prefix', join(work, 'runtime'), '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'], { stdio: 'ignore', timeout: 5 * 60_000 });
+    sim = await Simulator.start();
+    sim.createUser({ phone: '15550013001', name: 'Alice' });
+    runtime = await startChild(sim, join(work, 'runtime-data'), join(work, 'runtime', 'node_modules', '@n8n-whatsapp', 'runtime', 'bin', 'whatsapp-runtime.js'));
+    await linkChildSession(runtime, sim, 'e2e', '15550013000');
 
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
@@ -90,13 +100,14 @@ const PACKAGE = 'n8n-nodes-whatsapp-runtime';
       n8n.kill('SIGTERM');
       await new Promise((resolve) => n8n!.once('exit', resolve));
     }
-    await runtime?.close();
+    await runtime?.kill('SIGTERM');
+    await sim?.stop();
     rmSync(work, { recursive: true, force: true });
   });
 
   test('the package loads, and a contact saying "hi" gets "hello Alice" from an active workflow', async () => {
     expect(log).not.toMatch(/problem loading|error loading|failed to load|could not be found/i);
-    const credential = await publicApi('POST', '/credentials', { name: 'WhatsApp runtime (e2e)', type: 'whatsAppRuntimeApi', data: { baseUrl: runtime.runtime.url, apiKey: ADMIN_KEY } });
+    const credential = await publicApi('POST', '/credentials', { name: 'WhatsApp runtime (e2e)', type: 'whatsAppRuntimeApi', data: { baseUrl: runtime.url, apiKey: ADMIN_KEY } });
     const credentials = { whatsAppRuntimeApi: { id: credential.id, name: credential.name } };
     const workflow = await publicApi('POST', '/workflows', {
       name: 'WhatsApp auto-reply (e2e)',
@@ -124,19 +135,18 @@ const PACKAGE = 'n8n-nodes-whatsapp-runtime';
       connections: { 'WhatsApp Runtime Trigger': { main: [[{ node: 'Reply', type: 'main', index: 0 }]] } },
     });
     await publicApi('POST', `/workflows/${workflow.id}/activate`);
-    await until(async () => (await runtime.api('GET', '/api/v1/webhooks')).body.webhooks.length === 1, 30_000, 200);
+    await until(async () => (await webhooks()).length === 1, 30_000, 200);
 
-    const sim = runtime.runtime.sandbox!;
     await sim.sendMessage('15550013001', '15550013000', buildMessage.text('hi'));
     const reply = await sim.waitForReceived('15550013001', (m) => m.text === 'hello Alice', 30_000);
     expect(reply.from).toBe('15550013000@s.whatsapp.net');
 
     await publicApi('POST', `/workflows/${workflow.id}/deactivate`);
-    await until(async () => (await runtime.api('GET', '/api/v1/webhooks')).body.webhooks.length === 0, 30_000, 200);
+    await until(async () => (await webhooks()).length === 0, 30_000, 200);
   }, 120_000);
 
   test('Send and Wait: the workflow asks with a poll and resumes when the contact replies "yes", then when it votes "Decline"', async () => {
-    const credentialId = (await publicApi('POST', '/credentials', { name: 'WhatsApp runtime (approvals)', type: 'whatsAppRuntimeApi', data: { baseUrl: runtime.runtime.url, apiKey: ADMIN_KEY } })).id;
+    const credentialId = (await publicApi('POST', '/credentials', { name: 'WhatsApp runtime (approvals)', type: 'whatsAppRuntimeApi', data: { baseUrl: runtime.url, apiKey: ADMIN_KEY } })).id;
     const credentials = { whatsAppRuntimeApi: { id: credentialId, name: 'WhatsApp runtime (approvals)' } };
     const fromTrigger = (field: string) => `={{ $('WhatsApp Runtime Trigger').item.json.${field} }}`;
     const workflow = await publicApi('POST', '/workflows', {
@@ -167,9 +177,8 @@ const PACKAGE = 'n8n-nodes-whatsapp-runtime';
       connections: { 'WhatsApp Runtime Trigger': { main: [[{ node: 'Ask', type: 'main', index: 0 }]] }, Ask: { main: [[{ node: 'Confirm', type: 'main', index: 0 }]] } },
     });
     await publicApi('POST', `/workflows/${workflow.id}/activate`);
-    await until(async () => (await runtime.api('GET', '/api/v1/webhooks')).body.webhooks.length === 1, 30_000, 200);
+    await until(async () => (await webhooks()).length === 1, 30_000, 200);
 
-    const sim = runtime.runtime.sandbox!;
     const isPoll = (m: ReceivedMessage) => (m.message.pollCreationMessageV3 ?? m.message.pollCreationMessage)?.name === 'May I deploy?';
     const explain = (workflowId: string) => async (error: Error) => {
       const executions = await publicApi('GET', `/executions?workflowId=${workflowId}&includeData=true`);
@@ -202,12 +211,15 @@ const PACKAGE = 'n8n-nodes-whatsapp-runtime';
   });
 
   test('in the editor (Chromium): the next node shows the output schema before a run, sessions are picked from the list without the mode toggle, Create → Get QR Code runs with the defaults, and WhatsApp\'s refusal shows the runtime\'s own message', async () => {
-    const sim = runtime.runtime.sandbox!;
     // a group where this number is a member but not an admin: WhatsApp refuses to let it promote anyone
     const group = sim.groups.create(sim.user('15550013001'), 'Bakery', [sim.user('15550013000')]);
-    await inTheEditor({ base, cookie, publicApi, runtime: { url: runtime.runtime.url, apiKey: ADMIN_KEY }, groupId: `${group.id}@g.us`, sessionLabel: 'e2e (+15550013000)', log: () => log });
-    expect((await runtime.api('GET', '/api/v1/sessions/editor')).body).toMatchObject({ id: 'editor', hasQr: true });
+    await inTheEditor({ base, cookie, publicApi, runtime: { url: runtime.url, apiKey: ADMIN_KEY }, groupId: `${group.id}@g.us`, sessionLabel: 'e2e (+15550013000)', log: () => log });
+    expect(await (await runtime.api('GET', '/sessions/editor')).json()).toMatchObject({ id: 'editor', hasQr: true });
   }, 180_000);
+
+  async function webhooks(): Promise<unknown[]> {
+    return ((await (await runtime.api('GET', '/webhooks')).json()) as { webhooks: unknown[] }).webhooks;
+  }
 
   async function json(method: string, path: string, body?: unknown) {
     const response = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });

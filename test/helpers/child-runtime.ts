@@ -1,4 +1,4 @@
-/** The built CLI (`dist/`) as a child process against a simulator in the test process, for kill tests. */
+/** The built CLI (`dist/`, or an installed runtime package's) as a child process against a simulator in the test process. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,8 +16,8 @@ export interface ChildRuntime {
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startChild(sim: Simulator, dataDir: string): Promise<ChildRuntime> {
-  const child = spawn(process.execPath, [BIN, '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--sandbox-url', sim.url, '--sandbox-root-key', sim.rootPublicKeyBase64], {
+export async function startChild(sim: Simulator, dataDir: string, bin = BIN): Promise<ChildRuntime> {
+  const child = spawn(process.execPath, [bin, '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--sandbox-url', sim.url, '--sandbox-root-key', sim.rootPublicKeyBase64], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, WA_ADMIN_API_KEY: ADMIN_KEY, WA_SANDBOX_MEDIA_CA: sim.media.certificatePem, WA_WEBHOOK_RETRY_BASE_DELAY_MS: '50', WA_WEBHOOK_RETRY_MAX_DELAY_MS: '200', WA_WEBHOOK_MAX_ATTEMPTS: '1000' },
   });

@@ -54,7 +54,8 @@ test('the image: two stages, slim, non-root, tini for signals, the CLI as comman
   expect(dockerfile).toMatch(/^USER node$/m);
   expect(dockerfile).toMatch(/^ENTRYPOINT \["tini", "--"\]$/m);
   expect(dockerfile).toMatch(/^CMD \["node", "bin\/whatsapp-runtime\.js"\]$/m);
-  expect(JSON.parse(read('package.json')).bin['whatsapp-runtime']).toBe('bin/whatsapp-runtime.js');
+  expect(JSON.parse(read('packages/runtime/package.json')).bin['whatsapp-runtime']).toBe('bin/whatsapp-runtime.js');
+  expect(dockerfile).toMatch(/^COPY --from=build \/app\/packages\/runtime \.\/$/m);
   const probe = /HEALTHCHECK[\s\S]*?fetch\('http:\/\/127\.0\.0\.1:3100(\/[a-z/]+)'\)/.exec(dockerfile)?.[1];
   expect(HEALTH_PATHS).toContain(probe);
   expect(read('.dockerignore').split('\n')).toEqual(expect.arrayContaining(['.git', 'node_modules', 'data', '.env']));
