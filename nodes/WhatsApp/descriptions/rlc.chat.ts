@@ -6,7 +6,7 @@ export const chatRLC: INodeProperties = {
   name: 'chat',
   type: 'resourceLocator',
   default: { mode: 'list', value: '' },
-  description: 'Who receives the message. Leave empty to answer in the chat of the incoming item ({{ $json.chatId }}), as after a WhatsApp Trigger.',
+  description: 'Who receives the message. Leave empty to answer in the chat of the incoming item (its chatId field), as after a WhatsApp Trigger.',
   modes: [
     { displayName: 'From List', name: 'list', type: 'list', typeOptions: { searchListMethod: 'searchChats', searchable: true } },
     {

@@ -9,7 +9,7 @@ export const sessionRLC: INodeProperties = {
   name: 'session',
   type: 'resourceLocator',
   default: { mode: 'list', value: '' },
-  description: 'The linked WhatsApp number (a session of the runtime) to use. Leave empty to use the session of the incoming item ({{ $json.session }}).',
+  description: 'The linked WhatsApp number (a session of the runtime) to use. Leave empty to use the session field of the incoming item.',
   modes: [
     {
       displayName: 'From List',

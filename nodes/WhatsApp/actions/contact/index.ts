@@ -16,7 +16,7 @@ export const description: INodeProperties[] = [
     displayOptions: { show: { resource: ['contact'] } },
     options: [
       { name: 'Block', value: 'block', action: 'Block a contact', description: 'Block a contact' },
-      { name: 'Check on WhatsApp', value: 'check', action: 'Check numbers on WhatsApp', description: 'Check which phone numbers have WhatsApp' },
+      { name: 'Check on WhatsApp', value: 'check', action: 'Check phone numbers', description: 'Check which phone numbers have WhatsApp' },
       { name: 'Get', value: 'get', action: 'Get a contact', description: 'About text, picture URL and business profile of a contact' },
       { name: 'Get Picture', value: 'getPicture', action: 'Get a contact picture', description: 'The profile picture URL of a contact or group' },
       { name: 'Unblock', value: 'unblock', action: 'Unblock a contact', description: 'Unblock a contact' },

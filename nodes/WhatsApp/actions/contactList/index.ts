@@ -17,8 +17,8 @@ export const description: INodeProperties[] = [
     noDataExpression: true,
     displayOptions: { show: { resource: ['contactList'] } },
     options: [
-      { name: 'Add or Update Contact', value: 'upsert', action: 'Add or update a contact in a list', description: 'Add the contact of each input item, or update the one with that number' },
       { name: 'Create List', value: 'create', action: 'Create a contact list', description: 'Create a contact list of the session' },
+      { name: 'Create or Update', value: 'upsert', action: 'Create or update a contact in a list', description: 'Create a new record, or update the current one if it already exists (upsert)' },
       { name: 'Get Contact', value: 'get', action: 'Get a contact of a list', description: 'A member of a list, with opt-out and WhatsApp status' },
       { name: 'Get Members', value: 'getMembers', action: 'Get the members of a list', description: 'The members of a list, filtered by tag, opt-out or search' },
       { name: 'Import Items', value: 'importItems', action: 'Import the input items into a list', description: 'All input items as contacts at once (each answered: created, updated or skipped)' },

@@ -30,9 +30,9 @@ export const description: INodeProperties[] = [
     default: {},
     displayOptions: { show },
     options: [
-      { displayName: 'Reply To Message ID', name: 'quotedMessageId', type: 'string', default: '', description: 'Quote this message of the same chat (for example {{ $json.messageId }} after a trigger)' },
+      { displayName: 'Reply To Message ID', name: 'quotedMessageId', type: 'string', default: '', description: 'Quote this message of the same chat (after a trigger: the messageId field of its item)' },
       { displayName: 'Link Preview', name: 'linkPreview', type: 'boolean', default: true, description: 'Whether the first link in the text shows a preview (title, description, image)' },
-      { displayName: 'Mentions', name: 'mentions', type: 'string', default: '', placeholder: '+49 151 2345678, +1 555 0100', description: 'Phone numbers to mention (comma-separated); write @<number> in the text where they should appear' },
+      { displayName: 'Mentions', name: 'mentions', type: 'string', default: '', placeholder: '+49 151 2345678, +1 555 0100', description: 'Phone numbers to mention (comma-separated); write @ and the number in the text where they should appear' },
       ...queueOptions,
     ],
   },

@@ -20,7 +20,7 @@ export const description: INodeProperties[] = [
       { name: 'Create', value: 'create', action: 'Create a session', description: 'Add a session to link a WhatsApp number to' },
       { name: 'Delete', value: 'delete', action: 'Delete a session', description: 'Log out and remove a session with its stored data' },
       { name: 'Get', value: 'get', action: 'Get a session', description: 'Get the status and linked number of a session' },
-      { name: 'Get Many', value: 'getAll', action: 'Get many sessions', description: 'List all sessions and their status' },
+      { name: 'Get Many', value: 'getAll', action: 'Get many sessions', description: 'List many sessions and their status' },
       { name: 'Get QR Code', value: 'getQr', action: 'Get the QR code of a session', description: 'Get the QR code to scan with WhatsApp as a PNG image' },
       { name: 'Logout', value: 'logout', action: 'Log out a session', description: 'Unlink the WhatsApp number from the session' },
       { name: 'Request Pairing Code', value: 'requestPairingCode', action: 'Request a pairing code', description: 'Link a number by typing a code on the phone instead of scanning a QR code' },
