@@ -133,9 +133,13 @@ function normalise(text: string): string {
   return text.trim().toLowerCase();
 }
 
-/** E.164 of a number or a phone-number JID; undefined for groups and LIDs. */
+/**
+ * E.164 of a number or a phone-number JID; undefined for groups and LIDs. A JID's user part already is the E.164
+ * digits (as inbound records are keyed), so only a number as written goes through libphonenumber.
+ */
 export function phoneOf(to: string): string | undefined {
   if (/@(g\.us|lid|broadcast|newsletter)$/.test(to)) return undefined;
+  if (!to.includes('@')) return toE164(to);
   const user = to.split('@')[0].split(':')[0];
-  return toE164(to.includes('@') ? `+${user}` : user);
+  return /^\d{6,15}$/.test(user) ? `+${user}` : undefined;
 }
