@@ -17,6 +17,11 @@ export function versionMatches(version: string, pattern: string): boolean {
   return wanted.every((part, i) => part === 'x' || part === '*' || part === actual[i]);
 }
 
+/** The versions of the same minor line as `version` (`0.1.7` → `0.1.x`): what a package works with by default. */
+export function minorVersions(version: string): string {
+  return `${version.split('.').slice(0, 2).join('.')}.x`;
+}
+
 /**
  * The verdict on a runtime of `runtimeVersion` that accepts nodes of `nodesAccepted`, for nodes of `nodesVersion`
  * that accept runtimes of `runtimesAccepted`: compatible only when each accepts the other.

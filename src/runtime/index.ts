@@ -47,6 +47,7 @@ import { waitRoutes } from './http/routes/waits';
 import { WaitRegistry, type Wait } from './waits';
 import { Delivery } from './delivery';
 import { packageInfo } from './package-info';
+import { minorVersions } from '../contract';
 import { remoteAccess } from './mcp/remote';
 import { createAudiences, type Audiences } from './audiences';
 import { listRoutes } from './http/routes/lists';
@@ -332,7 +333,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         routes: [
           async (instance) => {
             await instance.register(multipart, { limits: { fileSize: config.mediaMaxBytes, files: 1 } });
-            await instance.register(meRoutes, { version, nodesAccepted: n8nNodes?.versions ?? `${version.split('.').slice(0, 2).join('.')}.x`, sandbox: target.kind === 'sandbox' });
+            await instance.register(meRoutes, { version, nodesAccepted: n8nNodes?.versions ?? minorVersions(version), sandbox: target.kind === 'sandbox' });
             await instance.register(keyRoutes, { keys: apiKeys, audit });
             await instance.register(overviewRoutes, { sessions: manager, metrics, pending: () => delivery.dispatcher.pending() });
             await instance.register(usageRoutes, {

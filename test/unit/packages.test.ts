@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, relative } from 'node:path';
+import { minorVersions } from '../../src/contract';
 
 const ROOT = join(__dirname, '..', '..');
 const RUNTIME = join(ROOT, 'packages', 'runtime');
@@ -60,7 +61,6 @@ test('each package names the other and the versions it works with, which include
   const runtime = manifest(RUNTIME);
   expect(nodes.whatsappRuntime?.package).toBe(runtime.name);
   expect(runtime.n8nNodes?.package).toBe(nodes.name);
-  const minor = (version: string) => version.split('.').slice(0, 2).join('.');
-  expect(nodes.whatsappRuntime?.versions).toBe(`${minor(runtime.version)}.x`);
-  expect(runtime.n8nNodes?.versions).toBe(`${minor(nodes.version)}.x`);
+  expect(nodes.whatsappRuntime?.versions).toBe(minorVersions(runtime.version));
+  expect(runtime.n8nNodes?.versions).toBe(minorVersions(nodes.version));
 });

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { compatibility } from '../../../contract';
+import { compatibility, minorVersions } from '../../../contract';
 import { PERMISSIONS } from '../../auth/api-keys';
 
 const VERSION = '^\\d+\\.\\d+\\.\\d+([-+][0-9A-Za-z.-]+)?$';
@@ -76,7 +76,7 @@ export const meRoutes: FastifyPluginAsync<{ version: string; nodesAccepted: stri
         role: key.permissions.includes('admin') ? 'admin' : 'scoped',
         sandbox: opts.sandbox,
         runtimeVersion: opts.version,
-        ...(nodes && { compatibility: verdict(nodes, runtimes ?? `${nodes.split('.').slice(0, 2).join('.')}.x`) }),
+        ...(nodes && { compatibility: verdict(nodes, runtimes ?? minorVersions(nodes)) }),
       };
     },
   );
