@@ -7,6 +7,10 @@ interface SessionSummary {
   me?: { phoneNumber?: string; name?: string };
 }
 
+async function sessionsOf(context: ILoadOptionsFunctions): Promise<SessionSummary[]> {
+  return ((await runtimeRequest.call(context, 'GET', '/sessions')) as unknown as { sessions: SessionSummary[] }).sessions;
+}
+
 /**
  * The session chosen in the node, for list searches that belong to a session; with none chosen (Session left to the
  * incoming item) the runtime's only session, when it has just one.
@@ -14,7 +18,7 @@ interface SessionSummary {
 async function currentSession(context: ILoadOptionsFunctions): Promise<string> {
   const value = String(context.getCurrentNodeParameter('session', { extractValue: true }) ?? '').trim();
   if (value && !value.startsWith('=')) return encodeURIComponent(value);
-  const { sessions } = (await runtimeRequest.call(context, 'GET', '/sessions')) as unknown as { sessions: SessionSummary[] };
+  const sessions = await sessionsOf(context);
   if (sessions.length === 1) return encodeURIComponent(sessions[0].id);
   throw new NodeOperationError(context.getNode(), `Pick a session first: chats, groups and lists are listed per session, and the runtime has ${sessions.length || 'no'} sessions`);
 }
@@ -52,7 +56,7 @@ export async function searchGroups(this: ILoadOptionsFunctions, filter?: string)
 }
 
 export async function searchSessions(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
-  const { sessions } = await runtimeRequest.call(this, 'GET', '/sessions') as unknown as { sessions: SessionSummary[] };
+  const sessions = await sessionsOf(this);
   const needle = filter?.toLowerCase();
   return {
     results: sessions
