@@ -14,6 +14,8 @@ export interface ChildRuntime {
   api(method: string, path: string, body?: unknown): Promise<Response>;
   /** Sends `signal` and resolves with the exit code (null when killed by the signal). */
   kill(signal: NodeJS.Signals): Promise<number | null>;
+  /** What the process printed so far (warnings and errors at the log level the tests use). */
+  output(): string;
 }
 
 export async function startChild(sim: Simulator, dataDir: string, bin = BIN): Promise<ChildRuntime> {
@@ -47,6 +49,7 @@ export async function startChild(sim: Simulator, dataDir: string, bin = BIN): Pr
       child.kill(signal);
       return exited;
     },
+    output: () => output,
   };
 }
 

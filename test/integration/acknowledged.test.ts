@@ -51,8 +51,13 @@ const CONTACT = '15550012001';
     expect(device.offlineQueue.length).toBeGreaterThanOrEqual(300);
 
     runtime = await startChild(sim, dataDir);
-    // stop it once WhatsApp was told about part of the backlog: those messages are WhatsApp's no more
-    await until(() => device.offlineQueue.length === 0 && device.unacked.size > 0 && device.unacked.size <= 250, 30_000, 1);
+    // stop it once WhatsApp was told about at least 50 of the backlog: those messages are WhatsApp's no more. Once
+    // flushed, the unacknowledged count only falls; on a loaded machine one read can carry every remaining ack, so
+    // "some but not all" is not required (the journal must deliver them all the same)
+    await until(() => device.offlineQueue.length === 0 && device.unacked.size <= 250, 60_000, 1).catch(async (error: Error) => {
+      const session = await runtime!.api('GET', '/sessions/acks').then((res) => res.text(), String);
+      throw new Error(`${error.message}: offline queue ${device.offlineQueue.length}, unacknowledged ${device.unacked.size}, connected ${Boolean(device.connection)}; session ${session}; runtime printed: ${runtime!.output().slice(-2000)}`);
+    });
     const exit = await runtime.kill(signal);
     const acknowledged = ids.filter((id) => !device.unacked.has(id) && !device.offlineQueue.some((n) => n.attrs.id === id)).length;
     const beforeRestart = deliveredIds();
@@ -64,7 +69,7 @@ const CONTACT = '15550012001';
     expect(signal === 'SIGTERM' ? exit : 'killed').toBe(signal === 'SIGTERM' ? 0 : 'killed');
     expect(acknowledged).toBeGreaterThanOrEqual(50);
     expect(missing).toEqual([]);
-  }, 150_000);
+  }, 210_000);
 
   test('a live stream of 1000 messages with SIGKILL in the middle: all 1000 reach the webhook', async () => {
     const ids: string[] = [];
