@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { KeyvStoreAdapter } from 'keyv';
 import { createStore } from '../../src/runtime/store';
+import { InboundJournal } from '../../src/runtime/store/journal';
 import { ApiKeys, hashApiKey } from '../../src/runtime/auth/api-keys';
 
 describe('embedded SQLite store through Keyv', () => {
@@ -32,6 +35,57 @@ describe('embedded SQLite store through Keyv', () => {
     expect(await reopened.namespace('auth:a').get('pre-key:2')).toBeUndefined();
     expect(await reopened.namespace('auth:b').get('creds')).toEqual({ other: true });
     await reopened.close();
+  });
+
+  test('group commit: the writes of one turn commit together, a writer resumes after its commit, reads see waiting writes', async () => {
+    const groupDir = mkdtempSync(join(tmpdir(), 'wa-store-group-'));
+    const store = createStore({ dataDir: groupDir });
+    const kv = store.namespace('group');
+    await kv.set('old', 'kept');
+    await kv.set('gone', 'soon');
+    // another connection to the file sees only committed rows
+    const other = new DatabaseSync(join(groupDir, 'runtime.sqlite'), { readOnly: true });
+    const committed = () => (other.prepare("SELECT key FROM kv WHERE key LIKE 'group:%' ORDER BY key").all() as { key: string }[]).map((row) => row.key);
+    // the adapter as Keyv calls it (Keyv's own awaits come before it): keys carry the namespace, values Keyv's JSON
+    const adapter = kv.store as KeyvStoreAdapter;
+    const row = (value: number) => JSON.stringify({ value });
+    const writes = [adapter.set('group:a', row(1)), adapter.set('group:b', row(2)), adapter.setMany!([{ key: 'group:c', value: row(3) }, { key: 'group:a', value: row(4) }]), adapter.delete('group:gone'), adapter.delete('group:never-there')];
+    expect(committed()).toEqual(['group:gone', 'group:old']);
+    expect(await kv.get('a')).toBe(4);
+    expect(await kv.get('gone')).toBeUndefined();
+    expect(await kv.has('c')).toBe(true);
+    expect(await Promise.all(writes)).toEqual([true, true, undefined, true, false]);
+    expect(committed()).toEqual(['group:a', 'group:b', 'group:c', 'group:old']);
+    // a scan commits what waits first
+    void adapter.set('group:d', row(5));
+    const keys: string[] = [];
+    for await (const [key] of kv.iterator!(kv.namespace)) keys.push(key as string);
+    expect(keys).toEqual(['a', 'b', 'c', 'd', 'old']);
+    // a close commits what waits
+    void adapter.set('group:e', row(6));
+    await store.close();
+    expect(committed()).toEqual(['group:a', 'group:b', 'group:c', 'group:d', 'group:e', 'group:old']);
+    other.close();
+    rmSync(groupDir, { recursive: true, force: true });
+  });
+
+  test('inbound journal: removals are committed together, seen at once by pending() and kept across a reopen', () => {
+    const journalDir = mkdtempSync(join(tmpdir(), 'wa-journal-'));
+    const entry = (id: string) => ({ session: 's', id, attrs: { id, from: '1@s.whatsapp.net' }, message: new Uint8Array([1, 2]), meId: '2@s.whatsapp.net' });
+    const journal = new InboundJournal(journalDir);
+    for (const id of ['a', 'b', 'c']) journal.add(entry(id));
+    journal.remove('s', ['a', 'c']);
+    // another connection still sees all three: the removals wait for their commit
+    const other = new DatabaseSync(join(journalDir, 'journal.sqlite'), { readOnly: true });
+    expect((other.prepare('SELECT id FROM inbound ORDER BY seq').all() as { id: string }[]).map((row) => row.id)).toEqual(['a', 'b', 'c']);
+    expect(journal.pending('s').map((e) => e.id)).toEqual(['b']);
+    journal.remove('s', ['b']);
+    journal.close();
+    const reopened = new InboundJournal(journalDir);
+    expect(reopened.pending('s')).toEqual([]);
+    reopened.close();
+    other.close();
+    rmSync(journalDir, { recursive: true, force: true });
   });
 
   test('API keys: generated once, stored only as a hash, verified; records from before scopes are admin keys', async () => {

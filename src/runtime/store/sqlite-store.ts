@@ -1,7 +1,10 @@
 /**
  * store/: everything the runtime persists goes through Keyv. This file is the embedded default backend:
- * a Keyv store adapter over Node's built-in `node:sqlite` (no native addon to build), in WAL mode, with
- * multi-key writes in one transaction so that a Baileys `keys.set` batch is atomic.
+ * a Keyv store adapter over Node's built-in `node:sqlite` (no native addon to build), in WAL mode.
+ * Writes are group-committed: every write made in one turn of the event loop (a Baileys `keys.set` batch, a send's
+ * message, chat and outbox records, other sessions' traffic) goes into one transaction, and each writer's promise
+ * resolves once that transaction committed. A commit costs far more than a row, so this is what keeps the store's
+ * share of a message small. Reads see the writes still waiting for their commit.
  */
 import { EventEmitter } from 'node:events';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
@@ -9,11 +12,22 @@ import type { KeyvStoreAdapter, StoredData } from 'keyv';
 import { restrictDatabase } from './files';
 
 type Row = { key: string; value: string; expires: number | null };
+/** A write waiting for the next commit: the row, or null for a delete. */
+type PendingWrite = { value: string; expires: number | null } | null;
+
+interface Batch {
+  committed: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
 
 /** One SQLite file; hand each Keyv namespace its own adapter from `adapter()`, since Keyv writes `namespace` onto it. */
 export class SqliteDatabase {
   private readonly db: DatabaseSync;
   readonly stmts: Record<'get' | 'set' | 'del' | 'clearNs' | 'clearAll' | 'iter' | 'purge', StatementSync>;
+  /** Writes of the current turn by key (the last one of a key wins), committed together. */
+  private readonly pending = new Map<string, PendingWrite>();
+  private batch: Batch | undefined;
 
   constructor(readonly path: string) {
     this.db = new DatabaseSync(path);
@@ -38,25 +52,57 @@ export class SqliteDatabase {
 
   /** Removes expired rows; called on a timer by the runtime so TTL'd data does not pile up. */
   purgeExpired(): number {
+    this.commit();
     return Number(this.stmts.purge.run(Date.now()).changes);
   }
 
-  /** Runs `fn` in one SQLite transaction (nested calls join the outer one). */
-  transaction<T>(fn: () => T): T {
-    if (this.db.isTransaction) return fn();
-    this.db.exec('BEGIN IMMEDIATE');
+  /** Queues a write (null: a delete) for the current group commit; resolves once it is committed. */
+  write(key: string, row: PendingWrite): Promise<void> {
+    this.pending.set(key, row);
+    if (!this.batch) {
+      let resolve!: () => void;
+      let reject!: (error: unknown) => void;
+      const committed = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+      this.batch = { committed, resolve, reject };
+      process.nextTick(() => this.commit());
+    }
+    return this.batch.committed;
+  }
+
+  /** What a read sees for `key`: a write waiting for its commit (null: deleted), else undefined. */
+  waiting(key: string): PendingWrite | undefined {
+    return this.pending.get(key);
+  }
+
+  /** Commits the waiting writes now (before a scan, a purge or a close, which read the table itself). */
+  commit(): void {
+    const batch = this.batch;
+    if (!batch) return;
+    this.batch = undefined;
+    const writes = [...this.pending];
+    this.pending.clear();
     try {
-      const result = fn();
-      this.db.exec('COMMIT');
-      return result;
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        for (const [key, row] of writes) {
+          if (row) this.stmts.set.run(key, row.value, row.expires);
+          else this.stmts.del.run(key);
+        }
+        this.db.exec('COMMIT');
+      } catch (error) {
+        this.db.exec('ROLLBACK');
+        throw error;
+      }
+      batch.resolve();
     } catch (error) {
-      this.db.exec('ROLLBACK');
-      throw error;
+      batch.reject(error);
     }
   }
 
   close(): void {
-    if (this.db.isOpen) this.db.close();
+    if (!this.db.isOpen) return;
+    this.commit();
+    this.db.close();
   }
 }
 
@@ -75,54 +121,68 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStoreAdapter {
   private live(row: Row | undefined): Row | undefined {
     if (!row) return undefined;
     if (row.expires !== null && row.expires <= Date.now()) {
-      this.stmts.del.run(row.key);
+      // the clean-up of an expired row; a failed commit is answered to the batch's writers
+      this.db.write(row.key, null).catch(() => undefined);
       return undefined;
     }
     return row;
   }
 
+  private read(key: string): Row | undefined {
+    const waiting = this.db.waiting(key);
+    if (waiting === undefined) return this.live(this.stmts.get.get(key) as Row | undefined);
+    return waiting ? this.live({ key, ...waiting }) : undefined;
+  }
+
   async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
-    return this.live(this.stmts.get.get(key) as Row | undefined)?.value as StoredData<Value> | undefined;
+    return this.read(key)?.value as StoredData<Value> | undefined;
   }
 
   async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
-    return keys.map((key) => this.live(this.stmts.get.get(key) as Row | undefined)?.value as StoredData<Value | undefined>);
+    return keys.map((key) => this.read(key)?.value as StoredData<Value | undefined>);
   }
 
   async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
-    this.stmts.set.run(key, String(value), ttl ? Date.now() + ttl : null);
+    await this.db.write(key, { value: String(value), expires: ttl ? Date.now() + ttl : null });
     return true;
   }
 
   async setMany(values: Array<{ key: string; value: unknown; ttl?: number }>): Promise<void> {
-    this.db.transaction(() => {
-      for (const { key, value, ttl } of values) this.stmts.set.run(key, String(value), ttl ? Date.now() + ttl : null);
-    });
+    let committed: Promise<void> | undefined;
+    for (const { key, value, ttl } of values) committed = this.db.write(key, { value: String(value), expires: ttl ? Date.now() + ttl : null });
+    await committed;
   }
 
   async delete(key: string): Promise<boolean> {
-    return Number(this.stmts.del.run(key).changes) > 0;
+    const existed = this.read(key) !== undefined;
+    await this.db.write(key, null);
+    return existed;
   }
 
   async deleteMany(keys: string[]): Promise<boolean> {
-    let deleted = 0;
-    this.db.transaction(() => {
-      for (const key of keys) deleted += Number(this.stmts.del.run(key).changes);
-    });
-    return deleted > 0;
+    let existed = false;
+    let committed: Promise<void> | undefined;
+    for (const key of keys) {
+      existed = this.read(key) !== undefined || existed;
+      committed = this.db.write(key, null);
+    }
+    await committed;
+    return existed;
   }
 
   async has(key: string): Promise<boolean> {
-    return this.live(this.stmts.get.get(key) as Row | undefined) !== undefined;
+    return this.read(key) !== undefined;
   }
 
   async clear(): Promise<void> {
+    this.db.commit();
     if (this.namespace) this.stmts.clearNs.run(`${escapeLike(this.namespace)}:%`);
     else this.stmts.clearAll.run();
   }
 
   async *iterator<Value>(namespace?: string): AsyncGenerator<Array<string | Awaited<Value> | undefined>, void> {
     const prefix = namespace ? `${escapeLike(namespace)}:%` : '%';
+    this.db.commit();
     const rows = this.stmts.iter.all(prefix) as Row[];
     for (const row of rows) {
       if (this.live(row)) yield [row.key, row.value as Awaited<Value>];
