@@ -3,6 +3,8 @@
  * decryption and the delivery receipt that tells WhatsApp it arrived (WhatsApp never sends an acknowledged message
  * again). An entry leaves once its event is in the outbox; what is left at a start is replayed. A local SQLite
  * file whatever the main store (a synchronous write is what makes "persisted before acknowledged" true).
+ * Removals are collected and committed together every REMOVE_EVERY_MS: one that a crash loses only replays an
+ * entry whose event the outbox already has, and the outbox drops it by its id.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,10 +28,14 @@ type Row = { session: string; id: string; attrs: string; message: Uint8Array; me
 
 /** Entries older than this are dropped at a start: Baileys never emitted them (for example, history carriers). */
 const MAX_AGE_MS = 7 * 24 * 3600_000;
+const REMOVE_EVERY_MS = 100;
 
 export class InboundJournal {
   private readonly db: DatabaseSync;
   private readonly stmts: Record<'add' | 'remove' | 'pending' | 'clear' | 'expire', StatementSync>;
+  /** Entries to remove at the next commit of removals, as [session, id]. */
+  private removals: [string, string][] = [];
+  private removalTimer: NodeJS.Timeout | undefined;
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -55,11 +61,41 @@ export class InboundJournal {
   }
 
   remove(session: string, ids: string[]): void {
-    for (const id of ids) this.stmts.remove.run(session, id);
+    for (const id of ids) this.removals.push([session, id]);
+    this.scheduleRemovals();
+  }
+
+  private scheduleRemovals(): void {
+    this.removalTimer ??= setTimeout(() => {
+      try {
+        this.commitRemovals();
+      } catch {
+        // kept for the next try (a removal that never happens only means a replay the outbox drops)
+        this.scheduleRemovals();
+      }
+    }, REMOVE_EVERY_MS).unref();
+  }
+
+  private commitRemovals(): void {
+    clearTimeout(this.removalTimer);
+    this.removalTimer = undefined;
+    if (!this.removals.length) return;
+    const removals = this.removals;
+    this.removals = [];
+    this.db.exec('BEGIN');
+    try {
+      for (const [session, id] of removals) this.stmts.remove.run(session, id);
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      this.removals.unshift(...removals);
+      throw error;
+    }
   }
 
   /** The session's entries in the order they were written. */
   pending(session: string): JournalEntry[] {
+    this.commitRemovals();
     return (this.stmts.pending.all(session) as Row[]).map((row) => ({
       session: row.session,
       id: row.id,
@@ -71,10 +107,13 @@ export class InboundJournal {
   }
 
   clear(session: string): void {
+    this.commitRemovals();
     this.stmts.clear.run(session);
   }
 
   close(): void {
-    if (this.db.isOpen) this.db.close();
+    if (!this.db.isOpen) return;
+    this.commitRemovals();
+    this.db.close();
   }
 }
