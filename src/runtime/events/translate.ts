@@ -14,6 +14,8 @@ type EventMap = import('@whiskeysockets/baileys', { with: { 'resolution-mode': '
 type WASocket = ReturnType<Baileys['makeWASocket']>;
 
 const STATUS_NAMES: Record<number, string | undefined> = { 0: 'failed', 2: 'sent', 3: 'delivered', 4: 'read', 5: 'played' };
+/** Contacts whose last update is remembered, to drop repeats (the oldest is forgotten first). */
+const KNOWN_CONTACTS = 10_000;
 
 export interface TranslatorDeps {
   b: Baileys;
@@ -41,6 +43,9 @@ interface ChatAddress {
 }
 
 export class EventTranslator {
+  /** Contact id → its last published update: Baileys repeats the sender's push name with every message. */
+  private readonly contacts = new Map<string, string>();
+
   constructor(
     private readonly deps: TranslatorDeps,
     private readonly sock: WASocket,
@@ -91,8 +96,20 @@ export class EventTranslator {
       await bus.publish('call.received', session, { callId: call.id, from: call.from, callerPhoneNumber: call.callerPn ? b.jidDecode(call.callerPn)?.user : undefined, chatId: call.chatId, isVideo: !!call.isVideo, isGroup: !!call.isGroup, status: call.status, offline: call.offline, autoRejected }, `${call.id}|${call.status}`);
     }
     for (const contact of events['contacts.update'] ?? []) {
+      if (!this.changed(contact)) continue;
       await bus.publish('contact.updated', session, { contactId: contact.id, ...contact });
     }
+  }
+
+  /** Whether a contact update says something the last one for that contact did not. */
+  private changed(contact: { id?: string | null }): boolean {
+    if (!contact.id) return true;
+    const text = JSON.stringify(contact);
+    if (this.contacts.get(contact.id) === text) return false;
+    this.contacts.delete(contact.id);
+    this.contacts.set(contact.id, text);
+    if (this.contacts.size > KNOWN_CONTACTS) this.contacts.delete(this.contacts.keys().next().value!);
+    return true;
   }
 
   private async updateChats(events: Partial<EventMap>): Promise<void> {
