@@ -208,7 +208,7 @@ export class Dispatcher {
       target.nextAttemptAt = Date.now() + backoffDelay(target.attempts.length - 1, this.options);
       this.metrics.retried.inc({ subscription: subscription.id });
     }
-    await this.outbox.save(record);
+    this.outbox.saveSoon(record);
   }
 
   private finish(record: OutboxRecord, target: TargetState, status: 'delivered' | 'dead', error?: string): void {

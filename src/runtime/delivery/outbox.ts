@@ -1,7 +1,10 @@
 /**
  * delivery/outbox: every produced event is written here before it counts as handled, with one delivery state per
  * matching subscription. Records are keyed by a zero-padded sequence number (the order events were produced);
- * finished records are kept for `retentionMs` (for replay and stream resume) and then expire.
+ * finished records are kept for `retentionMs` (for replay and stream resume) and then expire. A new event is
+ * written before `append` returns; a change of its delivery state is written with the others of the next
+ * STATE_WRITE_MS (one transaction instead of one per POST): a crash in between only delivers the event again, under
+ * its own id, as at-least-once allows.
  */
 import type Keyv from 'keyv';
 import type { RuntimeEvent } from '../events/schema';
@@ -33,6 +36,7 @@ const SEQ_KEY = 'seq';
 const RECENT_EVENTS = 5000;
 /** The sequence is also in every record; the meta copy only matters once every record has expired. */
 const SEQ_WRITE_EVERY = 100;
+const STATE_WRITE_MS = 50;
 
 export class Outbox {
   private seq = 0;
@@ -44,6 +48,11 @@ export class Outbox {
   private readonly recent = new Map<number, RuntimeEvent>();
   /** Deleted session → when: its events are gone and none may be written back. */
   private readonly dropped = new Map<string, number>();
+  /** Records whose delivery state changed since they were written, by sequence. */
+  private readonly changed = new Map<number, OutboxRecord>();
+  private changeTimer: NodeJS.Timeout | undefined;
+  /** Set by the final flush: a delivery that ends after it is delivered again at the next start. */
+  private flushed = false;
 
   constructor(
     private readonly kv: Keyv<OutboxRecord>,
@@ -53,6 +62,7 @@ export class Outbox {
 
   /** Loads the sequence and the id index; returns the records that still have pending deliveries, in order. */
   async init(): Promise<OutboxRecord[]> {
+    this.flushed = false;
     this.seq = (await this.meta.get(SEQ_KEY)) ?? 0;
     const pending: OutboxRecord[] = [];
     for (const record of await this.all()) {
@@ -79,19 +89,59 @@ export class Outbox {
     return record;
   }
 
+  /** Writes what waits and the sequence; the last call before the store closes. */
   async flush(): Promise<void> {
+    this.flushed = true;
+    await this.writeChanged();
     await this.meta.set(SEQ_KEY, this.seq);
   }
 
   async save(record: OutboxRecord): Promise<void> {
-    // a delivery that finishes after its session was deleted must not write the event back
-    if (Date.parse(record.event.timestamp) <= (this.dropped.get(record.event.session) ?? -1)) return;
-    const pending = Object.values(record.targets).some((t) => t.status === 'pending');
-    await this.kv.set(key(record.seq), record, pending ? undefined : this.retentionMs);
+    this.changed.delete(record.seq);
+    if (this.isDropped(record)) return;
+    await this.kv.set(key(record.seq), record, this.ttlOf(record));
+  }
+
+  /** A record's delivery state changed: written with the other changes of the next STATE_WRITE_MS. */
+  saveSoon(record: OutboxRecord): void {
+    this.changed.set(record.seq, record);
+    this.scheduleChanged();
+  }
+
+  private scheduleChanged(): void {
+    if (!this.changed.size || this.flushed) return;
+    this.changeTimer ??= setTimeout(() => {
+      this.changeTimer = undefined;
+      // a failed write keeps its records for the next one
+      this.writeChanged().catch(() => this.scheduleChanged());
+    }, STATE_WRITE_MS).unref();
+  }
+
+  private async writeChanged(): Promise<void> {
+    clearTimeout(this.changeTimer);
+    this.changeTimer = undefined;
+    const records = [...this.changed.values()].filter((record) => !this.isDropped(record));
+    this.changed.clear();
+    if (!records.length) return;
+    try {
+      await this.kv.setMany(records.map((record) => ({ key: key(record.seq), value: record, ttl: this.ttlOf(record) })));
+    } catch (error) {
+      for (const record of records) if (!this.changed.has(record.seq)) this.changed.set(record.seq, record);
+      throw error;
+    }
+  }
+
+  /** A delivery that finishes after its session was deleted must not write the event back. */
+  private isDropped(record: OutboxRecord): boolean {
+    return Date.parse(record.event.timestamp) <= (this.dropped.get(record.event.session) ?? -1);
+  }
+
+  private ttlOf(record: OutboxRecord): number | undefined {
+    return Object.values(record.targets).some((t) => t.status === 'pending') ? undefined : this.retentionMs;
   }
 
   async get(seq: number): Promise<OutboxRecord | undefined> {
-    return this.kv.get(key(seq));
+    return this.changed.get(seq) ?? this.kv.get(key(seq));
   }
 
   private forgetExpired(): void {
@@ -140,6 +190,7 @@ export class Outbox {
 
   /** Every retained record in sequence order. */
   async all(): Promise<OutboxRecord[]> {
+    await this.writeChanged();
     const records: OutboxRecord[] = [];
     for await (const [, value] of this.kv.iterator!(this.kv.namespace)) if (value) records.push(value as OutboxRecord);
     return records.sort((a, b) => a.seq - b.seq);
