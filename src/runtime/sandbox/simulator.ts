@@ -334,6 +334,11 @@ export class Simulator implements SimHost {
       const collections = nodeChildren(childOf(node, 'sync')).map((c): BinaryNode => ({ tag: 'collection', attrs: { name: c.attrs.name, version: c.attrs.version ?? '0' } }));
       return conn.send(result([{ tag: 'sync', attrs: {}, content: collections }]));
     }
+    if (xmlns === 'privacy' && node.attrs.type === 'set' && child?.tag === 'tokens') {
+      // a device issues its account's trusted-contact token to contacts (after a send); WhatsApp answers an empty result
+      for (const token of nodeChildren(child)) if (token.attrs.type === 'trusted_contact') actor?.issuedPrivacyTokens.push({ jid: token.attrs.jid, t: token.attrs.t });
+      return conn.send(result());
+    }
     if (xmlns === 'privacy') {
       return conn.send(result([{ tag: 'privacy', attrs: {}, content: [{ tag: 'category', attrs: { name: 'readreceipts', value: 'all' } }] }]));
     }

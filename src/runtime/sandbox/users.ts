@@ -111,6 +111,8 @@ export class SimUser {
   readonly blocklist = new Set<string>();
   /** Receipts other users' linked devices sent for this user's messages. */
   readonly receipts: { id: string; type: string; from: string }[] = [];
+  /** Privacy tokens (trusted_contact) this user's devices issued to contacts, in order: WhatsApp sends one after a first message. */
+  readonly issuedPrivacyTokens: { jid: string; t: string }[] = [];
   /** Typing and recording indications other users sent this user, in arrival order. */
   readonly chatStates: ChatState[] = [];
   /** Chat settings (archive, mute, pin, read) the user's linked devices set, by chat JID. */

@@ -20,6 +20,7 @@ import type { InboundJournal } from '../store/journal';
 import { keyvAuthState, type KeyvAuthState } from '../whatsapp/auth-state';
 import { handleRegistrationRefresh, requestPairingCode, withAdvSecret } from '../whatsapp/pairing';
 import type { Baileys } from '../whatsapp/baileys';
+import { escapeEndedTransactions, type TransactionalKeys } from '../whatsapp/key-transactions';
 import type { WhatsAppTarget } from '../whatsapp/target';
 import type { WAVersion } from '../whatsapp/version';
 import { decideOnClose, type ReconnectPolicy } from './policy';
@@ -304,6 +305,7 @@ export class Session {
       cachedGroupMetadata: (jid) => this.cachedGroupMetadata(jid),
     }));
     this.sock = sock;
+    detached(() => escapeEndedTransactions(sock.authState.keys as unknown as TransactionalKeys));
     const translator = new EventTranslator(
       { b, bus: deps.bus, session: this.id, logger, saveMessage: (m, chatId) => deps.messages.save(m, chatId), loadMessage: (jid, id) => this.findMessage(jid, id),
         recordChat: (data) => deps.chats.record(data),
