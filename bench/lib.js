@@ -22,7 +22,7 @@ async function startSimulatorProcess() {
     if (!response.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json)}`);
     return json;
   };
-  return { child, url, rootKey, mediaCa: readFileSync(caPath, 'utf8'), call, stop: () => child.kill('SIGTERM') };
+  return { child, url, rootKey, mediaCa: readFileSync(caPath, 'utf8'), control, call, stop: () => child.kill('SIGTERM') };
 }
 
 /** Polls `check` every 50 ms (coarse on purpose: the poll's own CPU is counted in the measurements). */
