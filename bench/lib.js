@@ -16,13 +16,17 @@ async function startSimulatorProcess() {
   const rootKey = /WA_SANDBOX_ROOT_KEY=(\S+)/.exec(output)[1];
   const caPath = /cat ([^)]+)\)/.exec(output)[1];
   const control = /(http:\/\/127\.0\.0\.1:\d+)\/api\/v1\/sandbox/.exec(output)[1];
-  const call = async (method, path, body) => {
+  return { child, url, rootKey, mediaCa: readFileSync(caPath, 'utf8'), control, call: controlCall(control), stop: () => child.kill('SIGTERM') };
+}
+
+/** Calls the simulator's control API at `control`; resolves with the JSON answer, throws on an error status. */
+function controlCall(control) {
+  return async (method, path, body) => {
     const response = await fetch(`${control}/api/v1${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
     const json = await response.json();
     if (!response.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json)}`);
     return json;
   };
-  return { child, url, rootKey, mediaCa: readFileSync(caPath, 'utf8'), control, call, stop: () => child.kill('SIGTERM') };
 }
 
 /** Polls `check` every 50 ms (coarse on purpose: the poll's own CPU is counted in the measurements). */
@@ -118,4 +122,4 @@ async function bareSocket(sim, phone, onUpsert = () => undefined) {
   return sock;
 }
 
-module.exports = { ROOT, startSimulatorProcess, until, percentile, report, bareSocket, scanUntilLinked };
+module.exports = { ROOT, startSimulatorProcess, controlCall, until, percentile, report, bareSocket, scanUntilLinked };

@@ -8,7 +8,7 @@ const { execFile } = require('node:child_process');
 const { mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { startSimulatorProcess, until, report, bareSocket, scanUntilLinked } = require('./lib');
+const { startSimulatorProcess, controlCall, until, report, bareSocket, scanUntilLinked } = require('./lib');
 
 const COUNTS = (process.env.BENCH_SESSIONS ?? '50,500').split(',').map((n) => Number.parseInt(n, 10));
 const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 30);
@@ -112,12 +112,7 @@ if (require.main === module) {
   if (side) {
     // a child of main(): one side at one N, on the simulator main() started
     const sim = JSON.parse(process.env.BENCH_SIM);
-    sim.call = async (method, path, body) => {
-      const response = await fetch(`${sim.control}/api/v1${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
-      const json = await response.json();
-      if (!response.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json)}`);
-      return json;
-    };
+    sim.call = controlCall(sim.control);
     const { guardConsole } = require('../dist/src/runtime/whatsapp/console-guard');
     guardConsole(require('pino')({ level: 'silent' }));
     (side === 'bare' ? bare : ours)(sim, Number(n), prefix).then(

@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { restrictDatabase } from './files';
+import { inTransaction } from './sqlite-store';
 
 export interface JournalEntry {
   session: string;
@@ -82,12 +83,11 @@ export class InboundJournal {
     if (!this.removals.length) return;
     const removals = this.removals;
     this.removals = [];
-    this.db.exec('BEGIN');
     try {
-      for (const [session, id] of removals) this.stmts.remove.run(session, id);
-      this.db.exec('COMMIT');
+      inTransaction(this.db, () => {
+        for (const [session, id] of removals) this.stmts.remove.run(session, id);
+      });
     } catch (error) {
-      this.db.exec('ROLLBACK');
       this.removals.unshift(...removals);
       throw error;
     }

@@ -21,6 +21,23 @@ interface Batch {
   reject(error: unknown): void;
 }
 
+/** Runs `work` in one SQLite transaction: committed when it returns, rolled back when it throws. */
+export function inTransaction(db: DatabaseSync, work: () => void): void {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    work();
+    db.exec('COMMIT');
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+/** A row as written: Keyv's serialised value and, with a retention, when it expires. */
+function rowOf(value: unknown, ttl?: number): PendingWrite {
+  return { value: String(value), expires: ttl ? Date.now() + ttl : null };
+}
+
 /** One SQLite file; hand each Keyv namespace its own adapter from `adapter()`, since Keyv writes `namespace` onto it. */
 export class SqliteDatabase {
   private readonly db: DatabaseSync;
@@ -82,17 +99,12 @@ export class SqliteDatabase {
     const writes = [...this.pending];
     this.pending.clear();
     try {
-      this.db.exec('BEGIN IMMEDIATE');
-      try {
+      inTransaction(this.db, () => {
         for (const [key, row] of writes) {
           if (row) this.stmts.set.run(key, row.value, row.expires);
           else this.stmts.del.run(key);
         }
-        this.db.exec('COMMIT');
-      } catch (error) {
-        this.db.exec('ROLLBACK');
-        throw error;
-      }
+      });
       batch.resolve();
     } catch (error) {
       batch.reject(error);
@@ -143,13 +155,13 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStoreAdapter {
   }
 
   async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
-    await this.db.write(key, { value: String(value), expires: ttl ? Date.now() + ttl : null });
+    await this.db.write(key, rowOf(value, ttl));
     return true;
   }
 
   async setMany(values: Array<{ key: string; value: unknown; ttl?: number }>): Promise<void> {
     let committed: Promise<void> | undefined;
-    for (const { key, value, ttl } of values) committed = this.db.write(key, { value: String(value), expires: ttl ? Date.now() + ttl : null });
+    for (const { key, value, ttl } of values) committed = this.db.write(key, rowOf(value, ttl));
     await committed;
   }
 
