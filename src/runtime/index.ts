@@ -4,6 +4,7 @@
  * (`cli.ts`) and the tests use this same entry point.
  */
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Agent as HttpsAgent } from 'node:https';
 import multipart from '@fastify/multipart';
 import pino, { type Logger } from 'pino';
@@ -55,6 +56,9 @@ import { importRoutes } from './http/routes/imports';
 import { sandboxControlRoutes } from './sandbox/control-http';
 import { Simulator, type SimulatorState } from './sandbox/simulator';
 import { SessionManager } from './sessions/manager';
+import { ClusterCoordinator } from './cluster/coordinator';
+import { LeaseStore } from './cluster/leases';
+import { clusterRoutes } from './http/routes/cluster';
 import { loadBaileys } from './whatsapp/baileys';
 import { guardConsole } from './whatsapp/console-guard';
 import { isLoopbackUrl, trustSandbox, type WhatsAppTarget } from './whatsapp/target';
@@ -75,6 +79,8 @@ export interface Runtime {
   readonly delivery: Delivery;
   /** The send queue and campaigns, once started. */
   readonly outbound: OutboundQueue;
+  /** Cluster mode: leases, placement and hand-overs. */
+  readonly cluster?: ClusterCoordinator;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -101,6 +107,15 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new RuntimeMetrics({ sessionLabel: config.metricsSessionLabel });
   const store = createStore(config, { warn: (message) => logger.warn(message), onOperation: (operation, seconds) => metrics.storeOperation(operation, seconds), sample: () => metrics.storeSampled() });
+  const leases = config.cluster && config.redisUrl ? new LeaseStore(config.redisUrl, (error) => logger.warn({ err: error }, 'cluster: Redis connection')) : undefined;
+  const cluster = leases
+    ? new ClusterCoordinator(leases, {
+      id: config.clusterRuntimeId ?? `${hostname()}-${process.pid}`,
+      address: () => config.clusterAddress ?? url,
+      leaseTtlMs: config.clusterLeaseTtlMs,
+      drainMs: 5000,
+    }, logger.child({ component: 'cluster' }))
+    : undefined;
   const apiKeys = new ApiKeys(store.namespace<ApiKeyRecord>('api-keys'), { prefix: config.sandbox || config.sandboxUrl ? 'wa_test_' : 'wa_live_' });
   const bus = new EventBus();
   const auditEntries = new SequenceLog(store.namespace<AuditEntry>('audit', { plainJson: true }), store.namespace<number>('audit-meta', { plainJson: true }), config.auditRetentionDays * 86_400_000);
@@ -128,6 +143,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
   const webhookTargets = { allowPrivateNetworks: config.webhookAllowPrivateNetworks, allowLoopback: isLoopbackHost(config.host) };
   const delivery = new Delivery(store, bus, logger, {
     retentionMs: config.eventRetentionHours * 3600_000,
+    ...(cluster && { partition: cluster.id }),
     timeoutMs: config.webhookTimeoutMs,
     maxAttempts: config.webhookMaxAttempts,
     maxAgeMs: config.webhookMaxAgeHours * 3600_000,
@@ -203,6 +219,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       if (!outbound) throw new Error('the runtime is not started');
       return outbound;
     },
+    cluster,
     async start() {
       const b = await loadBaileys();
       releaseConsole = guardConsole(logger);
@@ -236,6 +253,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         waVersion: waVersion.version,
         messageRetentionMs: config.messageRetentionDays * 24 * 3600 * 1000,
         restoreStaggerMs: config.restoreStaggerMs,
+        ...(cluster && { ownership: cluster }),
         onQr: options.onQr,
         onWhatsAppLimit: (session, signal) => void outbound?.onWhatsAppLimit(session, signal),
         sendText: async (session, to, text) => {
@@ -328,6 +346,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         },
         version,
         dashboard: true,
+        ...(cluster && { cluster: { me: cluster.id, ownerOf: (session: string) => cluster.ownerAddress(session) } }),
         rootRoutes: remote.rootRoutes,
         ...(remote.verifyToken && { verifyToken: remote.verifyToken }),
         routes: [
@@ -335,6 +354,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
             await instance.register(multipart, { limits: { fileSize: config.mediaMaxBytes, files: 1 } });
             await instance.register(meRoutes, { version, nodesAccepted: n8nNodes?.versions ?? minorVersions(version), sandbox: target.kind === 'sandbox' });
             await instance.register(keyRoutes, { keys: apiKeys, audit });
+            await instance.register(clusterRoutes, { cluster });
             await instance.register(overviewRoutes, { sessions: manager, metrics, pending: () => delivery.dispatcher.pending() });
             await instance.register(usageRoutes, {
               usage,
@@ -378,6 +398,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       const port = typeof address === 'object' && address ? address.port : config.port;
       url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
       await remote.start(url);
+      await leases?.connect();
       await manager.restore();
       restored = true;
       // campaigns first, so the queue's first sends find them; then the queue; then campaigns catch up with it
@@ -385,6 +406,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       await queue.start();
       await optOuts.start();
       await campaignManager.reconcile();
+      await cluster?.start(manager, { taken: (session) => queue.reloadSession(session), round: () => delivery.resync() });
       // the one purge job of what Keyv's retention does not cover: chat previews older than the messages
       const purgePreviews = async () => {
         for (const session of manager.list()) await session.chats.purge();
@@ -408,6 +430,8 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       audiences = undefined;
       campaigns?.stop();
       await outbound?.stop();
+      await cluster?.stop();
+      await leases?.close();
       await sessions?.shutdown();
       await delivery.stop();
       await saveSandbox();

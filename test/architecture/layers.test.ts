@@ -24,6 +24,7 @@ export const LAYERS = [
   'audiences',
   'sandbox',
   'sessions',
+  'cluster',
   'messages',
   'outbound',
   'delivery',

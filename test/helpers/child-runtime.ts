@@ -18,10 +18,10 @@ export interface ChildRuntime {
   output(): string;
 }
 
-export async function startChild(sim: Simulator, dataDir: string, bin = BIN): Promise<ChildRuntime> {
+export async function startChild(sim: Simulator, dataDir: string, bin = BIN, env: Record<string, string> = {}): Promise<ChildRuntime> {
   const child = spawn(process.execPath, [bin, '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--sandbox-url', sim.url, '--sandbox-root-key', sim.rootPublicKeyBase64], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, WA_ADMIN_API_KEY: ADMIN_KEY, WA_SANDBOX_MEDIA_CA: sim.media.certificatePem, WA_WEBHOOK_RETRY_BASE_DELAY_MS: '50', WA_WEBHOOK_RETRY_MAX_DELAY_MS: '200', WA_WEBHOOK_MAX_ATTEMPTS: '1000' },
+    env: { ...process.env, WA_ADMIN_API_KEY: ADMIN_KEY, WA_SANDBOX_MEDIA_CA: sim.media.certificatePem, WA_WEBHOOK_RETRY_BASE_DELAY_MS: '50', WA_WEBHOOK_RETRY_MAX_DELAY_MS: '200', WA_WEBHOOK_MAX_ATTEMPTS: '1000', ...env },
   });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));

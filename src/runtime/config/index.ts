@@ -107,7 +107,17 @@ export const runtimeConfigSchema = z.object({
   /** Sent to a contact who opts out (none when unset). */
   optOutConfirmation: z.string().min(1).max(4096).optional(),
   optInConfirmation: z.string().min(1).max(4096).optional(),
+  /** Several runtimes on one Redis: each session runs on exactly one of them (docs/scaling.md). */
+  cluster: z.boolean().default(false),
+  /** This runtime's id in the cluster; unset: the host name and process id. */
+  clusterRuntimeId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'clusterRuntimeId must be 1-64 letters, digits, ".", "_" or "-"').optional(),
+  /** The base URL the other runtimes reach this one's API at; unset: the address it listens on. */
+  clusterAddress: z.string().url().refine((url) => /^https?:\/\//.test(url), 'clusterAddress must be an http(s) URL').optional(),
+  /** How long a session's lease lasts without renewal: a dead runtime's sessions are taken over after it. */
+  clusterLeaseTtlMs: z.coerce.number().int().min(1000).max(120_000).default(15_000),
 }).superRefine((config, ctx) => {
+  if (config.cluster && !config.redisUrl) ctx.addIssue({ code: 'custom', path: ['cluster'], message: 'cluster mode needs redisUrl (the runtimes share their state and leases on Redis)' });
+  if (config.cluster && config.sandbox) ctx.addIssue({ code: 'custom', path: ['cluster'], message: 'cluster mode cannot use the in-process sandbox (each runtime would have its own WhatsApp): run the simulator apart and set sandboxUrl' });
   if (config.oauth === 'external' && !config.oauthIssuer) ctx.addIssue({ code: 'custom', path: ['oauthIssuer'], message: 'oauth "external" needs oauthIssuer (the identity provider\'s issuer URL)' });
   if (config.oauth !== 'external' && (config.oauthIssuer || config.oauthJwksUrl)) ctx.addIssue({ code: 'custom', path: ['oauthIssuer'], message: 'oauthIssuer and oauthJwksUrl are only used with oauth "external"' });
   if (config.sandboxUrl && !config.sandboxRootKey) ctx.addIssue({ code: 'custom', path: ['sandboxRootKey'], message: 'sandboxUrl needs sandboxRootKey (the simulator prints it)' });
@@ -180,6 +190,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     optInKeywords: list(pick('WA_OPT_IN_KEYWORDS')),
     optOutConfirmation: pick('WA_OPT_OUT_CONFIRMATION'),
     optInConfirmation: pick('WA_OPT_IN_CONFIRMATION'),
+    cluster: flag(pick('WA_CLUSTER')),
+    clusterRuntimeId: pick('WA_CLUSTER_RUNTIME_ID'),
+    clusterAddress: pick('WA_CLUSTER_ADDRESS'),
+    clusterLeaseTtlMs: pick('WA_CLUSTER_LEASE_TTL_MS') as unknown as number | undefined,
   };
 }
 

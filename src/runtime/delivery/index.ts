@@ -15,6 +15,8 @@ import type { UrlPolicy } from '../net/guard';
 
 export interface DeliveryOptions extends DispatcherOptions {
   retentionMs: number;
+  /** Cluster mode: this runtime's own outbox (each runtime numbers the events it produces itself). */
+  partition?: string;
   /** Where webhooks may point: public addresses, plus loopback or private networks as configured. */
   targets: UrlPolicy;
 }
@@ -33,7 +35,7 @@ export class Delivery {
     options: DeliveryOptions,
   ) {
     this.subscriptions = new SubscriptionRegistry(store.namespace<Subscription>('webhooks', { plainJson: true }), options.targets);
-    this.outbox = new Outbox(store.namespace<OutboxRecord>('outbox', { plainJson: true }), store.namespace<number>('outbox-meta', { plainJson: true }), options.retentionMs);
+    this.outbox = new Outbox(store.namespace<OutboxRecord>(partitioned('outbox', options.partition), { plainJson: true }), store.namespace<number>(partitioned('outbox-meta', options.partition), { plainJson: true }), options.retentionMs);
     this.dispatcher = new Dispatcher(this.outbox, this.subscriptions, this.metrics, logger.child({ component: 'delivery' }), options);
   }
 
@@ -43,6 +45,11 @@ export class Delivery {
     for (const record of await this.outbox.init()) this.dispatcher.enqueue(record);
     this.bus.setSink((event) => this.accept(event));
     this.started = true;
+  }
+
+  /** Cluster mode: picks up the webhooks other runtimes created, changed or deleted. */
+  async resync(): Promise<void> {
+    for (const id of await this.subscriptions.load()) this.dispatcher.forget(id);
   }
 
   /** Whether events are being written and delivered (for readiness). */
@@ -80,4 +87,8 @@ export class Delivery {
     await this.outbox.save(record);
     this.dispatcher.enqueue(record);
   }
+}
+
+function partitioned(namespace: string, partition: string | undefined): string {
+  return partition ? `${namespace}@${partition}` : namespace;
 }

@@ -36,11 +36,17 @@ export class SubscriptionRegistry {
     readonly targets: UrlPolicy,
   ) {}
 
-  async load(): Promise<void> {
+  /** Reads the subscriptions (again: in cluster mode other runtimes change them); answers the ids that went. */
+  async load(): Promise<string[]> {
+    const seen = new Set<string>();
     for await (const [, value] of this.kv.iterator!(this.kv.namespace)) {
       const subscription = value as Subscription;
+      seen.add(subscription.id);
       this.cache.set(subscription.id, subscription);
     }
+    const gone = [...this.cache.keys()].filter((id) => !seen.has(id));
+    for (const id of gone) this.cache.delete(id);
+    return gone;
   }
 
   list(): Subscription[] {

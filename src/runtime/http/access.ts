@@ -26,6 +26,8 @@ declare module 'fastify' {
     audited?: { target?: { type: string; id: string }; details?: AuditEntry['details'] };
     /** The error code of the answer, for the request log. */
     errorCode?: string;
+    /** Cluster mode: the runtime this request was passed on to (it audits and counts it, not this one). */
+    forwardedTo?: string;
   }
 }
 

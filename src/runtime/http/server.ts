@@ -22,6 +22,7 @@ import { ApiError } from '../errors';
 import { runInRequest } from '../request-context';
 import type { ErrorBody } from './errors';
 import { dashboardRoutes, isDashboardPath } from '../dashboard';
+import { forwardIfElsewhere, type OwnerLookup } from './forward';
 
 export interface HttpDeps {
   logger: Logger;
@@ -41,6 +42,8 @@ export interface HttpDeps {
   rootRoutes?: FastifyPluginAsync[];
   /** Serve the web dashboard under `/`. */
   dashboard?: boolean;
+  /** Cluster mode: this runtime's id and where requests for a session it does not own go. */
+  cluster?: { me: string; ownerOf: OwnerLookup };
 }
 
 
@@ -83,6 +86,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   if (deps.apiKeys !== 'none') requireDeclaredPermissions(app);
   const { audit, requests, metrics } = deps;
   app.addHook('onResponse', async (request, reply) => {
+    if (request.forwardedTo) return;
     if (audit) recordAudit(audit, request, reply.statusCode);
     const route = request.routeOptions.url;
     const ms = Math.round(reply.elapsedTime * 10) / 10;
@@ -131,7 +135,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   const apiKeys = deps.apiKeys;
   // a key's expiry is audited when it is first refused for it (once per start)
   const expiredAudited = new Set<string>();
-  if (apiKeys !== 'none') app.addHook('onRequest', async (request) => {
+  if (apiKeys !== 'none') app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0];
     // routes that declare `public` (health probes, MCP and OAuth, which authenticate themselves), the docs, the dashboard's files
     if (request.routeOptions.config.permission === 'public' || path === '/docs' || path.startsWith('/docs/') || (deps.dashboard && isDashboardPath(path))) return;
@@ -151,6 +155,8 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
       throw new ApiError(401, 'unauthorized', !key ? 'Missing API key: send "Authorization: Bearer <key>" or "X-Api-Key: <key>"' : reason === 'expired' ? 'The API key has expired' : reason === 'revoked' ? 'The API key has been revoked' : 'The API key is not valid');
     }
     request.apiKey = verdict.record;
+    // the owner authorizes a forwarded request itself (it knows the session even before this runtime does)
+    if (deps.cluster && (await forwardIfElsewhere(request, reply, sessionOfRoute(request), deps.cluster.ownerOf, deps.cluster.me))) return reply;
     authorize(request, verdict.record);
     // counted on arrival: a session deleted by this very request has no usage left after it
     if (request.routeOptions.url?.startsWith('/api/v1/')) deps.usage?.apiCall(sessionOfRoute(request), verdict.record.id);

@@ -47,6 +47,26 @@ export class OutboundQueue {
     for (const queue of this.queues.values()) queue.kick();
   }
 
+  /**
+   * Cluster mode: the session moved here. Its queue is read again from the shared store (another runtime queued
+   * what is in it since this one started) and runs where the socket is.
+   */
+  async reloadSession(session: string): Promise<void> {
+    const previous = this.queues.get(session);
+    if (previous) await previous.stop();
+    this.queues.delete(session);
+    const queue = await this.queue(session);
+    const loaded: QueuedSend[] = [];
+    for await (const [, value] of this.deps.items.iterator!(this.deps.items.namespace)) {
+      if ((value as QueuedSend).session === session) loaded.push(value as QueuedSend);
+    }
+    for (const item of loaded.sort((a, b) => a.seq - b.seq)) {
+      this.seq = Math.max(this.seq, item.seq);
+      if (!queue.items.some((queued) => queued.id === item.id)) queue.items.push(item);
+    }
+    queue.kick();
+  }
+
   async stop(): Promise<void> {
     this.unsubscribe?.();
     await Promise.all([...this.queues.values()].map((queue) => queue.stop()));

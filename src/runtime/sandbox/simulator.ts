@@ -56,6 +56,8 @@ export class Simulator implements SimHost {
   private readonly usersByPn = new Map<string, SimUser>();
   private readonly usersByLid = new Map<string, SimUser>();
   readonly behaviour: RealServerBehaviours;
+  /** Logins that replaced a device's open connection (the 440 "conflict: replaced" a second socket causes). */
+  replacedConnections = 0;
   readonly groups: GroupDirectory;
   readonly accounts: Accounts;
   private readonly pairing: Pairing;
@@ -202,7 +204,10 @@ export class Simulator implements SimHost {
       conn.drop();
       return;
     }
-    device.connection?.end({ tag: 'stream:error', attrs: {}, content: [{ tag: 'conflict', attrs: { type: 'replaced' } }] });
+    if (device.connection) {
+      this.replacedConnections++;
+      device.connection.end({ tag: 'stream:error', attrs: {}, content: [{ tag: 'conflict', attrs: { type: 'replaced' } }] });
+    }
     device.connection = conn;
     const app = payload.userAgent?.appVersion;
     device.appVersion = app ? `${app.primary}.${app.secondary}.${app.tertiary}` : undefined;

@@ -16,7 +16,7 @@ import { ApiError } from '../errors';
 import type { ReconnectPolicy } from './policy';
 import { ChatStore, type ChatRecord } from '../chats/store';
 import { Session } from './session';
-import type { StoredSession, WhatsAppLimitSignal } from './types';
+import type { SessionOwnership, StoredSession, WhatsAppLimitSignal } from './types';
 import { MessageStore } from '../chats/messages';
 
 
@@ -45,6 +45,8 @@ export interface SessionManagerDeps {
   onWhatsAppLimit?(session: string, signal: WhatsAppLimitSignal): void;
   /** The one send path, for automatic replies. */
   sendText?(session: string, to: string, text: string): Promise<void>;
+  /** Cluster mode: sessions open only where their lease is; restore leaves starting them to the cluster. */
+  ownership?: SessionOwnership;
 }
 
 export class SessionManager {
@@ -61,11 +63,42 @@ export class SessionManager {
     for await (const [, record] of this.registry.iterator!(this.registry.namespace)) records.push(record as SessionRecord);
     records.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     for (const record of records) this.sessions.set(record.id, this.build(record));
+    if (this.deps.ownership) return;
     const toStart = records.filter((r) => r.desired === 'running');
     for (const [index, record] of toStart.entries()) {
       if (index > 0 && this.deps.restoreStaggerMs > 0) await new Promise((resolve) => setTimeout(resolve, this.deps.restoreStaggerMs));
       await this.sessions.get(record.id)?.start().catch((error: unknown) => this.deps.logger.error({ err: error, session: record.id }, 'restore failed'));
     }
+  }
+
+  /**
+   * Cluster mode: catches up with the registry other runtimes write too (sessions created or deleted there) and
+   * answers the ids of the sessions that should be running.
+   */
+  async sync(): Promise<string[]> {
+    const running: string[] = [];
+    const seen = new Set<string>();
+    for await (const [, value] of this.registry.iterator!(this.registry.namespace)) {
+      const record = value as SessionRecord;
+      seen.add(record.id);
+      if (!this.sessions.has(record.id)) this.sessions.set(record.id, this.build(record));
+      if (record.desired === 'running') running.push(record.id);
+    }
+    for (const [id, session] of this.sessions) {
+      if (!seen.has(id) && !session.isRunning) this.sessions.delete(id);
+    }
+    return running.sort();
+  }
+
+  /** Cluster mode: the session rebuilt from its record as another runtime may have left it (not while it runs). */
+  async reload(id: string): Promise<Session | undefined> {
+    const current = this.sessions.get(id);
+    if (current?.isRunning) return current;
+    const record = await this.registry.get(id);
+    if (!record) return undefined;
+    const session = this.build(record);
+    this.sessions.set(id, session);
+    return session;
   }
 
   list(): Session[] {
@@ -120,7 +153,7 @@ export class SessionManager {
   }
 
   private build(record: SessionRecord): Session {
-    const { store } = this.deps;
+    const { store, ownership } = this.deps;
     // messages are protobuf objects whose toJSON already turns bytes into base64 (revived with fromObject)
     const messages = new MessageStore(this.deps.b, store.namespace<WAMessage>(`messages:${record.id}`, { plainJson: true }), this.deps.messageRetentionMs);
     return new Session(record.id, record.createdAt, {
@@ -133,13 +166,14 @@ export class SessionManager {
       browser: [this.deps.browserName, 'Chrome', '24.04'],
       pairingPlatformDisplay: this.deps.pairingPlatformDisplay,
       waVersion: this.deps.waVersion,
-      authKv: store.namespace(`auth:${record.id}`),
+      authKv: store.namespace(`auth:${record.id}`, { ...(ownership && { guard: ownership.guard(record.id) }) }),
       messages,
       journal: store.journal,
       chats: new ChatStore(store.namespace<ChatRecord>(`chats:${record.id}`, { plainJson: true }), messages.kv, this.deps.messageRetentionMs),
       onQr: this.deps.onQr,
       onWhatsAppLimit: this.deps.onWhatsAppLimit,
       sendText: this.deps.sendText,
+      ...(ownership && { claim: () => ownership.claim(record.id) }),
       persist: async (update) => {
         const current = (await this.registry.get(record.id)) ?? record;
         const next: SessionRecord = { ...current, ...(update.desired && { desired: update.desired }), ...(update.settings && { settings: update.settings }) };

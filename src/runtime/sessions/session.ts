@@ -54,6 +54,8 @@ export interface SessionDeps {
   /** Decrypted inbound messages, written before WhatsApp is told they arrived. */
   journal: InboundJournal;
   /** Persists the session's desired state, last known identity and settings. */
+  /** Cluster mode: takes the session's lease before a start opens a socket (throws when another runtime has it). */
+  claim?(): Promise<void>;
   persist(update: { desired?: 'running' | 'stopped'; me?: SessionMe | null; settings?: SessionSettings; linkedTo?: WhatsAppTarget['kind'] | null; last?: LastStatus | null }): Promise<void>;
   /** Called with every new QR string (the CLI prints it to a terminal). */
   onQr?(session: string, qr: string): void;
@@ -150,6 +152,7 @@ export class Session {
   async start(): Promise<void> {
     if (this.isRunning) return;
     this.assertTarget();
+    await this.deps.claim?.();
     this.attempt = 0;
     await this.deps.persist({ desired: 'running', last: null });
     await this.open('starting', { message: 'started' });
@@ -163,6 +166,7 @@ export class Session {
 
   async restart(): Promise<void> {
     this.assertTarget();
+    await this.deps.claim?.();
     await this.closeSocket();
     this.attempt = 0;
     await this.deps.persist({ desired: 'running', last: null });

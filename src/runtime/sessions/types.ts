@@ -1,6 +1,6 @@
 /** sessions/types: what a session is made of and shows: its statuses, identity, settings, view and stored record. */
 import type { WhatsAppTarget } from '../whatsapp/target';
-
+import type { WriteGuard } from '../store';
 import type { SessionStatus } from '../../contract/sessions';
 
 export type { SessionStatus };
@@ -62,4 +62,12 @@ export interface StoredSession {
   /** The WhatsApp the credentials belong to: a sandbox's are refused by real WhatsApp and the other way round. */
   linkedTo?: WhatsAppTarget['kind'];
   last?: LastStatus;
+}
+
+/** Cluster mode: which runtime may open a session's socket and write its WhatsApp state. */
+export interface SessionOwnership {
+  /** Takes the session for this runtime; throws an ApiError (409) when another runtime holds it. */
+  claim(session: string): Promise<void>;
+  /** The condition every write of the session's auth state must meet (its lease, as this runtime holds it). */
+  guard(session: string): WriteGuard;
 }

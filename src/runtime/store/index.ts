@@ -13,6 +13,9 @@ import { SqliteDatabase } from './sqlite-store';
 import { InboundJournal } from './journal';
 import { prepareDataDir } from './files';
 import { bufferJsonReplacer, bufferJsonReviver } from './buffer-json';
+import { fenceAdapter, type WriteGuard } from './fenced';
+
+export { FencedWriteError, type WriteGuard } from './fenced';
 
 export type StoreBackend = 'sqlite' | 'redis' | 'postgres';
 
@@ -26,14 +29,20 @@ export interface Store {
   readonly backend: StoreBackend;
   /**
    * A Keyv bound to `namespace`; the same namespace always returns the same instance. `plainJson` skips the
-   * Buffer-aware serialiser (a replacer call per key) for namespaces that never hold binary data.
+   * Buffer-aware serialiser (a replacer call per key) for namespaces that never hold binary data. `guard` (Redis
+   * only, fixed by the first call) makes every write conditional on a lease (cluster mode's fencing).
    */
-  namespace<T = unknown>(namespace: string, options?: { plainJson?: boolean }): Keyv<T>;
+  namespace<T = unknown>(namespace: string, options?: NamespaceOptions): Keyv<T>;
   /** Decrypted inbound messages not yet in the outbox (always a local file: it is written synchronously). */
   readonly journal: InboundJournal;
   /** Deletes the entries past their retention now; answers how many (Redis expires them itself: 0). */
   purgeExpired(): Promise<number>;
   close(): Promise<void>;
+}
+
+export interface NamespaceOptions {
+  plainJson?: boolean;
+  guard?: WriteGuard;
 }
 
 export interface StoreOptions {
@@ -89,9 +98,9 @@ export function createStore(config: StoreConfig, options: StoreOptions = {}): St
   };
   const purgeTimer = sqlite || postgresPurger ? setInterval(() => void purgeExpired().catch(() => undefined), sqlite ? 60_000 : 5 * 60_000).unref() : undefined;
 
-  function makeAdapter() {
+  function makeAdapter(namespace: string, guard: WriteGuard | undefined) {
     if (sqlite) return sqlite.adapter();
-    if (config.redisUrl) return new KeyvRedis(config.redisUrl);
+    if (config.redisUrl) return guard ? fenceAdapter(new KeyvRedis(config.redisUrl), namespace, guard) : new KeyvRedis(config.redisUrl);
     return new KeyvPostgres({ uri: config.postgresUrl });
   }
 
@@ -99,11 +108,11 @@ export function createStore(config: StoreConfig, options: StoreOptions = {}): St
     backend,
     journal,
     purgeExpired,
-    namespace<T>(namespace: string, options: { plainJson?: boolean } = {}): Keyv<T> {
+    namespace<T>(namespace: string, options: NamespaceOptions = {}): Keyv<T> {
       let kv = instances.get(namespace);
       if (!kv) {
         kv = new Keyv({
-          store: timed(makeAdapter(), onOperation, sample),
+          store: timed(makeAdapter(namespace, options.guard), onOperation, sample),
           namespace,
           serialize: options.plainJson ? (data) => JSON.stringify(data) : (data) => JSON.stringify(data, bufferJsonReplacer),
           deserialize: options.plainJson ? (text) => JSON.parse(text) : (text) => JSON.parse(text, bufferJsonReviver),

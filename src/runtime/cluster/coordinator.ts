@@ -1,0 +1,183 @@
+/**
+ * cluster/: several runtimes on one Redis, one owner per session. The coordinator announces this runtime
+ * (heartbeat), holds the leases of the sessions it runs (renewed every third of their TTL), takes its share of the
+ * sessions that should run and hands over the surplus (`placement.ts`), and gives every write of a session's
+ * WhatsApp state the session's lease to check (fencing). A lease another runtime took ends the socket here at once;
+ * a Redis outage changes nothing (sessions keep running where they are, nobody takes any over) until it is back.
+ */
+import type { Logger } from 'pino';
+import { ApiError } from '../errors';
+import type { SessionManager } from '../sessions/manager';
+import type { SessionOwnership } from '../sessions/types';
+import type { WriteGuard } from '../store';
+import { leaseKey, leaseValue, type Lease, type LeaseStore, type RuntimeInfo } from './leases';
+import { place } from './placement';
+
+export interface ClusterOptions {
+  id: string;
+  /** Base URL this runtime's API is reached at by the others. */
+  address: () => string;
+  leaseTtlMs: number;
+  /** Time a graceful hand-over gives the session's batches in flight. */
+  drainMs: number;
+}
+
+/** What the layers above do when the cluster changes under them. */
+export interface ClusterHooks {
+  /** The session now runs here (its queue is read again). */
+  taken?(session: string): Promise<void>;
+  /** Every round: catch up with what other runtimes changed (webhooks). */
+  round?(): Promise<void>;
+}
+
+export interface ClusterCounters {
+  acquired: number;
+  released: number;
+  lost: number;
+}
+
+export interface ClusterView {
+  me: string;
+  runtimes: (RuntimeInfo & { heartbeatAgeMs: number; sessions: number })[];
+  sessions: { id: string; owner: string | null; token: number | null }[];
+  counters: ClusterCounters;
+}
+
+export class ClusterCoordinator implements SessionOwnership {
+  private readonly owned = new Map<string, Lease>();
+  private manager: SessionManager | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> = Promise.resolve();
+  private readonly startedAt = new Date().toISOString();
+  private stopping = false;
+  private hooks: ClusterHooks = {};
+  readonly counters: ClusterCounters = { acquired: 0, released: 0, lost: 0 };
+
+  constructor(private readonly leases: LeaseStore, private readonly options: ClusterOptions, private readonly logger: Logger) {}
+
+  get id(): string {
+    return this.options.id;
+  }
+
+  owns(session: string): boolean {
+    return this.owned.has(session);
+  }
+
+  guard(session: string): WriteGuard {
+    return () => {
+      const lease = this.owned.get(session);
+      return lease && { key: leaseKey(session), value: leaseValue(lease) };
+    };
+  }
+
+  async claim(session: string): Promise<void> {
+    if (this.owned.has(session)) return;
+    if (this.stopping) throw new ApiError(503, 'runtime_stopping', 'This runtime is stopping; try again on another one');
+    const lease = await this.leases.acquire(session, this.id, this.options.leaseTtlMs);
+    if (!lease) {
+      const owner = (await this.leases.owners([session])).get(session);
+      throw new ApiError(409, 'session_owned_elsewhere', `The session "${session}" runs on runtime "${owner?.runtime ?? 'unknown'}"; send the request there (forwarding does this)`);
+    }
+    this.owned.set(session, lease);
+    this.counters.acquired++;
+  }
+
+  /** The address of the runtime that owns the session, when that is another live runtime. */
+  async ownerAddress(session: string): Promise<string | undefined> {
+    if (this.owned.has(session)) return undefined;
+    const owner = (await this.leases.owners([session])).get(session);
+    if (!owner || owner.runtime === this.id) return undefined;
+    return (await this.leases.runtimes()).find((r) => r.id === owner.runtime)?.address;
+  }
+
+  async start(manager: SessionManager, hooks: ClusterHooks = {}): Promise<void> {
+    this.manager = manager;
+    this.hooks = hooks;
+    await this.heartbeat();
+    await this.tick();
+    this.timer = setInterval(() => {
+      this.ticking = this.ticking.then(() => this.tick()).catch((error: unknown) => this.logger.warn({ err: error }, 'cluster round failed'));
+    }, Math.max(50, Math.floor(this.options.leaseTtlMs / 3)));
+    this.timer.unref();
+  }
+
+  /** Hands every session over: socket closed and batches drained first, then the lease released. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.timer);
+    await this.ticking.catch(() => undefined);
+    await Promise.all([...this.owned.keys()].map((session) => this.handOver(session)));
+    await this.leases.leave(this.id).catch(() => undefined);
+  }
+
+  async view(): Promise<ClusterView> {
+    const runtimes = await this.leases.runtimes();
+    const ids = this.manager?.list().map((s) => s.id) ?? [];
+    const owners = await this.leases.owners(ids);
+    const now = Date.now();
+    return {
+      me: this.id,
+      runtimes: runtimes
+        .sort((a, b) => a.id.localeCompare(b.id))
+        .map((r) => ({ ...r, heartbeatAgeMs: Math.max(0, now - r.at), sessions: [...owners.values()].filter((l) => l.runtime === r.id).length })),
+      sessions: ids.sort().map((id) => ({ id, owner: owners.get(id)?.runtime ?? null, token: owners.get(id)?.token ?? null })),
+      counters: { ...this.counters },
+    };
+  }
+
+  private async heartbeat(): Promise<void> {
+    await this.leases.heartbeat({ id: this.id, address: this.options.address(), startedAt: this.startedAt, at: Date.now() }, this.options.leaseTtlMs);
+  }
+
+  private async tick(): Promise<void> {
+    const manager = this.manager;
+    if (!manager || this.stopping) return;
+    await this.heartbeat();
+    await this.hooks.round?.();
+    for (const [session, lease] of [...this.owned]) {
+      if (await this.leases.renew(session, lease, this.options.leaseTtlMs)) continue;
+      this.owned.delete(session);
+      this.counters.lost++;
+      this.logger.warn({ session }, 'lost the session\'s lease: its socket ends here');
+      await manager.find(session)?.shutdown(0);
+      await manager.reload(session);
+    }
+    const running = await manager.sync();
+    // a session stopped or deleted through the API gives its lease back
+    for (const session of [...this.owned.keys()]) {
+      if (!running.includes(session) && !manager.find(session)?.isRunning) await this.release(session);
+    }
+    const owners = await this.leases.owners(running);
+    const runtimes = (await this.leases.runtimes()).map((r) => r.id);
+    const plan = place({ me: this.id, runtimes, sessions: running, owners: new Map([...owners].map(([s, l]) => [s, l.runtime])), maxMoves: 1 });
+    // a session being linked (QR, pairing code) or connecting stays where it is: moving it would start over
+    for (const session of plan.release) {
+      if (manager.find(session)?.status === 'connected') await this.handOver(session);
+    }
+    for (const session of plan.acquire) await this.take(session);
+  }
+
+  private async take(session: string): Promise<void> {
+    const lease = await this.leases.acquire(session, this.id, this.options.leaseTtlMs);
+    if (!lease) return;
+    this.owned.set(session, lease);
+    this.counters.acquired++;
+    await this.hooks.taken?.(session).catch((error: unknown) => this.logger.warn({ err: error, session }, 'could not pick up the queue of a session taken over'));
+    const opened = await this.manager?.reload(session);
+    await opened?.start().catch((error: unknown) => this.logger.error({ err: error, session }, 'could not open a session taken over'));
+  }
+
+  private async handOver(session: string): Promise<void> {
+    await this.manager?.find(session)?.shutdown(this.options.drainMs);
+    await this.release(session);
+    await this.manager?.reload(session);
+  }
+
+  private async release(session: string): Promise<void> {
+    const lease = this.owned.get(session);
+    if (!lease) return;
+    this.owned.delete(session);
+    this.counters.released++;
+    await this.leases.release(session, lease).catch((error: unknown) => this.logger.warn({ err: error, session }, 'could not release a lease (it expires by itself)'));
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * cluster/leases: who owns which session, on Redis. A lease is one key per session holding "<runtime id> <token>"
+ * with a TTL; the token comes from a per-session counter that only grows, so whoever takes a session over holds a
+ * larger token than every owner before (the fencing token). Every change is one Lua script, atomic on Redis.
+ * Runtimes announce themselves with a heartbeat key of the same kind.
+ */
+import { createClient } from '@redis/client';
+
+export interface RuntimeInfo {
+  id: string;
+  /** Base URL other runtimes forward requests to. */
+  address: string;
+  startedAt: string;
+  /** When the heartbeat was written (ms since the epoch). */
+  at: number;
+}
+
+export interface Lease {
+  runtime: string;
+  token: number;
+}
+
+const PREFIX = 'wa:cluster:';
+export const leaseKey = (session: string) => `${PREFIX}lease:${session}`;
+const fenceKey = (session: string) => `${PREFIX}fence:${session}`;
+const runtimeKey = (id: string) => `${PREFIX}runtime:${id}`;
+
+const ACQUIRE = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local token = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. token, 'PX', ARGV[2])
+return token`;
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+export function leaseValue(lease: Lease): string {
+  return `${lease.runtime} ${lease.token}`;
+}
+
+function parseLease(value: string | null): Lease | undefined {
+  if (!value) return undefined;
+  const [runtime, token] = value.split(' ');
+  return runtime && token ? { runtime, token: Number.parseInt(token, 10) } : undefined;
+}
+
+export class LeaseStore {
+  private readonly client: ReturnType<typeof createClient>;
+
+  constructor(redisUrl: string, onError: (error: Error) => void) {
+    // a lost connection is retried by the client; commands fail fast meanwhile instead of queueing for minutes
+    this.client = createClient({ url: redisUrl, disableOfflineQueue: true, socket: { reconnectStrategy: (retries) => Math.min(retries * 200, 2000) } });
+    this.client.on('error', onError);
+  }
+
+  async connect(): Promise<void> {
+    await this.client.connect();
+  }
+
+  async close(): Promise<void> {
+    if (this.client.isOpen) await this.client.close();
+  }
+
+  /** Takes the session if nobody holds it: the new lease, or undefined. */
+  async acquire(session: string, runtime: string, ttlMs: number): Promise<Lease | undefined> {
+    const token = Number(await this.client.eval(ACQUIRE, { keys: [leaseKey(session), fenceKey(session)], arguments: [runtime, String(ttlMs)] }));
+    return token > 0 ? { runtime, token } : undefined;
+  }
+
+  /** Extends a lease still held; false when it expired or another runtime holds the session now. */
+  async renew(session: string, lease: Lease, ttlMs: number): Promise<boolean> {
+    return Number(await this.client.eval(RENEW, { keys: [leaseKey(session)], arguments: [leaseValue(lease), String(ttlMs)] })) === 1;
+  }
+
+  async release(session: string, lease: Lease): Promise<void> {
+    await this.client.eval(RELEASE, { keys: [leaseKey(session)], arguments: [leaseValue(lease)] });
+  }
+
+  /** The current lease of each session asked about (absent: nobody owns it). */
+  async owners(sessions: string[]): Promise<Map<string, Lease>> {
+    const owners = new Map<string, Lease>();
+    if (!sessions.length) return owners;
+    const values = await this.client.mGet(sessions.map(leaseKey));
+    values.forEach((value, index) => {
+      const lease = parseLease(value);
+      if (lease) owners.set(sessions[index], lease);
+    });
+    return owners;
+  }
+
+  async heartbeat(info: RuntimeInfo, ttlMs: number): Promise<void> {
+    await this.client.set(runtimeKey(info.id), JSON.stringify(info), { PX: ttlMs });
+  }
+
+  async leave(id: string): Promise<void> {
+    await this.client.del(runtimeKey(id));
+  }
+
+  /** The runtimes whose heartbeat has not expired. */
+  async runtimes(): Promise<RuntimeInfo[]> {
+    const keys: string[] = [];
+    for await (const batch of this.client.scanIterator({ MATCH: `${runtimeKey('*')}`, COUNT: 100 })) keys.push(...batch);
+    if (!keys.length) return [];
+    const values = await this.client.mGet(keys);
+    return values.flatMap((value) => (value ? [JSON.parse(value) as RuntimeInfo] : []));
+  }
+}
