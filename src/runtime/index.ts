@@ -106,7 +106,6 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
   const config = parseConfig(input);
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new RuntimeMetrics({ sessionLabel: config.metricsSessionLabel });
-  const store = createStore(config, { warn: (message) => logger.warn(message), onOperation: (operation, seconds) => metrics.storeOperation(operation, seconds), sample: () => metrics.storeSampled() });
   const leases = config.cluster && config.redisUrl ? new LeaseStore(config.redisUrl, (error) => logger.warn({ err: error }, 'cluster: Redis connection')) : undefined;
   const cluster = leases
     ? new ClusterCoordinator(leases, {
@@ -116,6 +115,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       drainMs: 5000,
     }, logger.child({ component: 'cluster' }))
     : undefined;
+  const store = createStore(config, { ...(cluster && { journalGuard: (session: string) => cluster.guard(session) }), warn: (message) => logger.warn(message), onOperation: (operation, seconds) => metrics.storeOperation(operation, seconds), sample: () => metrics.storeSampled() });
   const apiKeys = new ApiKeys(store.namespace<ApiKeyRecord>('api-keys'), { prefix: config.sandbox || config.sandboxUrl ? 'wa_test_' : 'wa_live_' });
   const bus = new EventBus();
   const auditEntries = new SequenceLog(store.namespace<AuditEntry>('audit', { plainJson: true }), store.namespace<number>('audit-meta', { plainJson: true }), config.auditRetentionDays * 86_400_000);

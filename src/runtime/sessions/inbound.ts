@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { EventTranslator } from '../events/translate';
-import type { InboundJournal } from '../store/journal';
+import type { Journal } from '../store/journal';
 import type { Baileys } from '../whatsapp/baileys';
 import { guardInbound, rebuildMessage } from '../whatsapp/inbound-guard';
 
@@ -13,7 +13,7 @@ type WASocket = ReturnType<Baileys['makeWASocket']>;
 type BaileysEventMap = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BaileysEventMap;
 
 /** Journals the socket's decrypted inbound messages (a linked session only: an unlinked one receives none). */
-export function journalInbound(b: Baileys, sock: WASocket, journal: InboundJournal, session: string): void {
+export function journalInbound(b: Baileys, sock: WASocket, journal: Journal, session: string): void {
   const me = sock.authState.creds.me;
   if (!me?.id) return;
   const account = { meId: me.id, ...(me.lid && { meLid: me.lid }) };
@@ -21,14 +21,14 @@ export function journalInbound(b: Baileys, sock: WASocket, journal: InboundJourn
 }
 
 /** The upserted messages of a handled batch are in the outbox: their entries leave the journal. */
-export function settleJournal(journal: InboundJournal, session: string, events: Partial<BaileysEventMap>): void {
+export function settleJournal(journal: Journal, session: string, events: Partial<BaileysEventMap>): void {
   const upserted = events['messages.upsert']?.messages.map((m) => m.key.id).filter((id): id is string => !!id);
   if (upserted?.length) journal.remove(session, upserted);
 }
 
 /** Emits what was journaled but never reached the outbox (the process ended between the receipt and the event). */
-export async function replayJournal(b: Baileys, journal: InboundJournal, session: string, translator: EventTranslator, logger: Logger): Promise<void> {
-  const entries = journal.pending(session);
+export async function replayJournal(b: Baileys, journal: Journal, session: string, translator: EventTranslator, logger: Logger): Promise<void> {
+  const entries = await journal.pending(session);
   if (!entries.length) return;
   logger.info({ count: entries.length }, 'replaying journaled inbound messages');
   for (const entry of entries) {

@@ -16,7 +16,7 @@ import { ApiError } from '../errors';
 import { EventTranslator } from '../events/translate';
 import type { ChatStore } from '../chats/store';
 import type { MessageStore } from '../chats/messages';
-import type { InboundJournal } from '../store/journal';
+import type { Journal } from '../store/journal';
 import { keyvAuthState, type KeyvAuthState } from '../whatsapp/auth-state';
 import { handleRegistrationRefresh, requestPairingCode, withAdvSecret } from '../whatsapp/pairing';
 import type { Baileys } from '../whatsapp/baileys';
@@ -52,7 +52,7 @@ export interface SessionDeps {
   messages: MessageStore;
   chats: ChatStore;
   /** Decrypted inbound messages, written before WhatsApp is told they arrived. */
-  journal: InboundJournal;
+  journal: Journal;
   /** Persists the session's desired state, last known identity and settings. */
   /** Cluster mode: takes the session's lease before a start opens a socket (throws when another runtime has it). */
   claim?(): Promise<void>;
@@ -189,7 +189,7 @@ export class Session {
     await this.deps.authKv.clear();
     await this.deps.messages.clear();
     await this.deps.chats.clear();
-    this.deps.journal.clear(this.id);
+    await this.deps.journal.clear(this.id);
     this.retryCounter.flushAll();
     this.status = 'stopped';
   }

@@ -10,7 +10,8 @@ import Keyv from 'keyv';
 import KeyvRedis from '@keyv/redis';
 import KeyvPostgres from '@keyv/postgres';
 import { SqliteDatabase } from './sqlite-store';
-import { InboundJournal } from './journal';
+import { InboundJournal, type Journal } from './journal';
+import { SharedJournal } from './shared-journal';
 import { prepareDataDir } from './files';
 import { bufferJsonReplacer, bufferJsonReviver } from './buffer-json';
 import { fenceAdapter, type WriteGuard } from './fenced';
@@ -33,8 +34,8 @@ export interface Store {
    * only, fixed by the first call) makes every write conditional on a lease (cluster mode's fencing).
    */
   namespace<T = unknown>(namespace: string, options?: NamespaceOptions): Keyv<T>;
-  /** Decrypted inbound messages not yet in the outbox (always a local file: it is written synchronously). */
-  readonly journal: InboundJournal;
+  /** Decrypted inbound messages not yet in the outbox: a local file, or shared on Redis in cluster mode. */
+  readonly journal: Journal;
   /** Deletes the entries past their retention now; answers how many (Redis expires them itself: 0). */
   purgeExpired(): Promise<number>;
   close(): Promise<void>;
@@ -46,6 +47,8 @@ export interface NamespaceOptions {
 }
 
 export interface StoreOptions {
+  /** Cluster mode (Redis): the journal is shared, each session's entries written under its lease. */
+  journalGuard?(session: string): WriteGuard;
   warn?(message: string): void;
   /** Told how long reads and writes took (metrics): those `sample()` picks. */
   onOperation?(operation: string, seconds: number): void;
@@ -85,7 +88,9 @@ export function createStore(config: StoreConfig, options: StoreOptions = {}): St
   if (backend === 'sqlite') {
     sqlite = new SqliteDatabase(join(config.dataDir, 'runtime.sqlite'));
   }
-  const journal = new InboundJournal(config.dataDir);
+  const journal: Journal = config.redisUrl && options.journalGuard
+    ? new SharedJournal(config.redisUrl, options.journalGuard, (error) => options.warn?.(`journal: ${error.message}`))
+    : new InboundJournal(config.dataDir);
   const instances = new Map<string, Keyv>();
   // Keyv writes {"value":…,"expires":ms} with expires last; entries without a retention have no expires
   const postgresPurger = config.postgresUrl && !config.redisUrl ? new KeyvPostgres({ uri: config.postgresUrl }) : undefined;
@@ -128,7 +133,7 @@ export function createStore(config: StoreConfig, options: StoreOptions = {}): St
       await postgresPurger?.disconnect().catch(() => undefined);
       instances.clear();
       sqlite?.close();
-      journal.close();
+      await journal.close();
     },
   };
 }

@@ -25,13 +25,22 @@ export interface JournalEntry {
   meLid?: string;
 }
 
+/** What sessions need of a journal: the local file (synchronous) or, in cluster mode, the shared one on Redis. */
+export interface Journal {
+  add(entry: JournalEntry): void | Promise<void>;
+  remove(session: string, ids: string[]): void;
+  pending(session: string): JournalEntry[] | Promise<JournalEntry[]>;
+  clear(session: string): void | Promise<void>;
+  close(): void | Promise<void>;
+}
+
 type Row = { session: string; id: string; attrs: string; message: Uint8Array; me_id: string; me_lid: string | null };
 
 /** Entries older than this are dropped at a start: Baileys never emitted them (for example, history carriers). */
 const MAX_AGE_MS = 7 * 24 * 3600_000;
 const REMOVE_EVERY_MS = 100;
 
-export class InboundJournal {
+export class InboundJournal implements Journal {
   private readonly db: DatabaseSync;
   private readonly stmts: Record<'add' | 'remove' | 'pending' | 'clear' | 'expire', StatementSync>;
   /** Entries to remove at the next commit of removals, as [session, id]. */

@@ -28,7 +28,7 @@ const MAX_WAITING = 10_000;
  * called after each with what is known so far. When `persist` throws, the decryption fails: Baileys asks for the
  * message again instead of acknowledging it.
  */
-export function guardInbound(b: Baileys, sock: WASocket, persist: (inbound: DecryptedInbound) => void): void {
+export function guardInbound(b: Baileys, sock: WASocket, persist: (inbound: DecryptedInbound) => void | Promise<void>): void {
   const stanzas = new Map<Uint8Array, Record<string, string>>();
   const parts = new Map<string, ProtoMessage>();
   sock.ws.on('CB:message', (node: BinaryNode) => {
@@ -38,7 +38,7 @@ export function guardInbound(b: Baileys, sock: WASocket, persist: (inbound: Decr
     }
     while (stanzas.size > MAX_WAITING) stanzas.delete(stanzas.keys().next().value!);
   });
-  const record = (ciphertext: Uint8Array, plaintext: Uint8Array) => {
+  const record = (ciphertext: Uint8Array, plaintext: Uint8Array): void | Promise<void> => {
     const attrs = stanzas.get(ciphertext);
     if (!attrs) return;
     stanzas.delete(ciphertext);
@@ -48,7 +48,7 @@ export function guardInbound(b: Baileys, sock: WASocket, persist: (inbound: Decr
     const merged: ProtoMessage = { ...parts.get(attrs.id), ...content };
     parts.set(attrs.id, merged);
     while (parts.size > MAX_WAITING) parts.delete(parts.keys().next().value!);
-    persist({ attrs, message: b.proto.Message.encode(merged).finish() });
+    return persist({ attrs, message: b.proto.Message.encode(merged).finish() });
   };
   const repository = sock.signalRepository;
   const keys = sock.authState.keys as typeof sock.authState.keys & { transaction<T>(work: () => Promise<T>, key: string): Promise<T> };
@@ -57,7 +57,9 @@ export function guardInbound(b: Baileys, sock: WASocket, persist: (inbound: Decr
     (args: A) =>
       keys.transaction(async () => {
         const plaintext = await decrypt(args);
-        record(ciphertextOf(args), plaintext);
+        // awaited only when the journal is remote: the local one writes synchronously (no extra turn per message)
+        const written = record(ciphertextOf(args), plaintext);
+        if (written) await written;
         return plaintext;
       }, lockOf(args));
   repository.decryptMessage = journaled(repository.decryptMessage.bind(repository), (args) => args.ciphertext, (args) => args.jid);
