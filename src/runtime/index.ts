@@ -406,7 +406,10 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       await queue.start();
       await optOuts.start();
       await campaignManager.reconcile();
-      await cluster?.start(manager, { taken: (session) => queue.reloadSession(session), round: () => delivery.resync() });
+      await cluster?.start(manager, { taken: (session) => queue.reloadSession(session), round: () => delivery.resync(), adopt: async (id) => {
+        const count = await delivery.adopt(id, logger.child({ component: 'delivery', adopted: id }));
+        logger.info({ runtime: id, events: count }, 'cluster: delivered the pending events of a runtime that is gone');
+      } });
       // the one purge job of what Keyv's retention does not cover: chat previews older than the messages
       const purgePreviews = async () => {
         for (const session of manager.list()) await session.chats.purge();

@@ -102,16 +102,26 @@ type ClusterView = { runtimes: { id: string; sessions: number }[]; sessions: { i
     await start('rt-c');
   }, 120_000);
 
-  test('kill -9 of a runtime under inbound traffic: its sessions connect on the others within 30 s and messages keep reaching the webhook', async () => {
+  test('kill -9 of a runtime under inbound traffic and a paced bulk queue: its sessions connect on the others within 30 s, every message reaches the webhook once per event id, no queued send goes twice', async () => {
     await until(async () => (await view()).runtimes.find((r) => r.id === 'rt-c')?.sessions === Math.floor(SESSIONS / 3), 60_000, 200);
     const victim = 'rt-b';
     const moved = (await view()).sessions.filter((s) => s.owner === victim).map((s) => s.id);
     expect(moved.length).toBeGreaterThan(0);
-    const sentIds: string[] = [];
+    // a bulk queue on the victim's sessions, paced so that the kill finds some sent, some waiting
+    const bulk: string[] = [];
+    for (const session of moved) {
+      expect((await any().api('PATCH', `/sessions/${session}/outbound/settings`, { minGapMs: 300, maxGapMs: 600 })).status).toBe(200);
+      for (let k = 0; k < 4; k++) {
+        const text = `bulk ${session} ${k}`;
+        expect((await any().api('POST', `/sessions/${session}/messages/text`, { to: CONTACT, text, lane: 'bulk' })).status).toBe(202);
+        bulk.push(text);
+      }
+    }
+    const sent: { session: string; id: string; at: number }[] = [];
     let sending = true;
     const traffic = (async () => {
       for (let n = 0; sending; n++) {
-        sentIds.push(await sim.sendMessage(CONTACT, phoneOf(n % SESSIONS), buildMessage.text(`m${n}`)));
+        sent.push({ session: idOf(n % SESSIONS), at: Date.now(), id: await sim.sendMessage(CONTACT, phoneOf(n % SESSIONS), buildMessage.text(`m${n}`)) });
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     })();
@@ -128,15 +138,34 @@ type ClusterView = { runtimes: { id: string; sessions: number }[]; sessions: { i
     sending = false;
     await traffic;
     expect(oneSocketEach()).toBe(true);
-    process.stdout.write(`cluster failover: ${moved.length} sessions reconnected ${failoverMs} ms after the kill; ${sentIds.length} messages sent\n`);
     // no QR: every session still has the one linked device it had
     for (let i = 0; i < SESSIONS; i++) expect(sim.user(phoneOf(i)).devices.size).toBe(1);
-    const delivered = () => new Set(receiver.delivered().map((r) => r.json.data.messageId as string));
-    await until(() => sentIds.every((id) => delivered().has(id)), 30_000, 100).catch(() => undefined);
-    const missing = sentIds.filter((id) => !delivered().has(id));
-    process.stdout.write(`cluster failover: ${missing.length} of ${sentIds.length} messages missing at the webhook\n`);
-    // messages sent once the sessions were back must all arrive; those in flight at the kill are reported above
-    const afterFailover = sentIds.slice(-10);
-    expect(afterFailover.filter((id) => !delivered().has(id))).toEqual([]);
+
+    const deliveries = () => receiver.delivered().map((r) => ({ messageId: r.json.data.messageId as string, eventId: r.json.id, session: r.json.session }));
+    const arrived = () => new Set(deliveries().map((d) => d.messageId));
+    await until(() => sent.every((m) => arrived().has(m.id)), 30_000, 100).catch(() => undefined);
+    const missing = sent.filter((m) => !arrived().has(m.id));
+    const duplicates = deliveries().length - arrived().size;
+    const whileDown = sent.filter((m) => moved.includes(m.session) && m.at >= killedAt && m.at <= killedAt + failoverMs).length;
+    process.stdout.write(`cluster failover: ${moved.length} sessions reconnected ${failoverMs} ms after the kill; ${sent.length} messages sent (${whileDown} to the moved sessions while they were down), ${missing.length} missing, ${duplicates} delivered twice\n`);
+    expect(missing).toEqual([]);
+    // a message delivered twice is the same event both times
+    const eventIds = new Map<string, Set<string>>();
+    for (const d of deliveries()) eventIds.set(d.messageId, new Set([...(eventIds.get(d.messageId) ?? []), d.eventId]));
+    expect([...eventIds.values()].filter((ids) => ids.size > 1)).toEqual([]);
+    // per chat order is reported, not asserted: rc14 handles a reconnect's offline backlog in a queue of its own,
+    // behind messages that arrive live meanwhile (Utils/offline-node-processor), so a live message can overtake it
+    // after any reconnect, in single mode too (issue #23's note)
+    const overtaken = Array.from({ length: SESSIONS }, (_, i) => {
+      const order = sent.filter((m) => m.session === idOf(i)).map((m) => m.id);
+      const firsts = [...new Set(deliveries().filter((d) => d.session === idOf(i)).map((d) => d.messageId))];
+      return firsts.filter((id, index) => id !== order[index]).length;
+    }).reduce((a, b) => a + b, 0);
+    process.stdout.write(`cluster failover: ${overtaken} messages out of their chat's order at the webhook\n`);
+
+    await until(() => bulk.every((text) => sim.received(CONTACT).some((m) => m.text === text)), 60_000, 100);
+    const times = bulk.map((text) => sim.received(CONTACT).filter((m) => m.text === text).length);
+    process.stdout.write(`cluster failover: ${bulk.length} queued sends, each received ${JSON.stringify([...new Set(times)])} time(s)\n`);
+    expect(times.every((n) => n === 1)).toBe(true);
   }, 180_000);
 });

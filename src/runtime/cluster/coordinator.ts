@@ -28,12 +28,16 @@ export interface ClusterHooks {
   taken?(session: string): Promise<void>;
   /** Every round: catch up with what other runtimes changed (webhooks). */
   round?(): Promise<void>;
+  /** Deliver what the runtime `id`, gone without a graceful stop, left in its outbox; resolves when done. */
+  adopt?(id: string): Promise<void>;
 }
 
 export interface ClusterCounters {
   acquired: number;
   released: number;
   lost: number;
+  /** Outboxes of runtimes that died, delivered here. */
+  adopted: number;
 }
 
 export interface ClusterView {
@@ -51,7 +55,8 @@ export class ClusterCoordinator implements SessionOwnership {
   private readonly startedAt = new Date().toISOString();
   private stopping = false;
   private hooks: ClusterHooks = {};
-  readonly counters: ClusterCounters = { acquired: 0, released: 0, lost: 0 };
+  readonly counters: ClusterCounters = { acquired: 0, released: 0, lost: 0, adopted: 0 };
+  private adopting: Promise<void> | undefined;
 
   constructor(private readonly leases: LeaseStore, private readonly options: ClusterOptions, private readonly logger: Logger) {}
 
@@ -93,7 +98,9 @@ export class ClusterCoordinator implements SessionOwnership {
   async start(manager: SessionManager, hooks: ClusterHooks = {}): Promise<void> {
     this.manager = manager;
     this.hooks = hooks;
+    // heartbeat first: a member without one is taken for gone and its outbox adopted
     await this.heartbeat();
+    await this.leases.join(this.id);
     await this.tick();
     this.timer = setInterval(() => {
       this.ticking = this.ticking.then(() => this.tick()).catch((error: unknown) => this.logger.warn({ err: error }, 'cluster round failed'));
@@ -107,6 +114,7 @@ export class ClusterCoordinator implements SessionOwnership {
     clearInterval(this.timer);
     await this.ticking.catch(() => undefined);
     await Promise.all([...this.owned.keys()].map((session) => this.handOver(session)));
+    await this.adopting?.catch(() => undefined);
     await this.leases.leave(this.id).catch(() => undefined);
   }
 
@@ -155,6 +163,26 @@ export class ClusterCoordinator implements SessionOwnership {
       if (manager.find(session)?.status === 'connected') await this.handOver(session);
     }
     for (const session of plan.acquire) await this.take(session);
+    const live = new Set(runtimes);
+    const gone = (await this.leases.members()).filter((id) => !live.has(id));
+    if (gone.length && !this.adopting) this.adopting = this.adopt(gone).finally(() => (this.adopting = undefined));
+  }
+
+  /** One runtime at a time takes each gone runtime's outbox (a lease on it), delivers it, and forgets the runtime. */
+  private async adopt(gone: string[]): Promise<void> {
+    for (const id of gone) {
+      const lease = await this.leases.acquire(`outbox@${id}`, this.id, 10 * 60_000);
+      if (!lease) continue;
+      try {
+        await this.hooks.adopt?.(id);
+        this.counters.adopted++;
+        await this.leases.forget(id);
+      } catch (error) {
+        this.logger.warn({ err: error, runtime: id }, 'could not deliver the outbox of a runtime that is gone');
+      } finally {
+        await this.leases.release(`outbox@${id}`, lease);
+      }
+    }
   }
 
   private async take(session: string): Promise<void> {

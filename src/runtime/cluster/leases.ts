@@ -24,6 +24,8 @@ const PREFIX = 'wa:cluster:';
 export const leaseKey = (session: string) => `${PREFIX}lease:${session}`;
 const fenceKey = (session: string) => `${PREFIX}fence:${session}`;
 const runtimeKey = (id: string) => `${PREFIX}runtime:${id}`;
+/** Every runtime that ever joined and has not been cleaned up after: those without a heartbeat are gone. */
+const MEMBERS = `${PREFIX}members`;
 
 const ACQUIRE = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local token = redis.call('INCR', KEYS[2])
@@ -92,8 +94,23 @@ export class LeaseStore {
     await this.client.set(runtimeKey(info.id), JSON.stringify(info), { PX: ttlMs });
   }
 
+  async join(id: string): Promise<void> {
+    await this.client.sAdd(MEMBERS, id);
+  }
+
+  /** Leaves for good: heartbeat and membership (a graceful stop left nothing behind to adopt). */
   async leave(id: string): Promise<void> {
     await this.client.del(runtimeKey(id));
+    await this.client.sRem(MEMBERS, id);
+  }
+
+  /** A runtime gone for good whose outbox was delivered: no longer a member (its heartbeat expired already). */
+  async forget(id: string): Promise<void> {
+    await this.client.sRem(MEMBERS, id);
+  }
+
+  async members(): Promise<string[]> {
+    return this.client.sMembers(MEMBERS);
   }
 
   /** The runtimes whose heartbeat has not expired. */

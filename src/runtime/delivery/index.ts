@@ -29,10 +29,10 @@ export class Delivery {
   readonly dispatcher: Dispatcher;
 
   constructor(
-    store: Store,
+    private readonly store: Store,
     private readonly bus: EventBus,
     logger: Logger,
-    options: DeliveryOptions,
+    private readonly options: DeliveryOptions,
   ) {
     this.subscriptions = new SubscriptionRegistry(store.namespace<Subscription>('webhooks', { plainJson: true }), options.targets);
     this.outbox = new Outbox(store.namespace<OutboxRecord>(partitioned('outbox', options.partition), { plainJson: true }), store.namespace<number>(partitioned('outbox-meta', options.partition), { plainJson: true }), options.retentionMs);
@@ -45,6 +45,21 @@ export class Delivery {
     for (const record of await this.outbox.init()) this.dispatcher.enqueue(record);
     this.bus.setSink((event) => this.accept(event));
     this.started = true;
+  }
+
+  /**
+   * Cluster mode: delivers what a runtime that is gone left pending in its own outbox (each event under its own id),
+   * then resolves; the partition's records expire with their retention like any.
+   */
+  async adopt(partition: string, logger: Logger): Promise<number> {
+    const outbox = new Outbox(this.store.namespace<OutboxRecord>(partitioned('outbox', partition), { plainJson: true }), this.store.namespace<number>(partitioned('outbox-meta', partition), { plainJson: true }), this.options.retentionMs);
+    const dispatcher = new Dispatcher(outbox, this.subscriptions, this.metrics, logger, this.options);
+    const pending = await outbox.init();
+    for (const record of pending) dispatcher.enqueue(record);
+    while (this.started && dispatcher.pending().count > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    dispatcher.stop();
+    await outbox.flush();
+    return pending.length;
   }
 
   /** Cluster mode: picks up the webhooks other runtimes created, changed or deleted. */
