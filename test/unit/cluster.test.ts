@@ -7,6 +7,7 @@ import { place } from '../../src/runtime/cluster/placement';
 import { LeaseStore, leaseKey, leaseValue } from '../../src/runtime/cluster/leases';
 import { createStore, FencedWriteError } from '../../src/runtime/store';
 import { portOpenSync } from '../helpers/services';
+import { parseConfig } from '../../src/runtime/config';
 
 const REDIS = portOpenSync(6379);
 if (!REDIS) process.stdout.write('Redis is not reachable on 127.0.0.1:6379: the lease and fencing tests are SKIPPED\n');
@@ -70,6 +71,15 @@ describe('placement', () => {
     settle(sessions, ['a', 'b', 'c'], owners);
     expect(settle(sessions, ['a', 'b', 'c'], owners).moves).toBe(0);
   });
+});
+
+test('the configuration refuses cluster mode without Redis, with the in-process sandbox, and a bad runtime id, naming the field', () => {
+  expect(() => parseConfig({ cluster: true })).toThrow(/cluster: cluster mode needs redisUrl/);
+  expect(() => parseConfig({ cluster: true, redisUrl: 'redis://127.0.0.1:6379', sandbox: true })).toThrow(/cluster: cluster mode cannot use the in-process sandbox/);
+  expect(() => parseConfig({ cluster: true, redisUrl: 'redis://127.0.0.1:6379', clusterRuntimeId: 'a b' })).toThrow(/clusterRuntimeId/);
+  expect(() => parseConfig({ cluster: true, redisUrl: 'redis://127.0.0.1:6379', clusterLeaseTtlMs: '5000' as unknown as number })).not.toThrow();
+  expect(() => parseConfig({ cluster: true, redisUrl: 'redis://127.0.0.1:6379', clusterLeaseTtlMs: 500 })).toThrow(/clusterLeaseTtlMs/);
+  expect(parseConfig({ cluster: true, redisUrl: 'redis://127.0.0.1:6379' }).clusterLeaseTtlMs).toBe(15_000);
 });
 
 (REDIS ? describe : describe.skip)('leases and fenced writes on Redis', () => {

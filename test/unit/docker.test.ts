@@ -60,3 +60,19 @@ test('the image: two stages, slim, non-root, tini for signals, the CLI as comman
   expect(HEALTH_PATHS).toContain(probe);
   expect(read('.dockerignore').split('\n')).toEqual(expect.arrayContaining(['.git', 'node_modules', 'data', '.env']));
 });
+
+test('the cluster compose file: three runtimes on Redis, each its own id, address, data and the runtime\'s own variables; n8n in queue mode', () => {
+  const cluster = parse(read('docker-compose.cluster.yml'), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+  const runtimes = Object.entries(cluster.services).filter(([name]) => name.startsWith('runtime-'));
+  expect(runtimes.map(([name]) => name)).toEqual(['runtime-1', 'runtime-2', 'runtime-3']);
+  for (const [name, service] of runtimes) {
+    const env = service.environment ?? {};
+    expect(Object.keys(env).filter((variable) => !runtimeVariables.has(variable))).toEqual([]);
+    expect(env).toMatchObject({ WA_CLUSTER: 'true', REDIS_URL: 'redis://redis:6379', WA_CLUSTER_RUNTIME_ID: name, WA_CLUSTER_ADDRESS: `http://${name}:3100` });
+    expect(service.volumes).toEqual([`${name}-data:/data`]);
+    expect(() => runtimeConfigSchema.parse({ cluster: true, redisUrl: env.REDIS_URL, clusterRuntimeId: env.WA_CLUSTER_RUNTIME_ID, clusterAddress: env.WA_CLUSTER_ADDRESS })).not.toThrow();
+  }
+  expect(cluster.services['n8n'].environment).toMatchObject({ EXECUTIONS_MODE: 'queue', QUEUE_BULL_REDIS_HOST: 'redis' });
+  expect(cluster.services['n8n-worker'].environment).toMatchObject({ EXECUTIONS_MODE: 'queue' });
+  for (const service of Object.values(cluster.services)) for (const volume of service.volumes ?? []) expect(Object.keys(cluster.volumes)).toContain(volume.split(':')[0]);
+});
