@@ -329,6 +329,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         outboxPending: () => delivery.dispatcher.pending(),
         queues: async () => (await Promise.all(manager.list().map(async (s) => ({ session: s.id, status: await queue.status(s.id) })))).flatMap(({ session, status }) => Object.entries(status.lanes).map(([lane, l]) => ({ session, lane, queued: l.queued, nextDueAt: l.nextDueAt }))),
         campaignRecipients: () => campaignManager.recipientCounts(),
+        ...(cluster && { cluster: () => cluster.figures() }),
       });
       outbound = queue;
       campaigns = campaignManager;

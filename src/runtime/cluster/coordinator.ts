@@ -64,8 +64,9 @@ export class ClusterCoordinator implements SessionOwnership {
     return this.options.id;
   }
 
-  owns(session: string): boolean {
-    return this.owned.has(session);
+  /** How many sessions this runtime holds, with its counters (metrics). */
+  figures(): ClusterCounters & { owned: number } {
+    return { owned: this.owned.size, ...this.counters };
   }
 
   guard(session: string): WriteGuard {

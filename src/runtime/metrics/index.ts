@@ -15,6 +15,8 @@ export interface MetricsSources {
   outboxPending(): { count: number; oldestAt?: number };
   queues(): Promise<{ session: string; lane: string; queued: number; nextDueAt: string | null }[]>;
   campaignRecipients(): { session: string; status: string; count: number }[];
+  /** Cluster mode: sessions whose lease this runtime holds, and its lease counters so far. */
+  cluster?(): { owned: number; acquired: number; released: number; lost: number; adopted: number };
 }
 
 const SESSION_ALL = '_all';
@@ -110,6 +112,22 @@ export class RuntimeMetrics {
         }
       },
     });
+    const cluster = sources.cluster;
+    if (cluster) {
+      // the coordinator counts; registered first, the gauge brings the counters up to date before they are read
+      const seen = { acquired: 0, released: 0, lost: 0, adopted: 0 };
+      const catchUp = (now: ReturnType<typeof cluster>) => {
+        for (const event of ['acquired', 'released', 'lost'] as const) {
+          if (now[event] > seen[event]) leases.inc({ event }, now[event] - seen[event]);
+          seen[event] = now[event];
+        }
+        if (now.adopted > seen.adopted) adopted.inc(now.adopted - seen.adopted);
+        seen.adopted = now.adopted;
+      };
+      new Gauge({ name: 'wa_cluster_sessions_owned', help: 'Sessions whose lease this runtime holds (cluster mode)', registers: [this.registry], collect() { const now = cluster(); catchUp(now); this.set(now.owned); } });
+      const leases = new Counter({ name: 'wa_cluster_leases_total', help: 'Session leases taken, handed back and lost to another runtime (cluster mode)', labelNames: ['event'], registers: [this.registry] });
+      const adopted = new Counter({ name: 'wa_cluster_outboxes_adopted_total', help: 'Outboxes of runtimes gone without a graceful stop, delivered by this one', registers: [this.registry] });
+    }
     new Gauge({
       name: 'wa_campaign_recipients',
       help: 'Recipients of campaigns still known, by status',

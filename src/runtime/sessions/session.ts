@@ -36,6 +36,9 @@ const ERROR_STATUS = 0;
 type BaileysEventMap = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BaileysEventMap;
 type ConnectionState = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).ConnectionState;
 
+/** How long a shutdown waits for WhatsApp to confirm the socket's close. */
+const CLOSE_WAIT_MS = 2000;
+
 export interface SessionDeps {
   b: Baileys;
   bus: EventBus;
@@ -207,7 +210,18 @@ export class Session {
       await Promise.race([Promise.all(this.handling), timeout]);
       clearTimeout(timer);
     }
+    const ws = this.sock?.ws;
     await this.closeSocket();
+    // the close handshake done: WhatsApp has seen this socket go before another runtime opens the next (no 440)
+    if (ws && !ws.isClosed) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, CLOSE_WAIT_MS);
+        ws.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
   }
 
   /** Waits until the session shows a QR code or gets connected, for at most `timeoutMs`. */
