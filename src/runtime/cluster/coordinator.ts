@@ -93,15 +93,12 @@ export class ClusterCoordinator implements SessionOwnership {
     if (this.owned.has(session)) return undefined;
     const owner = (await this.leases.owners([session])).get(session);
     if (!owner || owner.runtime === this.id) return undefined;
-    return (await this.leases.runtimes()).find((r) => r.id === owner.runtime)?.address;
+    return (await this.leases.membership()).live.find((r) => r.id === owner.runtime)?.address;
   }
 
   async start(manager: SessionManager, hooks: ClusterHooks = {}): Promise<void> {
     this.manager = manager;
     this.hooks = hooks;
-    // heartbeat first: a member without one is taken for gone and its outbox adopted
-    await this.heartbeat();
-    await this.leases.join(this.id);
     await this.tick();
     this.timer = setInterval(() => {
       this.ticking = this.ticking.then(() => this.tick()).catch((error: unknown) => this.logger.warn({ err: error }, 'cluster round failed'));
@@ -120,7 +117,7 @@ export class ClusterCoordinator implements SessionOwnership {
   }
 
   async view(): Promise<ClusterView> {
-    const runtimes = await this.leases.runtimes();
+    const runtimes = (await this.leases.membership()).live;
     const ids = this.manager?.list().map((s) => s.id) ?? [];
     const owners = await this.leases.owners(ids);
     const now = Date.now();
@@ -143,8 +140,10 @@ export class ClusterCoordinator implements SessionOwnership {
     if (!manager || this.stopping) return;
     await this.heartbeat();
     await this.hooks.round?.();
-    for (const [session, lease] of [...this.owned]) {
-      if (await this.leases.renew(session, lease, this.options.leaseTtlMs)) continue;
+    const held = [...this.owned];
+    const renewed = await Promise.all(held.map(([session, lease]) => this.leases.renew(session, lease, this.options.leaseTtlMs)));
+    for (const [index, [session]] of held.entries()) {
+      if (renewed[index]) continue;
       this.owned.delete(session);
       this.counters.lost++;
       this.logger.warn({ session }, 'lost the session\'s lease: its socket ends here');
@@ -152,20 +151,20 @@ export class ClusterCoordinator implements SessionOwnership {
       await manager.reload(session);
     }
     const running = await manager.sync();
+    const shouldRun = new Set(running);
     // a session stopped or deleted through the API gives its lease back
     for (const session of [...this.owned.keys()]) {
-      if (!running.includes(session) && !manager.find(session)?.isRunning) await this.release(session);
+      if (!shouldRun.has(session) && !manager.find(session)?.isRunning) await this.release(session);
     }
     const owners = await this.leases.owners(running);
-    const runtimes = (await this.leases.runtimes()).map((r) => r.id);
+    const { live, gone } = await this.leases.membership();
+    const runtimes = live.map((r) => r.id);
     const plan = place({ me: this.id, runtimes, sessions: running, owners: new Map([...owners].map(([s, l]) => [s, l.runtime])), maxMoves: 1 });
     // a session being linked (QR, pairing code) or connecting stays where it is: moving it would start over
     for (const session of plan.release) {
       if (manager.find(session)?.status === 'connected') await this.handOver(session);
     }
     for (const session of plan.acquire) await this.take(session);
-    const live = new Set(runtimes);
-    const gone = (await this.leases.members()).filter((id) => !live.has(id));
     if (gone.length && !this.adopting) this.adopting = this.adopt(gone).finally(() => (this.adopting = undefined));
   }
 

@@ -90,12 +90,13 @@ export class LeaseStore {
     return owners;
   }
 
+  /**
+   * Announces the runtime: heartbeat first, then membership (a member without a heartbeat is taken for gone and its
+   * outbox adopted), every round, so a runtime forgotten while it was briefly away is a member again.
+   */
   async heartbeat(info: RuntimeInfo, ttlMs: number): Promise<void> {
     await this.client.set(runtimeKey(info.id), JSON.stringify(info), { PX: ttlMs });
-  }
-
-  async join(id: string): Promise<void> {
-    await this.client.sAdd(MEMBERS, id);
+    await this.client.sAdd(MEMBERS, info.id);
   }
 
   /** Leaves for good: heartbeat and membership (a graceful stop left nothing behind to adopt). */
@@ -109,16 +110,17 @@ export class LeaseStore {
     await this.client.sRem(MEMBERS, id);
   }
 
-  async members(): Promise<string[]> {
-    return this.client.sMembers(MEMBERS);
-  }
-
-  /** The runtimes whose heartbeat has not expired. */
-  async runtimes(): Promise<RuntimeInfo[]> {
-    const keys: string[] = [];
-    for await (const batch of this.client.scanIterator({ MATCH: `${runtimeKey('*')}`, COUNT: 100 })) keys.push(...batch);
-    if (!keys.length) return [];
-    const values = await this.client.mGet(keys);
-    return values.flatMap((value) => (value ? [JSON.parse(value) as RuntimeInfo] : []));
+  /**
+   * The members whose heartbeat has not expired (with what they announced) and those without one: gone without a
+   * graceful stop. Read from the members set, never by scanning the keyspace (which holds every session's keys).
+   */
+  async membership(): Promise<{ live: RuntimeInfo[]; gone: string[] }> {
+    const members = await this.client.sMembers(MEMBERS);
+    if (!members.length) return { live: [], gone: [] };
+    const values = await this.client.mGet(members.map(runtimeKey));
+    const live: RuntimeInfo[] = [];
+    const gone: string[] = [];
+    values.forEach((value, index) => (value ? live.push(JSON.parse(value) as RuntimeInfo) : gone.push(members[index])));
+    return { live, gone };
   }
 }

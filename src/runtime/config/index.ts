@@ -5,6 +5,9 @@
 import { z } from 'zod';
 import { isLoopbackUrl } from '../whatsapp/target';
 
+/** An http(s) URL; the message names the field. */
+const httpUrl = (field: string) => z.string().url().refine((url) => /^https?:\/\//.test(url), `${field} must be an http(s) URL`).optional();
+
 export const runtimeConfigSchema = z.object({
   host: z.string().default('127.0.0.1'),
   port: z.coerce.number().int().min(0).max(65535).default(3100),
@@ -76,7 +79,7 @@ export const runtimeConfigSchema = z.object({
   /** Print QR codes to the terminal when the runtime runs in one. */
   printQr: z.boolean().default(false),
   /** The URL clients reach the runtime at (behind a proxy, say): the MCP resource identifier and OAuth issuer. */
-  publicUrl: z.string().url().refine((url) => /^https?:\/\//.test(url), 'publicUrl must be an http(s) URL').optional(),
+  publicUrl: httpUrl('publicUrl'),
   /** Serve the remote MCP server at /mcp. */
   mcpEnabled: z.boolean().default(true),
   /** Host names /mcp answers to besides localhost and the public URL's (DNS-rebinding protection). */
@@ -112,7 +115,7 @@ export const runtimeConfigSchema = z.object({
   /** This runtime's id in the cluster; unset: the host name and process id. */
   clusterRuntimeId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'clusterRuntimeId must be 1-64 letters, digits, ".", "_" or "-"').optional(),
   /** The base URL the other runtimes reach this one's API at; unset: the address it listens on. */
-  clusterAddress: z.string().url().refine((url) => /^https?:\/\//.test(url), 'clusterAddress must be an http(s) URL').optional(),
+  clusterAddress: httpUrl('clusterAddress'),
   /** How long a session's lease lasts without renewal: a dead runtime's sessions are taken over after it. */
   clusterLeaseTtlMs: z.coerce.number().int().min(1000).max(120_000).default(15_000),
 }).superRefine((config, ctx) => {

@@ -35,7 +35,7 @@ export class Delivery {
     private readonly options: DeliveryOptions,
   ) {
     this.subscriptions = new SubscriptionRegistry(store.namespace<Subscription>('webhooks', { plainJson: true }), options.targets);
-    this.outbox = new Outbox(store.namespace<OutboxRecord>(partitioned('outbox', options.partition), { plainJson: true }), store.namespace<number>(partitioned('outbox-meta', options.partition), { plainJson: true }), options.retentionMs);
+    this.outbox = this.outboxOf(options.partition);
     this.dispatcher = new Dispatcher(this.outbox, this.subscriptions, this.metrics, logger.child({ component: 'delivery' }), options);
   }
 
@@ -52,7 +52,7 @@ export class Delivery {
    * then resolves; the partition's records expire with their retention like any.
    */
   async adopt(partition: string, logger: Logger): Promise<number> {
-    const outbox = new Outbox(this.store.namespace<OutboxRecord>(partitioned('outbox', partition), { plainJson: true }), this.store.namespace<number>(partitioned('outbox-meta', partition), { plainJson: true }), this.options.retentionMs);
+    const outbox = this.outboxOf(partition);
     const dispatcher = new Dispatcher(outbox, this.subscriptions, this.metrics, logger, this.options);
     const pending = await outbox.init();
     for (const record of pending) dispatcher.enqueue(record);
@@ -60,6 +60,12 @@ export class Delivery {
     dispatcher.stop();
     await outbox.flush();
     return pending.length;
+  }
+
+  /** The outbox of one runtime in cluster mode (`partition`: its id), or the only one. */
+  private outboxOf(partition: string | undefined): Outbox {
+    const name = (namespace: string) => (partition ? `${namespace}@${partition}` : namespace);
+    return new Outbox(this.store.namespace<OutboxRecord>(name('outbox'), { plainJson: true }), this.store.namespace<number>(name('outbox-meta'), { plainJson: true }), this.options.retentionMs);
   }
 
   /** Cluster mode: picks up the webhooks other runtimes created, changed or deleted. */
@@ -102,8 +108,4 @@ export class Delivery {
     await this.outbox.save(record);
     this.dispatcher.enqueue(record);
   }
-}
-
-function partitioned(namespace: string, partition: string | undefined): string {
-  return partition ? `${namespace}@${partition}` : namespace;
 }

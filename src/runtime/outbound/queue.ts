@@ -34,15 +34,7 @@ export class OutboundQueue {
   }
 
   async start(): Promise<void> {
-    const loaded: QueuedSend[] = [];
-    for await (const [, value] of this.deps.items.iterator!(this.deps.items.namespace)) loaded.push(value as QueuedSend);
-    loaded.sort((a, b) => a.seq - b.seq);
-    this.seq = loaded.reduce((max, item) => Math.max(max, item.seq), this.seq);
-    for (const item of loaded) {
-      const queue = await this.queue(item.session);
-      // the API listens before the queue starts: a send queued in between is already here
-      if (!queue.items.some((queued) => queued.id === item.id)) queue.items.push(item);
-    }
+    await this.load();
     this.unsubscribe = this.deps.bus.subscribe((event) => this.onEvent(event));
     for (const queue of this.queues.values()) queue.kick();
   }
@@ -55,16 +47,23 @@ export class OutboundQueue {
     const previous = this.queues.get(session);
     if (previous) await previous.stop();
     this.queues.delete(session);
-    const queue = await this.queue(session);
+    await this.load(session);
+    (await this.queue(session)).kick();
+  }
+
+  /** Puts the stored sends (of `only`, or of every session) in their queues, in order, each once. */
+  private async load(only?: string): Promise<void> {
     const loaded: QueuedSend[] = [];
     for await (const [, value] of this.deps.items.iterator!(this.deps.items.namespace)) {
-      if ((value as QueuedSend).session === session) loaded.push(value as QueuedSend);
+      if (!only || (value as QueuedSend).session === only) loaded.push(value as QueuedSend);
     }
-    for (const item of loaded.sort((a, b) => a.seq - b.seq)) {
-      this.seq = Math.max(this.seq, item.seq);
+    loaded.sort((a, b) => a.seq - b.seq);
+    this.seq = loaded.reduce((max, item) => Math.max(max, item.seq), this.seq);
+    for (const item of loaded) {
+      const queue = await this.queue(item.session);
+      // the API listens before the queue starts: a send queued in between is already here
       if (!queue.items.some((queued) => queued.id === item.id)) queue.items.push(item);
     }
-    queue.kick();
   }
 
   async stop(): Promise<void> {

@@ -6,14 +6,12 @@
  * journal: one a crash loses only replays an entry the outbox drops by its id.
  */
 import { createClient } from '@redis/client';
-import type { WriteGuard } from './fenced';
-import { FencedWriteError } from './fenced';
+import { fencedEval, type WriteGuard } from './fenced';
 import type { Journal, JournalEntry } from './journal';
 
 const REMOVE_EVERY_MS = 100;
 const journalKey = (session: string) => `wa:journal:${session}`;
-const ADD = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-return redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])`;
+const ADD = `return redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])`;
 
 type Stored = { seq: number; attrs: Record<string, string>; message: string; meId: string; meLid?: string };
 
@@ -32,16 +30,15 @@ export class SharedJournal implements Journal {
 
   async add(entry: JournalEntry): Promise<void> {
     await this.connected;
-    const lease = this.guardOf(entry.session)();
-    if (!lease) throw new FencedWriteError(journalKey(entry.session));
     // time first, then a counter: the order entries were written in, also across owners of the session
     const stored: Stored = { seq: Date.now() * 1000 + (this.seq++ % 1000), attrs: entry.attrs, message: Buffer.from(entry.message).toString('base64'), meId: entry.meId, ...(entry.meLid && { meLid: entry.meLid }) };
-    const answer = Number(await this.client.eval(ADD, { keys: [lease.key, journalKey(entry.session)], arguments: [lease.value, entry.id, JSON.stringify(stored)] }));
-    if (answer < 0) throw new FencedWriteError(journalKey(entry.session));
+    await fencedEval(this.client, journalKey(entry.session), this.guardOf(entry.session), ADD, [journalKey(entry.session)], [entry.id, JSON.stringify(stored)]);
   }
 
   remove(session: string, ids: string[]): void {
-    this.removals.set(session, [...(this.removals.get(session) ?? []), ...ids]);
+    const pending = this.removals.get(session);
+    if (pending) pending.push(...ids);
+    else this.removals.set(session, [...ids]);
     this.removalTimer ??= setTimeout(() => void this.commitRemovals().catch(() => undefined), REMOVE_EVERY_MS).unref();
   }
 

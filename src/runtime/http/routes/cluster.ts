@@ -1,6 +1,6 @@
 /**
  * http/routes/cluster: the runtimes sharing this store (id, address, heartbeat age, sessions owned) and each
- * session's owner. Outside cluster mode it says so and lists this runtime alone.
+ * session's owner. Outside cluster mode it says so (`enabled: false`) and lists nothing.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { ClusterCoordinator } from '../../cluster/coordinator';
