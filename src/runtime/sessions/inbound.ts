@@ -4,12 +4,14 @@
  * leaves; at the next socket, what is left is emitted first, as Baileys would have emitted it.
  */
 import type { Logger } from 'pino';
+import type { ArrivalOrder } from './arrival-order';
 import type { EventTranslator } from '../events/translate';
 import type { Journal } from '../store/journal';
 import type { Baileys } from '../whatsapp/baileys';
 import { guardInbound, rebuildMessage } from '../whatsapp/inbound-guard';
 
 type WASocket = ReturnType<Baileys['makeWASocket']>;
+type BinaryNode = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BinaryNode;
 type BaileysEventMap = import('@whiskeysockets/baileys', { with: { 'resolution-mode': 'import' } }).BaileysEventMap;
 
 /** Journals the socket's decrypted inbound messages (a linked session only: an unlinked one receives none). */
@@ -40,4 +42,38 @@ export async function replayJournal(b: Baileys, journal: Journal, session: strin
       logger.error({ err: error, messageId: entry.id }, 'failed to replay a journaled message; kept for the next start');
     }
   }
+}
+
+/** Numbers the socket's message stanzas as they arrive (the phone's own peer traffic belongs to no chat). */
+export function watchArrivals(sock: WASocket, order: ArrivalOrder): void {
+  sock.ws.on('CB:message', (node: BinaryNode) => {
+    if (node.attrs.id && node.attrs.from && node.attrs.category !== 'peer') order.arrived(node.attrs.id, node.attrs.from);
+  });
+}
+
+/** Translates a batch with its upserted messages one at a time, each after the earlier ones of its chat. */
+export async function translateInOrder(translator: EventTranslator, order: ArrivalOrder, events: Partial<BaileysEventMap>): Promise<void> {
+  const upsert = events['messages.upsert'];
+  if (!upsert || upsert.messages.length <= 1) {
+    const id = upsert?.messages[0]?.key.id;
+    const earlier = id ? order.turn(id) : undefined;
+    if (earlier) await earlier;
+    try {
+      await translator.handle(events);
+    } finally {
+      if (id) order.done(id);
+    }
+    return;
+  }
+  for (const message of upsert.messages) {
+    const id = message.key.id;
+    const earlier = id ? order.turn(id) : undefined;
+    if (earlier) await earlier;
+    try {
+      await translator.handle({ 'messages.upsert': { ...upsert, messages: [message] } });
+    } finally {
+      if (id) order.done(id);
+    }
+  }
+  await translator.handle({ ...events, 'messages.upsert': undefined });
 }

@@ -25,7 +25,8 @@ import type { WhatsAppTarget } from '../whatsapp/target';
 import type { WAVersion } from '../whatsapp/version';
 import { decideOnClose, type ReconnectPolicy } from './policy';
 import { GroupCache } from './group-cache';
-import { journalInbound, replayJournal, settleJournal } from './inbound';
+import { journalInbound, replayJournal, settleJournal, translateInOrder, watchArrivals } from './inbound';
+import { ArrivalOrder } from './arrival-order';
 import { DEFAULT_SESSION_SETTINGS, TERMINAL, type LastStatus, type SessionMe, type SessionReason, type SessionSettings, type SessionStatus, type SessionView, type StoredSession, type WhatsAppLimitSignal } from './types';
 import { detached } from '../request-context';
 
@@ -336,15 +337,17 @@ export class Session {
     );
     handleRegistrationRefresh(sock, { currentQr: () => this.qr, pairingByCode: () => !!this.pairingPhone, logger });
     journalInbound(b, sock, deps.journal, this.id);
+    const order = new ArrivalOrder();
+    watchArrivals(sock, order);
     const replayed = replayJournal(b, deps.journal, this.id, translator, logger);
     sock.ev.process((events) => {
-      const handled = this.handleEvents(generation, translator, events, logger, replayed);
+      const handled = this.handleEvents(generation, { translator, order }, events, logger, replayed);
       this.handling.add(handled);
       return handled.finally(() => this.handling.delete(handled));
     });
   }
 
-  private async handleEvents(generation: number, translator: EventTranslator, events: Partial<BaileysEventMap>, logger: Logger, replayed: Promise<void>): Promise<void> {
+  private async handleEvents(generation: number, { translator, order }: { translator: EventTranslator; order: ArrivalOrder }, events: Partial<BaileysEventMap>, logger: Logger, replayed: Promise<void>): Promise<void> {
     if (generation !== this.generation) return;
     if (events['creds.update']) await this.auth?.saveCreds();
     if (events['connection.update']) await this.onConnectionUpdate(generation, events['connection.update']);
@@ -352,7 +355,7 @@ export class Session {
     this.groupCache.apply(events);
     await replayed;
     try {
-      await translator.handle(events);
+      await translateInOrder(translator, order, events);
       settleJournal(this.deps.journal, this.id, events);
     } catch (error) {
       logger.error({ err: error }, 'failed to translate events');
