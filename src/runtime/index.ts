@@ -320,6 +320,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         newId: () => randomUUID(),
         optOuts,
         chunk: config.campaignChunk,
+        ...(cluster && { owns: (session: string) => cluster.owns(session) }),
       });
       queue.setListener(campaignManager);
       const remote = remoteAccess(config, { store, apiKeys, audit, logger, sessions: manager, version, loopbackOnly: isLoopbackHost(config.host), metrics });
@@ -407,10 +408,21 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       await queue.start();
       await optOuts.start();
       await campaignManager.reconcile();
-      await cluster?.start(manager, { taken: (session) => queue.reloadSession(session), round: () => delivery.resync(), adopt: async (id) => {
-        const count = await delivery.adopt(id, logger.child({ component: 'delivery', adopted: id }));
-        logger.info({ runtime: id, events: count }, 'cluster: delivered the pending events of a runtime that is gone');
-      } });
+      await cluster?.start(manager, {
+        // the session's campaigns, queue and waits as the runtime it ran on left them, in the order a start reads them
+        taken: async (session) => {
+          await campaignManager.reloadSession(session);
+          await queue.reloadSession(session);
+          await campaignManager.reconcile(session);
+          await waits.reloadSession(session);
+        },
+        round: () => delivery.resync(),
+        adopt: async (id) => {
+          const count = await delivery.adopt(id, logger.child({ component: 'delivery', adopted: id }));
+          logger.info({ runtime: id, events: count }, 'cluster: delivered the pending events of a runtime that is gone');
+        },
+        drained: (session, withinMs) => delivery.drained(session, withinMs),
+      });
       // the one purge job of what Keyv's retention does not cover: chat previews older than the messages
       const purgePreviews = async () => {
         for (const session of manager.list()) await session.chats.purge();

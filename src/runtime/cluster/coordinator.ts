@@ -24,13 +24,23 @@ export interface ClusterOptions {
 
 /** What the layers above do when the cluster changes under them. */
 export interface ClusterHooks {
-  /** The session now runs here (its queue is read again). */
+  /** The session now runs here: what other runtimes left of it (campaigns, queue, waits) is read again. */
   taken?(session: string): Promise<void>;
   /** Every round: catch up with what other runtimes changed (webhooks). */
   round?(): Promise<void>;
   /** Deliver what the runtime `id`, gone without a graceful stop, left in its outbox; resolves when done. */
   adopt?(id: string): Promise<void>;
+  /** The session's socket is closed here: resolve once its events are delivered (a hand-over waits at most `drainMs`). */
+  drained?(session: string, withinMs: number): Promise<void>;
 }
+
+/**
+ * How long sessions wait to be taken while a gone runtime's outbox is being delivered: its events of a chat go
+ * before the new owner's, unless the delivery takes longer than this (a webhook down).
+ */
+const ADOPTION_HOLD_MS = 10_000;
+/** Rounds come this often while takes wait for an adoption. */
+const HOLD_ROUND_MS = 250;
 
 export interface ClusterCounters {
   acquired: number;
@@ -57,6 +67,9 @@ export class ClusterCoordinator implements SessionOwnership {
   private hooks: ClusterHooks = {};
   readonly counters: ClusterCounters = { acquired: 0, released: 0, lost: 0, adopted: 0 };
   private adopting: Promise<void> | undefined;
+  /** Gone runtimes not forgotten yet → when this runtime first saw them gone. */
+  private readonly goneSince = new Map<string, number>();
+  private holdTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly leases: LeaseStore, private readonly options: ClusterOptions, private readonly logger: Logger) {}
 
@@ -88,6 +101,11 @@ export class ClusterCoordinator implements SessionOwnership {
     this.counters.acquired++;
   }
 
+  /** Whether the session runs here. */
+  owns(session: string): boolean {
+    return this.owned.has(session);
+  }
+
   /** The address of the runtime that owns the session, when that is another live runtime. */
   async ownerAddress(session: string): Promise<string | undefined> {
     if (this.owned.has(session)) return undefined;
@@ -100,16 +118,19 @@ export class ClusterCoordinator implements SessionOwnership {
     this.manager = manager;
     this.hooks = hooks;
     await this.tick();
-    this.timer = setInterval(() => {
-      this.ticking = this.ticking.then(() => this.tick()).catch((error: unknown) => this.logger.warn({ err: error }, 'cluster round failed'));
-    }, Math.max(50, Math.floor(this.options.leaseTtlMs / 3)));
+    this.timer = setInterval(() => this.round(), Math.max(50, Math.floor(this.options.leaseTtlMs / 3)));
     this.timer.unref();
+  }
+
+  private round(): void {
+    this.ticking = this.ticking.then(() => this.tick()).catch((error: unknown) => this.logger.warn({ err: error }, 'cluster round failed'));
   }
 
   /** Hands every session over: socket closed and batches drained first, then the lease released. */
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.timer);
+    clearTimeout(this.holdTimer);
     await this.ticking.catch(() => undefined);
     await Promise.all([...this.owned.keys()].map((session) => this.handOver(session)));
     await this.adopting?.catch(() => undefined);
@@ -164,8 +185,28 @@ export class ClusterCoordinator implements SessionOwnership {
     for (const session of plan.release) {
       if (manager.find(session)?.status === 'connected') await this.handOver(session);
     }
-    for (const session of plan.acquire) await this.take(session);
     if (gone.length && !this.adopting) this.adopting = this.adopt(gone).finally(() => (this.adopting = undefined));
+    if (this.holdingForAdoption(gone)) return;
+    for (const session of plan.acquire) await this.take(session);
+  }
+
+  /**
+   * Whether takes wait this round: a runtime that died left events in its outbox, and the sessions it owned (which
+   * are among those to take) must not deliver newer events of a chat before those are out. Rounds come quickly
+   * meanwhile, so the take follows the adoption closely.
+   */
+  private holdingForAdoption(gone: string[]): boolean {
+    const now = Date.now();
+    for (const id of this.goneSince.keys()) if (!gone.includes(id)) this.goneSince.delete(id);
+    for (const id of gone) if (!this.goneSince.has(id)) this.goneSince.set(id, now);
+    const holding = [...this.goneSince.values()].some((since) => now - since < ADOPTION_HOLD_MS);
+    if (holding && !this.holdTimer) {
+      this.holdTimer = setTimeout(() => {
+        this.holdTimer = undefined;
+        this.round();
+      }, HOLD_ROUND_MS);
+    }
+    return holding;
   }
 
   /** One runtime at a time takes each gone runtime's outbox (a lease on it), delivers it, and forgets the runtime. */
@@ -190,13 +231,15 @@ export class ClusterCoordinator implements SessionOwnership {
     if (!lease) return;
     this.owned.set(session, lease);
     this.counters.acquired++;
-    await this.hooks.taken?.(session).catch((error: unknown) => this.logger.warn({ err: error, session }, 'could not pick up the queue of a session taken over'));
+    // the session as its last owner left it (settings too), before its queue reads its pacing
     const opened = await this.manager?.reload(session);
+    await this.hooks.taken?.(session).catch((error: unknown) => this.logger.warn({ err: error, session }, 'could not pick up the queue of a session taken over'));
     await opened?.start().catch((error: unknown) => this.logger.error({ err: error, session }, 'could not open a session taken over'));
   }
 
   private async handOver(session: string): Promise<void> {
     await this.manager?.find(session)?.shutdown(this.options.drainMs);
+    await this.hooks.drained?.(session, this.options.drainMs).catch((error: unknown) => this.logger.warn({ err: error, session }, 'could not wait for the session\'s deliveries'));
     await this.release(session);
     await this.manager?.reload(session);
   }

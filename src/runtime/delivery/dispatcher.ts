@@ -100,6 +100,13 @@ export class Dispatcher {
     return { count: this.records.size, ...(oldestAt !== undefined && { oldestAt }) };
   }
 
+  /** Events of one session with a delivery still pending. */
+  pendingOf(session: string): number {
+    let count = 0;
+    for (const record of this.records.values()) if (record.event.session === session) count++;
+    return count;
+  }
+
   /** Pending deliveries per subscription (for status pages and tests). */
   backlog(subscriptionId: string): number {
     let count = 0;

@@ -62,6 +62,12 @@ export class Delivery {
     return pending.length;
   }
 
+  /** Cluster mode: resolves once the session's pending events are delivered, or after `withinMs` (a hand-over). */
+  async drained(session: string, withinMs: number): Promise<void> {
+    const deadline = Date.now() + withinMs;
+    while (this.started && this.dispatcher.pendingOf(session) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
   /** The outbox of one runtime in cluster mode (`partition`: its id), or the only one. */
   private outboxOf(partition: string | undefined): Outbox {
     const name = (namespace: string) => (partition ? `${namespace}@${partition}` : namespace);

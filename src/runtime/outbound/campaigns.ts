@@ -47,6 +47,8 @@ export interface CampaignDeps {
   optOuts?: { isOptedOut(session: string, phone: string): boolean };
   /** Recipients checked and queued at a time (500). */
   chunk?: number;
+  /** Cluster mode: whether the session runs on this runtime (only its owner feeds and reconciles its campaigns). */
+  owns?(session: string): boolean;
 }
 
 export class CampaignManager implements QueueListener {
@@ -71,21 +73,46 @@ export class CampaignManager implements QueueListener {
 
   /** Loads campaigns and their progress and starts following message status events. */
   async load(): Promise<void> {
+    await this.loadCampaigns();
+    this.unsubscribe = this.deps.bus.subscribe((event) => this.onEvent(event));
+  }
+
+  /**
+   * Cluster mode: the session moved here. Its campaigns are read again (their progress was made elsewhere); run
+   * `reconcile(session)` once its queue is read again too.
+   */
+  async reloadSession(session: string): Promise<void> {
+    for (const campaign of [...this.campaigns.values()]) {
+      if (campaign.session !== session) continue;
+      this.campaigns.delete(campaign.id);
+      this.counts.delete(campaign.id);
+      if (campaign.seed) this.bySeed.delete(campaign.seed);
+    }
+    await this.loadCampaigns(session);
+  }
+
+  private async loadCampaigns(only?: string): Promise<void> {
     for await (const [, value] of this.deps.campaigns.iterator!(this.deps.campaigns.namespace)) {
       const campaign = value as Campaign;
+      if (only && campaign.session !== only) continue;
       this.campaigns.set(campaign.id, campaign);
       if (campaign.seed) this.bySeed.set(campaign.seed, campaign.id);
       const recent = !campaign.finishedAt || Date.now() - Date.parse(campaign.finishedAt) < RECOUNT_AFTER_FINISH_MS;
       this.counts.set(campaign.id, recent || !campaign.counts ? await this.recount(campaign) : { ...emptyCounts(), ...campaign.counts });
     }
-    this.unsubscribe = this.deps.bus.subscribe((event) => this.onEvent(event));
   }
 
-  /** Brings unfinished campaigns in line with the queue (see `reconcileOne`); run once the queue has loaded. */
-  async reconcile(): Promise<void> {
-    for (const campaign of this.campaigns.values()) {
-      if (campaign.status === 'running' || campaign.status === 'paused') await this.serial(campaign.id, () => this.reconcileOne(campaign));
+  /** Brings unfinished campaigns (of `only`) in line with the queue (see `reconcileOne`); run once the queue has loaded. */
+  async reconcile(only?: string): Promise<void> {
+    for (const campaign of [...this.campaigns.values()]) {
+      if (only && campaign.session !== only) continue;
+      if ((campaign.status === 'running' || campaign.status === 'paused') && this.runsHere(campaign)) await this.serial(campaign.id, () => this.reconcileOne(campaign));
     }
+  }
+
+  /** Whether this runtime works on the campaign: it is the one loaded last, and (cluster mode) its session runs here. */
+  private runsHere(campaign: Campaign): boolean {
+    return this.campaigns.get(campaign.id) === campaign && (this.deps.owns?.(campaign.session) ?? true);
   }
 
   stop(): void {
@@ -212,8 +239,9 @@ export class CampaignManager implements QueueListener {
   recipientCounts(): { session: string; status: string; count: number }[] {
     const rows = new Map<string, { session: string; status: string; count: number }>();
     for (const [campaignId, counts] of this.counts) {
-      const session = this.campaigns.get(campaignId)?.session;
-      if (!session) continue;
+      const campaign = this.campaigns.get(campaignId);
+      if (!campaign || !this.runsHere(campaign)) continue;
+      const { session } = campaign;
       for (const [status, count] of Object.entries(counts)) {
         const row = rows.get(`${session}|${status}`) ?? { session, status, count: 0 };
         row.count += count;
@@ -270,7 +298,7 @@ export class CampaignManager implements QueueListener {
     const running = this.feeding.get(campaign.id);
     if (running) return running;
     const loop = (async () => {
-      while (!this.stopped && campaign.status === 'running' && checkedOf(campaign) < campaign.total && (await this.queuedCount(campaign)) < this.chunk / 2) {
+      while (!this.stopped && campaign.status === 'running' && this.runsHere(campaign) && checkedOf(campaign) < campaign.total && (await this.queuedCount(campaign)) < this.chunk / 2) {
         const wait = (this.lastCheck.get(campaign.session) ?? 0) + CHECK_GAP_MS - Date.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait).unref());
         else await this.checkChunk(campaign);
@@ -304,7 +332,7 @@ export class CampaignManager implements QueueListener {
     const checks = new Map((await this.deps.resolver.check(sock, numbersToCheck(fresh))).map((c) => [c.input.trim(), c]));
     const skipped: CampaignRecipient[] = [];
     await this.serial(campaign.id, async () => {
-      if (campaign.status === 'cancelled') return;
+      if (campaign.status === 'cancelled' || !this.runsHere(campaign)) return;
       const counts = this.counts.get(campaign.id)!;
       for (const recipient of fresh) {
         const decision = decide(recipient, checks.get(recipient.to), campaign.template, (phone) => !!this.deps.optOuts?.isOptedOut(campaign.session, phone));

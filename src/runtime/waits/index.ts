@@ -45,10 +45,7 @@ export class WaitRegistry {
   ) {}
 
   async start(): Promise<void> {
-    for await (const [, value] of this.kv.iterator!(this.kv.namespace)) {
-      const wait = value as Wait;
-      if (!expired(wait)) this.waits.set(wait.id, wait);
-    }
+    await this.load();
     this.unsubscribe = this.bus.subscribe((event) => {
       if (event.type === 'message.received') void this.onMessage(event as unknown as RuntimeEvent<MessageEventData>);
       else if (event.type === 'poll.vote') void this.onPollVote(event as unknown as RuntimeEvent<PollVoteEventData>);
@@ -57,6 +54,19 @@ export class WaitRegistry {
 
   stop(): void {
     this.unsubscribe?.();
+  }
+
+  /** Cluster mode: the session moved here; its waits are read again (the runtime it ran on registered them). */
+  async reloadSession(session: string): Promise<void> {
+    for (const wait of this.list(session)) this.waits.delete(wait.id);
+    await this.load(session);
+  }
+
+  private async load(only?: string): Promise<void> {
+    for await (const [, value] of this.kv.iterator!(this.kv.namespace)) {
+      const wait = value as Wait;
+      if (!expired(wait) && (!only || wait.session === only)) this.waits.set(wait.id, wait);
+    }
   }
 
   async create(input: Omit<Wait, 'id' | 'createdAt' | 'approveWords' | 'disapproveWords'> & Partial<Pick<Wait, 'approveWords' | 'disapproveWords'>>): Promise<Wait> {
