@@ -235,6 +235,12 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
           metrics.webhookAttempt(delivered);
         }),
       );
+      // other runtimes list a session with the status it has on its owner, as soon as it changes
+      if (cluster) {
+        stopWatching.push(bus.subscribe((event) => {
+          if (event.type === 'session.status') void cluster.publishViews([event.session]).catch(() => undefined);
+        }));
+      }
       const admin = await apiKeys.ensureAdminKey(config.adminApiKey);
       await delivery.start();
       await waits.start();
@@ -270,6 +276,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
           await usage.dropSession(session);
           await apiKeys.dropSession(session);
           await remote.dropSession(session);
+          await cluster?.dropView(session);
           await audiences?.lists.dropSession(session);
           await audiences?.optOuts.dropSession(session);
         },
@@ -348,7 +355,17 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
         },
         version,
         dashboard: true,
-        ...(cluster && { cluster: { me: cluster.id, ownerOf: (session: string) => cluster.ownerAddress(session) } }),
+        ...(cluster && {
+          cluster: {
+            me: cluster.id,
+            // a session created on another runtime is known here at once, not only after the next round
+            ownerOf: async (session: string) => {
+              const owner = await cluster.ownerAddress(session);
+              if (!owner && !manager.find(session)) await manager.reload(session);
+              return owner;
+            },
+          },
+        }),
         rootRoutes: remote.rootRoutes,
         ...(remote.verifyToken && { verifyToken: remote.verifyToken }),
         routes: [
@@ -370,7 +387,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
                 auditDays: config.auditRetentionDays,
               },
             });
-            await instance.register(sessionRoutes, { sessions: manager });
+            await instance.register(sessionRoutes, { sessions: manager, ...(cluster && { remoteViews: (ids: string[]) => cluster.remoteViews(ids) }) });
             await instance.register(messageRoutes, { b, sessions: manager, sender, outbound: queue, mediaLimits, waits, idempotency, optOuts });
             await instance.register(outboundRoutes, { sessions: manager, outbound: queue, campaigns: campaignManager, idempotency, mediaLimits, lists });
             await instance.register(listRoutes, { sessions: manager, lists, optOuts });

@@ -319,7 +319,7 @@ describe('dashboard in a real browser', () => {
       await other.getByTestId('api-key').fill(reader);
       await other.getByRole('button', { name: 'Sign in' }).click();
       await other.getByTestId('view-sessions').locator('[data-session="shop"]').waitFor();
-      for (const view of ['keys', 'audit', 'usage', 'webhooks', 'sandbox']) expect(await other.getByTestId(`nav-${view}`).count()).toBe(0);
+      for (const view of ['keys', 'audit', 'usage', 'webhooks', 'sandbox', 'cluster']) expect(await other.getByTestId(`nav-${view}`).count()).toBe(0);
       expect(await other.getByTestId('new-session').count()).toBe(0);
       expect(await other.locator('[data-session="shop"] button').count()).toBe(0);
     } finally {
@@ -327,8 +327,13 @@ describe('dashboard in a real browser', () => {
     }
   });
 
+  test('cluster: a runtime on its own says that cluster mode is off', async () => {
+    await page.getByTestId('nav-cluster').click();
+    await page.getByTestId('cluster-off').waitFor();
+  });
+
   test('no view prints a literal undefined or false', async () => {
-    for (const view of ['sessions', 'webhooks', 'outbound', 'sandbox', 'keys', 'audit', 'usage']) {
+    for (const view of ['sessions', 'webhooks', 'outbound', 'sandbox', 'keys', 'audit', 'usage', 'cluster']) {
       await page.getByTestId(`nav-${view}`).click();
       await page.getByTestId(`view-${view}`).locator('h2').first().waitFor();
       const text = await page.getByTestId(`view-${view}`).innerText();

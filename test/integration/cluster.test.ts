@@ -11,6 +11,7 @@ import { createClient } from '@redis/client';
 import { buildMessage } from '../../src/runtime/sandbox/messages';
 import { Simulator } from '../../src/runtime/sandbox/simulator';
 import { BUILT, startChild, type ChildRuntime } from '../helpers/child-runtime';
+import { launchChromium } from '../helpers/browser';
 import { Receiver } from '../helpers/receiver';
 import { ADMIN_KEY } from '../helpers/runtime';
 import { portOpenSync } from '../helpers/services';
@@ -97,6 +98,31 @@ type ClusterView = { runtimes: { id: string; sessions: number }[]; sessions: { i
     expect(metrics).toContain(`wa_cluster_sessions_owned ${owned}`);
     expect(metrics).toMatch(/wa_cluster_leases_total\{event="acquired"\} (\d+)/);
     expect(Number(/wa_cluster_leases_total\{event="released"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
+    // every runtime lists every session as its owner sees it
+    for (const runtime of runtimes.values()) {
+      const listed = ((await (await runtime.api('GET', '/sessions')).json()) as { sessions: { id: string; status: string }[] }).sessions;
+      expect(listed.filter((l) => l.status === 'connected').length).toBe(SESSIONS);
+    }
+    // the dashboard's cluster view: three runtimes, every session with its owner
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      page.setDefaultTimeout(10_000);
+      await page.goto(via.url);
+      await page.getByTestId('api-key').fill(ADMIN_KEY);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByTestId('nav-cluster').click();
+      await page.getByTestId('cluster-runtimes').filter({ hasText: '3' }).waitFor();
+      expect(await page.locator('[data-testid="cluster-runtime-table"] tbody tr').count()).toBe(3);
+      const shown = await page.locator('[data-testid="cluster-session-table"] tbody tr').allInnerTexts();
+      expect(shown).toEqual(owners.map((o) => expect.stringContaining(o.owner!)));
+    } finally {
+      await browser.close();
+    }
+    // a session created through one runtime is known to the others at once
+    expect((await via.api('POST', '/sessions', { id: 'fresh', start: false })).status).toBe(201);
+    expect((await runtimes.get('rt-b')!.api('GET', '/sessions/fresh')).status).toBe(200);
+    expect((await via.api('DELETE', '/sessions/fresh')).status).toBe(204);
     // a send through a runtime that does not own the session is forwarded to the one that does
     const target = owners.find((s) => s.owner !== 'rt-b')!;
     const sent = await runtimes.get('rt-b')!.api('POST', `/sessions/${target.id}/messages/text`, { to: CONTACT, text: 'via rt-b' });

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import { ApiError } from '../errors';
 import type { SessionManager } from '../sessions/manager';
-import type { SessionOwnership } from '../sessions/types';
+import type { SessionOwnership, SessionView } from '../sessions/types';
 import type { WriteGuard } from '../store';
 import { leaseKey, leaseValue, type Lease, type LeaseStore, type RuntimeInfo } from './leases';
 import { place } from './placement';
@@ -101,6 +101,26 @@ export class ClusterCoordinator implements SessionOwnership {
     this.counters.acquired++;
   }
 
+  /** Publishes the views of the sessions given (those that run here) for the other runtimes' session lists. */
+  async publishViews(sessions: string[] = [...this.owned.keys()]): Promise<void> {
+    const views = new Map<string, SessionView>();
+    for (const id of sessions) {
+      const session = this.owned.has(id) ? this.manager?.find(id) : undefined;
+      if (session) views.set(id, session.view());
+    }
+    await this.leases.publishViews(views);
+  }
+
+  /** The views of those of `sessions` that run elsewhere, as their owners last published them. */
+  async remoteViews(sessions: string[]): Promise<Map<string, SessionView>> {
+    return (await this.leases.views(sessions.filter((id) => !this.owned.has(id)))) as Map<string, SessionView>;
+  }
+
+  /** A deleted session leaves no view behind. */
+  async dropView(session: string): Promise<void> {
+    await this.leases.dropView(session);
+  }
+
   /** Whether the session runs here. */
   owns(session: string): boolean {
     return this.owned.has(session);
@@ -171,6 +191,7 @@ export class ClusterCoordinator implements SessionOwnership {
       await manager.find(session)?.shutdown(0);
       await manager.reload(session);
     }
+    await this.publishViews();
     const running = await manager.sync();
     const shouldRun = new Set(running);
     // a session stopped or deleted through the API gives its lease back

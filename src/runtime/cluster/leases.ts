@@ -24,6 +24,8 @@ const PREFIX = 'wa:cluster:';
 export const leaseKey = (session: string) => `${PREFIX}lease:${session}`;
 const fenceKey = (session: string) => `${PREFIX}fence:${session}`;
 const runtimeKey = (id: string) => `${PREFIX}runtime:${id}`;
+/** Each session's view (status, identity, settings) as its owner last published it: session id → JSON. */
+const VIEWS = `${PREFIX}views`;
 /** Every runtime that ever joined and has not been cleaned up after: those without a heartbeat are gone. */
 const MEMBERS = `${PREFIX}members`;
 
@@ -122,5 +124,21 @@ export class LeaseStore {
     const gone: string[] = [];
     values.forEach((value, index) => (value ? live.push(JSON.parse(value) as RuntimeInfo) : gone.push(members[index])));
     return { live, gone };
+  }
+
+  async publishViews(views: Map<string, unknown>): Promise<void> {
+    if (views.size) await this.client.hSet(VIEWS, Object.fromEntries([...views].map(([id, view]) => [id, JSON.stringify(view)])));
+  }
+
+  async views(sessions: string[]): Promise<Map<string, unknown>> {
+    const views = new Map<string, unknown>();
+    if (!sessions.length) return views;
+    const values = await this.client.hmGet(VIEWS, sessions);
+    values.forEach((value, index) => value && views.set(sessions[index], JSON.parse(value)));
+    return views;
+  }
+
+  async dropView(session: string): Promise<void> {
+    await this.client.hDel(VIEWS, session);
   }
 }

@@ -12,6 +12,7 @@ import { renderWebhooks } from './webhooks.js';
 import { renderAudit, renderKeys, renderUsage } from './access.js';
 import { consentUid, renderAgents, renderConsent } from './agents.js';
 import { renderAudiences } from './audiences.js';
+import { renderCluster } from './cluster.js';
 
 const app = document.getElementById('app');
 
@@ -57,12 +58,13 @@ const VIEWS = [
   ['agents', 'AI agents'],
   ['audit', 'Audit log'],
   ['usage', 'Usage'],
+  ['cluster', 'Cluster'],
 ];
 
-const RENDER = { sessions: renderSessions, webhooks: renderWebhooks, outbound: renderOutbound, audiences: renderAudiences, sandbox: renderSandbox, keys: renderKeys, agents: renderAgents, audit: renderAudit, usage: renderUsage };
+const RENDER = { sessions: renderSessions, webhooks: renderWebhooks, outbound: renderOutbound, audiences: renderAudiences, sandbox: renderSandbox, keys: renderKeys, agents: renderAgents, audit: renderAudit, usage: renderUsage, cluster: renderCluster };
 
 /** The permission each view needs: a key sees only the views it may use. */
-const NEEDS = { sessions: 'read', webhooks: 'manage', outbound: 'read', audiences: 'read', sandbox: 'admin', keys: 'admin', agents: 'admin', audit: 'admin', usage: 'admin' };
+const NEEDS = { sessions: 'read', webhooks: 'manage', outbound: 'read', audiences: 'read', sandbox: 'admin', keys: 'admin', agents: 'admin', audit: 'admin', usage: 'admin', cluster: 'admin' };
 
 function may(view) {
   return can(NEEDS[view]);
@@ -106,6 +108,7 @@ function onEvent(event) {
     return refreshSoon();
   }
   if (state.view === 'outbound' && (type.startsWith('campaign.') || type === 'session.limited' || type === 'message.sent')) return refreshSoon();
+  if (state.view === 'cluster' && type === 'session.status') return refreshSoon();
   if (state.view === 'audiences' && (type === 'contact_list.import' || type.startsWith('contact.opted'))) return refreshSoon();
   if (state.view === 'sandbox' && state.chat && event.session === state.chat.session && type.startsWith('message.')) return refreshSoon();
 }

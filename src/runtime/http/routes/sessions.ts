@@ -7,6 +7,7 @@ import QRCode from 'qrcode';
 import { ApiError } from '../../errors';
 import { errorBodySchema } from '../errors';
 import type { SessionManager } from '../../sessions/manager';
+import type { SessionView } from '../../sessions/types';
 import { normalisePhoneNumber } from '../../messages/recipients';
 import { PairingRejectedError } from '../../whatsapp/pairing';
 import { assertSessionVisible, routePermissions, visibleSessions } from '../access';
@@ -29,11 +30,19 @@ const sessionView = {
 const idParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
 const errors = { 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema };
 
-export const sessionRoutes: FastifyPluginAsync<{ sessions: SessionManager }> = async (app, { sessions }) => {
+export interface SessionRouteOptions {
+  sessions: SessionManager;
+  /** Cluster mode: the views of sessions that run on other runtimes, as their owners published them. */
+  remoteViews?(ids: string[]): Promise<Map<string, SessionView>>;
+}
+
+export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (app, { sessions, remoteViews }) => {
   routePermissions(app, 'manage');
-  app.get('/sessions', { schema: { tags: ['sessions'], summary: 'List the sessions this key may see', response: { 200: { type: 'object', properties: { sessions: { type: 'array', items: sessionView } } } } } }, async (request) => ({
-    sessions: visibleSessions(request.apiKey, sessions.list()).map((s) => s.view()),
-  }));
+  app.get('/sessions', { schema: { tags: ['sessions'], summary: 'List the sessions this key may see', response: { 200: { type: 'object', properties: { sessions: { type: 'array', items: sessionView } } } } } }, async (request) => {
+    const visible = visibleSessions(request.apiKey, sessions.list());
+    const remote = (await remoteViews?.(visible.map((s) => s.id))) ?? new Map<string, SessionView>();
+    return { sessions: visible.map((s) => remote.get(s.id) ?? s.view()) };
+  });
 
   app.post<{ Body: { id: string; start?: boolean } }>(
     '/sessions',
