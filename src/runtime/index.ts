@@ -58,6 +58,8 @@ import { Simulator, type SimulatorState } from './sandbox/simulator';
 import { SessionManager } from './sessions/manager';
 import { ClusterCoordinator } from './cluster/coordinator';
 import { LeaseStore } from './cluster/leases';
+import { ClusterEventFeed } from './cluster/event-feed';
+import type { RuntimeEvent } from './events/schema';
 import { clusterRoutes } from './http/routes/cluster';
 import { loadBaileys } from './whatsapp/baileys';
 import { guardConsole } from './whatsapp/console-guard';
@@ -115,6 +117,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       drainMs: 5000,
     }, logger.child({ component: 'cluster' }))
     : undefined;
+  const clusterFeed = cluster && config.redisUrl ? new ClusterEventFeed(config.redisUrl, (error) => logger.warn({ err: error }, 'cluster: event stream')) : undefined;
   const store = createStore(config, { ...(cluster && { journalGuard: (session: string) => cluster.guard(session) }), warn: (message) => logger.warn(message), onOperation: (operation, seconds) => metrics.storeOperation(operation, seconds), sample: () => metrics.storeSampled() });
   const apiKeys = new ApiKeys(store.namespace<ApiKeyRecord>('api-keys'), { prefix: config.sandbox || config.sandboxUrl ? 'wa_test_' : 'wa_live_' });
   const bus = new EventBus();
@@ -144,6 +147,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
   const delivery = new Delivery(store, bus, logger, {
     retentionMs: config.eventRetentionHours * 3600_000,
     ...(cluster && { partition: cluster.id }),
+    ...(clusterFeed && { mirror: (event: RuntimeEvent) => clusterFeed.publish(event) }),
     timeoutMs: config.webhookTimeoutMs,
     maxAttempts: config.webhookMaxAttempts,
     maxAgeMs: config.webhookMaxAgeHours * 3600_000,
@@ -400,7 +404,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
             await instance.register(webhookRoutes, { delivery, bus });
             await instance.register(waitRoutes, { waits, sessions: manager });
             await instance.register(archiveRoutes, { sessions: manager, exporter: new SessionExporter({ b, outbox: delivery.outbox, logger: logger.child({ component: 'archive' }) }) });
-            await instance.register(streamRoutes, { delivery, bus, revocations: [(listener) => apiKeys.onRevoked((record) => listener(record.id)), remote.onRevoked] });
+            await instance.register(streamRoutes, { feed: clusterFeed ?? delivery.feed(), revocations: [(listener) => apiKeys.onRevoked((record) => listener(record.id)), remote.onRevoked] });
             for (const plugin of remote.apiRoutes) await instance.register(plugin);
             const simulator = sandbox;
             if (simulator) {
@@ -418,6 +422,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
       await remote.start(url);
       await leases?.connect();
+      await clusterFeed?.start();
       await manager.restore();
       restored = true;
       // campaigns first, so the queue's first sends find them; then the queue; then campaigns catch up with it
@@ -465,6 +470,7 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       await outbound?.stop();
       await cluster?.stop();
       await leases?.close();
+      await clusterFeed?.stop();
       await sessions?.shutdown();
       await delivery.stop();
       await saveSandbox();

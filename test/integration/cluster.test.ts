@@ -53,6 +53,27 @@ type ClusterView = { runtimes: { id: string; sessions: number }[]; sessions: { i
   const allConnected = async (via: ChildRuntime) => (await Promise.all(Array.from({ length: SESSIONS }, (_, i) => statusOf(via, idOf(i))))).every((s) => s === 'connected');
   const oneSocketEach = () => Array.from({ length: SESSIONS }, (_, i) => [...sim.user(phoneOf(i)).devices.values()].filter((d) => d.connection).length).every((n) => n === 1);
 
+  /** The first `count` events a stream on `via` sends (resumed after `lastEventId`), as [event id, message id]. */
+  const streamed = async (via: ChildRuntime, query: string, count: number, lastEventId?: string, meanwhile?: () => Promise<unknown>) => {
+    const controller = new AbortController();
+    const response = await fetch(`${via.url}/api/v1/events?${query}`, { headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(lastEventId && { 'last-event-id': lastEventId }) }, signal: controller.signal });
+    await meanwhile?.();
+    const seen: [string, string][] = [];
+    const reader = response.body!.getReader();
+    let buffer = '';
+    while (seen.length < count) {
+      const { value } = await reader.read();
+      buffer += Buffer.from(value!).toString();
+      for (const block of buffer.split('\n\n').slice(0, -1)) {
+        const data = block.split('\n').find((l) => l.startsWith('data: '));
+        if (data) seen.push([JSON.parse(data.slice(6)).id, JSON.parse(data.slice(6)).data.messageId]);
+      }
+      buffer = buffer.slice(buffer.lastIndexOf('\n\n') + 2);
+    }
+    controller.abort();
+    return seen;
+  };
+
   beforeAll(async () => {
     const redis = createClient({ url: REDIS_URL });
     await redis.connect();
@@ -129,6 +150,16 @@ type ClusterView = { runtimes: { id: string; sessions: number }[]; sessions: { i
     expect(sent.status).toBe(200);
     const { id } = (await sent.json()) as { id: string };
     expect((await sim.waitForReceived(CONTACT, (m) => m.id === id)).text).toBe('via rt-b');
+    // the event stream of any runtime carries the events of sessions that run elsewhere, and resumes on any runtime
+    const elsewhere = owners.find((s) => s.owner === 'rt-a')!.id;
+    const phone = phoneOf(Number(elsewhere.slice(1)));
+    const query = `events=message.received&sessions=${elsewhere}`;
+    let first = '';
+    const [[firstEvent, firstMessage]] = await streamed(runtimes.get('rt-c')!, query, 1, undefined, async () => (first = await sim.sendMessage(CONTACT, phone, buildMessage.text('stream 1'))));
+    expect(firstMessage).toBe(first);
+    const later = [await sim.sendMessage(CONTACT, phone, buildMessage.text('stream 2')), await sim.sendMessage(CONTACT, phone, buildMessage.text('stream 3'))];
+    await until(() => later.every((m) => receiver.delivered().some((r) => r.json.data.messageId === m)), 10_000);
+    expect((await streamed(runtimes.get('rt-b')!, query, 2, firstEvent)).map(([, message]) => message)).toEqual(later);
   }, 240_000);
 
   test('a graceful stop hands its sessions over without a second socket', async () => {

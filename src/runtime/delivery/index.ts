@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/bus';
+import type { EventFeed } from '../events/feed';
 import type { RuntimeEvent } from '../events/schema';
 import type { Store } from '../store';
 import { Dispatcher, type DispatcherOptions } from './dispatcher';
@@ -19,6 +20,8 @@ export interface DeliveryOptions extends DispatcherOptions {
   partition?: string;
   /** Where webhooks may point: public addresses, plus loopback or private networks as configured. */
   targets: UrlPolicy;
+  /** Cluster mode: every event written here is also written to the cluster's shared feed. */
+  mirror?(event: RuntimeEvent): void;
 }
 
 export class Delivery {
@@ -97,7 +100,20 @@ export class Delivery {
     const record = await this.outbox.append(event, targets);
     if (!record) return false;
     this.dispatcher.enqueue(record);
+    if (!only) this.options.mirror?.(event);
     return true;
+  }
+
+  /** This runtime's events as the event stream reads them: live from the bus, resumed from the outbox. */
+  feed(): EventFeed<number> {
+    const outbox = this.outbox;
+    return {
+      subscribe: (listener) => this.bus.subscribe(listener),
+      positionOf: async (eventId) => outbox.seqOf(eventId),
+      async *eventsAfter(seq) {
+        for await (const { event } of outbox.eventsAfter(seq)) yield event;
+      },
+    };
   }
 
   /** Forgets a deleted session: its events, its queued deliveries, and the webhooks that were only its own. */

@@ -8,9 +8,8 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsync } from 'fastify';
 import { ApiError } from '../../errors';
-import type { Delivery } from '../../delivery';
 import { matches } from '../../delivery/subscriptions';
-import type { EventBus } from '../../events/bus';
+import type { EventFeed } from '../../events/feed';
 import type { RuntimeEvent } from '../../events/schema';
 import { canSee } from '../../auth/api-keys';
 import { routePermissions } from '../access';
@@ -49,7 +48,7 @@ function drained(res: ServerResponse): Promise<void> {
 /** Subscribes to revocations of credentials (API keys, OAuth grants) by id; answers the unsubscribe. */
 export type RevocationFeed = (listener: (id: string) => void) => () => void;
 
-export const streamRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBus; revocations: RevocationFeed[] }> = async (app, { delivery, bus, revocations }) => {
+export const streamRoutes: FastifyPluginAsync<{ feed: EventFeed; revocations: RevocationFeed[] }> = async (app, { feed, revocations }) => {
   routePermissions(app, 'read');
   const open = new Map<string, number>();
   app.get<{ Querystring: { events?: string; sessions?: string; lastEventId?: string } }>(
@@ -82,7 +81,7 @@ export const streamRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBu
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       res.write(': connected\n\n');
-      const resumeAfter = lastEventId ? delivery.outbox.seqOf(lastEventId) : undefined;
+      const resumeAfter = lastEventId ? await feed.positionOf(lastEventId) : undefined;
       if (lastEventId && resumeAfter === undefined) res.write(`: unknown Last-Event-ID ${lastEventId.replace(/[\r\n]/g, '')}; streaming new events only\n\n`);
       const live: RuntimeEvent[] = [];
       let replaying = true;
@@ -95,7 +94,7 @@ export const streamRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBu
         }
         return res.write(frameOf(event));
       };
-      const unsubscribe = bus.subscribe((event) => (replaying ? live.push(event) : send(event)));
+      const unsubscribe = feed.subscribe((event) => (replaying ? live.push(event) : send(event)));
       const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
       const stopOnRevoke = revocations.map((feed) =>
         feed((id) => {
@@ -110,19 +109,20 @@ export const streamRoutes: FastifyPluginAsync<{ delivery: Delivery; bus: EventBu
         clearInterval(heartbeat);
         open.set(holder, (open.get(holder) ?? 1) - 1);
       });
-      let sentUpTo = 0;
+      // what came live while the replay ran and the replay sent too goes once
+      const replayed = new Set<string>();
       if (resumeAfter !== undefined) {
         let read = 0;
-        for await (const { seq, event } of delivery.outbox.eventsAfter(resumeAfter)) {
+        for await (const event of feed.eventsAfter(resumeAfter)) {
           if (closed) break;
           if (!send(event)) await drained(res);
-          sentUpTo = seq;
+          replayed.add(event.id);
           // a long replay lets other requests in between pages (200 resumed streams must not stall /health)
           if (++read % REPLAY_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
         }
       }
       replaying = false;
-      for (const event of live.splice(0)) if ((delivery.outbox.seqOf(event.id) ?? Number.MAX_SAFE_INTEGER) > sentUpTo) send(event);
+      for (const event of live.splice(0)) if (!replayed.has(event.id)) send(event);
     },
   );
 };
