@@ -15,8 +15,17 @@ interface Arrival {
   id: string;
   chat: string;
   at: number;
-  settle(): void;
-  whenSettled: Promise<void>;
+  /** Made only when a later message waits for this one (rarely: most arrive and go in order). */
+  settled?: { promise: Promise<void>; resolve(): void };
+}
+
+function settledOf(arrival: Arrival): Promise<void> {
+  if (!arrival.settled) {
+    let resolve!: () => void;
+    const promise = new Promise<void>((done) => (resolve = done));
+    arrival.settled = { promise, resolve };
+  }
+  return arrival.settled.promise;
 }
 
 export class ArrivalOrder {
@@ -29,9 +38,7 @@ export class ArrivalOrder {
   /** A message stanza came in from `chat` (its `from`); a redelivered one keeps its first place. */
   arrived(id: string, chat: string): void {
     if (this.byId.has(id)) return;
-    let settle!: () => void;
-    const whenSettled = new Promise<void>((resolve) => (settle = resolve));
-    const arrival: Arrival = { id, chat, at: this.now(), settle, whenSettled };
+    const arrival: Arrival = { id, chat, at: this.now() };
     this.byId.set(id, arrival);
     const queue = this.chats.get(chat);
     if (queue) queue.push(arrival);
@@ -54,7 +61,7 @@ export class ArrivalOrder {
     const left = this.holdMs - (this.now() - earlier[0].at);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, left)));
-    return Promise.race([Promise.all(earlier.map((a) => a.whenSettled)).then(() => undefined), timeout]).finally(() => clearTimeout(timer));
+    return Promise.race([Promise.all(earlier.map(settledOf)).then(() => undefined), timeout]).finally(() => clearTimeout(timer));
   }
 
   /** The message is on the bus (or will never be): the ones behind it may go. */
@@ -62,7 +69,7 @@ export class ArrivalOrder {
     const arrival = this.byId.get(id);
     if (!arrival) return;
     this.byId.delete(id);
-    arrival.settle();
+    arrival.settled?.resolve();
     const queue = this.chats.get(arrival.chat)!;
     queue.splice(queue.indexOf(arrival), 1);
     if (!queue.length) this.chats.delete(arrival.chat);
