@@ -210,6 +210,9 @@ type ClusterView = { runtimes: { id: string; sessions: number }[]; sessions: { i
       return moved.every((id) => ['rt-a', 'rt-c'].includes(owners.find((s) => s.id === id)?.owner ?? '')) && (await allConnected(any()));
     }, 30_000, 100);
     const failoverMs = Date.now() - killedAt;
+    // the survivors count each of the victim's sessions once as taken over
+    const takenOver = await Promise.all(['rt-a', 'rt-c'].map(async (id) => Number(/wa_cluster_leases_total\{event="taken_over"\} (\d+)/.exec(await (await fetch(`${runtimes.get(id)!.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).text())?.[1] ?? 0)));
+    expect(takenOver[0] + takenOver[1]).toBe(moved.length);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     sending = false;
     await traffic;

@@ -104,16 +104,18 @@ test('the configuration refuses cluster mode without Redis, with the in-process 
     await leases.release('s1', first!);
     const second = await leases.acquire('s1', 'b', 60_000);
     expect(second!.token).toBeGreaterThan(first!.token);
+    // handed back, not taken over
+    expect(second!.takenOver).toBeUndefined();
     expect(await leases.renew('s1', first!, 60_000)).toBe(false);
     await leases.release('s1', first!);
     expect((await leases.owners(['s1', 's2'])).get('s1')).toEqual(second);
     expect((await leases.owners(['s1', 's2'])).has('s2')).toBe(false);
   });
 
-  test('a lease that is not renewed expires and the session can be taken', async () => {
+  test('a lease that is not renewed expires and the session can be taken: a failover', async () => {
     await leases.acquire('s3', 'a', 100);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect((await leases.acquire('s3', 'b', 60_000))?.runtime).toBe('b');
+    expect(await leases.acquire('s3', 'b', 60_000)).toEqual({ runtime: 'b', token: 2, takenOver: true });
   });
 
   test('writes of a guarded namespace are refused once the writer\'s lease is no longer the session\'s', async () => {

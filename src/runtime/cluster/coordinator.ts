@@ -46,6 +46,8 @@ export interface ClusterCounters {
   acquired: number;
   released: number;
   lost: number;
+  /** Sessions taken here after their owner's lease expired unreleased (it died or was cut off): failovers. */
+  takenOver: number;
   /** Outboxes of runtimes that died, delivered here. */
   adopted: number;
 }
@@ -65,7 +67,7 @@ export class ClusterCoordinator implements SessionOwnership {
   private readonly startedAt = new Date().toISOString();
   private stopping = false;
   private hooks: ClusterHooks = {};
-  readonly counters: ClusterCounters = { acquired: 0, released: 0, lost: 0, adopted: 0 };
+  readonly counters: ClusterCounters = { acquired: 0, released: 0, lost: 0, takenOver: 0, adopted: 0 };
   private adopting: Promise<void> | undefined;
   /** Gone runtimes not forgotten yet → when this runtime first saw them gone. */
   private readonly goneSince = new Map<string, number>();
@@ -252,6 +254,7 @@ export class ClusterCoordinator implements SessionOwnership {
     if (!lease) return;
     this.owned.set(session, lease);
     this.counters.acquired++;
+    if (lease.takenOver) this.counters.takenOver++;
     // the session as its last owner left it (settings too), before its queue reads its pacing
     const opened = await this.manager?.reload(session);
     await this.hooks.taken?.(session).catch((error: unknown) => this.logger.warn({ err: error, session }, 'could not pick up the queue of a session taken over'));

@@ -18,24 +18,32 @@ export interface RuntimeInfo {
 export interface Lease {
   runtime: string;
   token: number;
+  /** Taken after an owner that did not hand it back (its lease expired: a failover); only set by `acquire`. */
+  takenOver?: boolean;
 }
 
 const PREFIX = 'wa:cluster:';
 export const leaseKey = (session: string) => `${PREFIX}lease:${session}`;
 const fenceKey = (session: string) => `${PREFIX}fence:${session}`;
+/** Set when an owner hands the session back; a take that finds none after a first owner is a failover. */
+const releasedKey = (session: string) => `${PREFIX}released:${session}`;
 const runtimeKey = (id: string) => `${PREFIX}runtime:${id}`;
 /** Each session's view (status, identity, settings) as its owner last published it: session id → JSON. */
 const VIEWS = `${PREFIX}views`;
 /** Every runtime that ever joined and has not been cleaned up after: those without a heartbeat are gone. */
 const MEMBERS = `${PREFIX}members`;
 
-const ACQUIRE = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+const ACQUIRE = `if redis.call('EXISTS', KEYS[1]) == 1 then return {0, 0} end
 local token = redis.call('INCR', KEYS[2])
+local released = redis.call('DEL', KEYS[3])
 redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. token, 'PX', ARGV[2])
-return token`;
+return {token, released}`;
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[2], '1')
+  return redis.call('DEL', KEYS[1])
+end
 return 0`;
 
 export function leaseValue(lease: Lease): string {
@@ -67,8 +75,8 @@ export class LeaseStore {
 
   /** Takes the session if nobody holds it: the new lease, or undefined. */
   async acquire(session: string, runtime: string, ttlMs: number): Promise<Lease | undefined> {
-    const token = Number(await this.client.eval(ACQUIRE, { keys: [leaseKey(session), fenceKey(session)], arguments: [runtime, String(ttlMs)] }));
-    return token > 0 ? { runtime, token } : undefined;
+    const [token, released] = (await this.client.eval(ACQUIRE, { keys: [leaseKey(session), fenceKey(session), releasedKey(session)], arguments: [runtime, String(ttlMs)] })) as [number, number];
+    return token > 0 ? { runtime, token, ...(token > 1 && !released && { takenOver: true }) } : undefined;
   }
 
   /** Extends a lease still held; false when it expired or another runtime holds the session now. */
@@ -77,7 +85,7 @@ export class LeaseStore {
   }
 
   async release(session: string, lease: Lease): Promise<void> {
-    await this.client.eval(RELEASE, { keys: [leaseKey(session)], arguments: [leaseValue(lease)] });
+    await this.client.eval(RELEASE, { keys: [leaseKey(session), releasedKey(session)], arguments: [leaseValue(lease)] });
   }
 
   /** The current lease of each session asked about (absent: nobody owns it). */

@@ -16,7 +16,7 @@ export interface MetricsSources {
   queues(): Promise<{ session: string; lane: string; queued: number; nextDueAt: string | null }[]>;
   campaignRecipients(): { session: string; status: string; count: number }[];
   /** Cluster mode: sessions whose lease this runtime holds, and its lease counters so far. */
-  cluster?(): { owned: number; acquired: number; released: number; lost: number; adopted: number };
+  cluster?(): { owned: number; acquired: number; released: number; lost: number; takenOver: number; adopted: number };
 }
 
 const SESSION_ALL = '_all';
@@ -115,17 +115,17 @@ export class RuntimeMetrics {
     const cluster = sources.cluster;
     if (cluster) {
       // the coordinator counts; registered first, the gauge brings the counters up to date before they are read
-      const seen = { acquired: 0, released: 0, lost: 0, adopted: 0 };
+      const seen = { acquired: 0, released: 0, lost: 0, takenOver: 0, adopted: 0 };
       const catchUp = (now: ReturnType<typeof cluster>) => {
-        for (const event of ['acquired', 'released', 'lost'] as const) {
-          if (now[event] > seen[event]) leases.inc({ event }, now[event] - seen[event]);
-          seen[event] = now[event];
+        for (const [field, event] of [['acquired', 'acquired'], ['released', 'released'], ['lost', 'lost'], ['takenOver', 'taken_over']] as const) {
+          if (now[field] > seen[field]) leases.inc({ event }, now[field] - seen[field]);
+          seen[field] = now[field];
         }
         if (now.adopted > seen.adopted) adopted.inc(now.adopted - seen.adopted);
         seen.adopted = now.adopted;
       };
       new Gauge({ name: 'wa_cluster_sessions_owned', help: 'Sessions whose lease this runtime holds (cluster mode)', registers: [this.registry], collect() { const now = cluster(); catchUp(now); this.set(now.owned); } });
-      const leases = new Counter({ name: 'wa_cluster_leases_total', help: 'Session leases taken, handed back and lost to another runtime (cluster mode)', labelNames: ['event'], registers: [this.registry] });
+      const leases = new Counter({ name: 'wa_cluster_leases_total', help: 'Session leases taken, handed back, lost to another runtime, and taken over from an owner whose lease expired (failovers; cluster mode)', labelNames: ['event'], registers: [this.registry] });
       const adopted = new Counter({ name: 'wa_cluster_outboxes_adopted_total', help: 'Outboxes of runtimes gone without a graceful stop, delivered by this one', registers: [this.registry] });
     }
     new Gauge({

@@ -5,7 +5,7 @@ import { h } from './dom.js';
 export async function renderCluster() {
   const cluster = await api('GET', '/cluster');
   if (!cluster.enabled) return [h('h2', {}, 'Cluster'), h('p', { class: 'notice', 'data-testid': 'cluster-off' }, 'This runtime runs alone: cluster mode is off (WA_CLUSTER with REDIS_URL turns it on).')];
-  const { acquired, released, lost, adopted } = cluster.counters;
+  const { acquired, released, lost, takenOver, adopted } = cluster.counters;
   return [
     h('h2', {}, 'Cluster'),
     h(
@@ -14,6 +14,7 @@ export async function renderCluster() {
       h('div', { class: 'figure' }, h('strong', { 'data-testid': 'cluster-runtimes' }, cluster.runtimes.length), h('span', {}, 'runtimes live')),
       h('div', { class: 'figure' }, h('strong', {}, cluster.sessions.filter((s) => s.owner).length), h('span', {}, `of ${cluster.sessions.length} sessions owned`)),
       h('div', { class: 'figure' }, h('strong', {}, `${acquired} / ${released} / ${lost}`), h('span', {}, 'leases taken / handed over / lost here')),
+      h('div', { class: 'figure' }, h('strong', {}, takenOver), h('span', {}, 'sessions taken over from a runtime that died')),
       h('div', { class: 'figure' }, h('strong', {}, adopted), h('span', {}, 'outboxes of dead runtimes delivered here')),
     ),
     h(
