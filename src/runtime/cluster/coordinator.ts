@@ -144,13 +144,14 @@ export class ClusterCoordinator implements SessionOwnership {
     this.manager = manager;
     this.hooks = hooks;
     await this.renewRound();
-    await this.tick();
     const every = Math.max(50, Math.floor(this.options.leaseTtlMs / 3));
+    // renewals run from here on, also through the first placement round (it may open many sessions)
     this.renewTimer = setInterval(() => {
       this.renewing = this.renewing.then(() => this.renewRound()).catch((error: unknown) => this.logger.warn({ err: error }, 'cluster: renewing the leases failed'));
     }, every);
-    this.timer = setInterval(() => this.round(), every);
     this.renewTimer.unref();
+    await this.tick();
+    this.timer = setInterval(() => this.round(), every);
     this.timer.unref();
   }
 
