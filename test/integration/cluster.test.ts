@@ -162,13 +162,29 @@ type ClusterView = { runtimes: { id: string; sessions: number }[]; sessions: { i
     expect((await streamed(runtimes.get('rt-b')!, query, 2, firstEvent)).map(([, message]) => message)).toEqual(later);
   }, 240_000);
 
-  test('a graceful stop hands its sessions over without a second socket', async () => {
+  test('a graceful stop under inbound traffic hands its sessions over without a second socket and without missing a message', async () => {
     const before = sim.replacedConnections;
+    const sent: string[] = [];
+    let sending = true;
+    const traffic = (async () => {
+      for (let n = 0; sending; n++) {
+        sent.push(await sim.sendMessage(CONTACT, phoneOf(n % SESSIONS), buildMessage.text(`graceful ${n}`)));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await runtimes.get('rt-c')!.kill('SIGTERM')).toBe(0);
     runtimes.delete('rt-c');
     await until(async () => (await view()).sessions.every((s) => s.owner === 'rt-a' || s.owner === 'rt-b') && (await allConnected(any())), 60_000, 200);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    sending = false;
+    await traffic;
     expect(oneSocketEach()).toBe(true);
     expect(sim.replacedConnections).toBe(before);
+    const arrived = () => new Set(receiver.delivered().map((r) => r.json.data.messageId as string));
+    await until(() => sent.every((id) => arrived().has(id)), 30_000, 100).catch(() => undefined);
+    process.stdout.write(`cluster graceful stop: ${sent.length} messages sent meanwhile, ${sent.filter((id) => !arrived().has(id)).length} missing\n`);
+    expect(sent.filter((id) => !arrived().has(id))).toEqual([]);
     await start('rt-c');
   }, 120_000);
 
