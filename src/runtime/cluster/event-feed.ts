@@ -9,10 +9,8 @@ import type { EventFeed } from '../events/feed';
 import type { RuntimeEvent } from '../events/schema';
 
 const KEY = 'wa:events';
-/** Events kept for resumed streams (Redis trims in whole nodes, so a few more). */
+/** Events kept for resumed streams (Redis trims in whole nodes, so a few more); as many are indexed in memory. */
 const MAX_EVENTS = 50_000;
-/** Entry ids of recent events by event id, for resumes without a search. */
-const INDEXED = MAX_EVENTS;
 const READ_BLOCK_MS = 5000;
 const PAGE = 200;
 
@@ -23,6 +21,7 @@ export class ClusterEventFeed implements EventFeed<string> {
   /** A blocking read holds its connection: it gets one of its own. */
   private readonly reader: Client;
   private readonly listeners = new Set<(event: RuntimeEvent) => void>();
+  /** Entry ids of recent events by event id, for resumes without a search. */
   private readonly entries = new Map<string, string>();
   private last = '$';
   private reading: Promise<void> | undefined;
@@ -95,7 +94,7 @@ export class ClusterEventFeed implements EventFeed<string> {
             const event = eventOf(entry.message);
             if (!event) continue;
             this.entries.set(event.id, entry.id);
-            if (this.entries.size > INDEXED) this.entries.delete(this.entries.keys().next().value!);
+            if (this.entries.size > MAX_EVENTS) this.entries.delete(this.entries.keys().next().value!);
             for (const listener of this.listeners) listener(event);
           }
         }

@@ -59,7 +59,7 @@ export class Delivery {
     const dispatcher = new Dispatcher(outbox, this.subscriptions, this.metrics, logger, this.options);
     const pending = await outbox.init();
     for (const record of pending) dispatcher.enqueue(record);
-    while (this.started && dispatcher.pending().count > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    await this.whilePending(() => dispatcher.pending().count, 100);
     dispatcher.stop();
     await outbox.flush();
     return pending.length;
@@ -67,8 +67,13 @@ export class Delivery {
 
   /** Cluster mode: resolves once the session's pending events are delivered, or after `withinMs` (a hand-over). */
   async drained(session: string, withinMs: number): Promise<void> {
+    await this.whilePending(() => this.dispatcher.pendingOf(session), 20, withinMs);
+  }
+
+  /** Resolves once `pending()` is 0, delivery stopped, or `withinMs` passed; looks every `everyMs`. */
+  private async whilePending(pending: () => number, everyMs: number, withinMs = Number.POSITIVE_INFINITY): Promise<void> {
     const deadline = Date.now() + withinMs;
-    while (this.started && this.dispatcher.pendingOf(session) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (this.started && pending() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 
   /** The outbox of one runtime in cluster mode (`partition`: its id), or the only one. */

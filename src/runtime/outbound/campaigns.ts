@@ -82,12 +82,7 @@ export class CampaignManager implements QueueListener {
    * `reconcile(session)` once its queue is read again too.
    */
   async reloadSession(session: string): Promise<void> {
-    for (const campaign of [...this.campaigns.values()]) {
-      if (campaign.session !== session) continue;
-      this.campaigns.delete(campaign.id);
-      this.counts.delete(campaign.id);
-      if (campaign.seed) this.bySeed.delete(campaign.seed);
-    }
+    for (const campaign of [...this.campaigns.values()]) if (campaign.session === session) this.forget(campaign);
     await this.loadCampaigns(session);
   }
 
@@ -229,10 +224,15 @@ export class CampaignManager implements QueueListener {
       if (campaign.status === 'running' || campaign.status === 'paused') await this.cancel(session, campaign.id);
       await this.store.deleteAll(campaign.id, campaign.total);
       await this.deps.campaigns.delete(campaign.id);
-      this.campaigns.delete(campaign.id);
-      this.counts.delete(campaign.id);
-      if (campaign.seed) this.bySeed.delete(campaign.seed);
+      this.forget(campaign);
     }
+  }
+
+  /** Drops the campaign from memory (not from the store). */
+  private forget(campaign: Campaign): void {
+    this.campaigns.delete(campaign.id);
+    this.counts.delete(campaign.id);
+    if (campaign.seed) this.bySeed.delete(campaign.seed);
   }
 
   /** Recipients of every campaign, counted by session and status (for metrics). */

@@ -51,29 +51,21 @@ export function watchArrivals(sock: WASocket, order: ArrivalOrder): void {
   });
 }
 
+/** Runs `work` once the messages that arrived before `id` in its chat are through; then lets the later ones go. */
+async function inTurn(order: ArrivalOrder, id: string | null | undefined, work: () => Promise<void>): Promise<void> {
+  const earlier = id ? order.turn(id) : undefined;
+  if (earlier) await earlier;
+  try {
+    await work();
+  } finally {
+    if (id) order.done(id);
+  }
+}
+
 /** Translates a batch with its upserted messages one at a time, each after the earlier ones of its chat. */
 export async function translateInOrder(translator: EventTranslator, order: ArrivalOrder, events: Partial<BaileysEventMap>): Promise<void> {
   const upsert = events['messages.upsert'];
-  if (!upsert || upsert.messages.length <= 1) {
-    const id = upsert?.messages[0]?.key.id;
-    const earlier = id ? order.turn(id) : undefined;
-    if (earlier) await earlier;
-    try {
-      await translator.handle(events);
-    } finally {
-      if (id) order.done(id);
-    }
-    return;
-  }
-  for (const message of upsert.messages) {
-    const id = message.key.id;
-    const earlier = id ? order.turn(id) : undefined;
-    if (earlier) await earlier;
-    try {
-      await translator.handle({ 'messages.upsert': { ...upsert, messages: [message] } });
-    } finally {
-      if (id) order.done(id);
-    }
-  }
+  if (!upsert || upsert.messages.length <= 1) return inTurn(order, upsert?.messages[0]?.key.id, () => translator.handle(events));
+  for (const message of upsert.messages) await inTurn(order, message.key.id, () => translator.handle({ 'messages.upsert': { ...upsert, messages: [message] } }));
   await translator.handle({ ...events, 'messages.upsert': undefined });
 }
