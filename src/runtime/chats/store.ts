@@ -70,8 +70,8 @@ export class ChatStore {
       };
       this.remember(next);
       this.newestPages.set(next.id, ids);
-      await this.messageStore.set(pageKey(next.id, pageIndex), ids, this.retentionMs);
-      await this.chats.set(next.id, next);
+      // both in one commit
+      await Promise.all([this.messageStore.set(pageKey(next.id, pageIndex), ids, this.retentionMs), this.chats.set(next.id, next)]);
     });
   }
 

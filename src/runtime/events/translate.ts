@@ -137,13 +137,17 @@ export class EventTranslator {
     if (message.messageStubType === b.proto.WebMessageInfo.StubType.CIPHERTEXT && !message.message && !key.fromMe) return this.onUndecryptable(message, type);
     if (!message.message) return;
     const chat = await this.chatOf(key);
-    await this.deps.saveMessage(message, chat.id);
+    // not awaited before the event: the message, its chat and its event are written in one commit
+    const saved = this.deps.saveMessage(message, chat.id);
     // the event id derives from this key, and the outbox drops an id it already holds: no message is emitted twice
     const seenKey = `${chat.id}|${key.id}|${key.fromMe ? 1 : 0}`;
-    const sender = await this.senderOf(message, chat);
-    // our own message's echo belongs to the API request that sent it
     const messageId = key.id;
-    await asRequest(key.fromMe ? requestOfMessage(messageId) : undefined, () => this.publishMessage(message, messageId, type, chat, sender, seenKey));
+    const published = (async () => {
+      const sender = await this.senderOf(message, chat);
+      // our own message's echo belongs to the API request that sent it
+      await asRequest(key.fromMe ? requestOfMessage(messageId) : undefined, () => this.publishMessage(message, messageId, type, chat, sender, seenKey));
+    })();
+    await Promise.all([saved, published]);
   }
 
   private async publishMessage(message: WAMessage, messageId: string, type: string, chat: Awaited<ReturnType<EventTranslator['chatOf']>>, sender: Awaited<ReturnType<EventTranslator['senderOf']>>, seenKey: string): Promise<void> {
@@ -164,8 +168,7 @@ export class EventTranslator {
       return;
     }
     const data = { ...normalizeMessage(b, message, sender, type === 'append' && !key.fromMe), chatId: chat.id, ...(chat.lid && { chatLid: chat.lid }) };
-    await this.deps.recordChat?.(data);
-    await bus.publish(key.fromMe ? 'message.sent' : 'message.received', session, data, seenKey);
+    await Promise.all([this.deps.recordChat?.(data), bus.publish(key.fromMe ? 'message.sent' : 'message.received', session, data, seenKey)]);
     const status = message.status !== undefined && message.status !== null ? STATUS_NAMES[message.status] : undefined;
     if (key.fromMe && status && status !== 'sent') {
       // an error ack that arrives while the send is still buffered is merged into the upsert, with its code
