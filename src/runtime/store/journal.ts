@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { restrictDatabase } from './files';
-import { inTransaction } from './sqlite-store';
+import { inTransaction, openWal } from './sqlite-store';
 
 export interface JournalEntry {
   session: string;
@@ -46,14 +46,15 @@ export class InboundJournal implements Journal {
   /** Entries to remove at the next commit of removals, as [session, id]. */
   private removals: [string, string][] = [];
   private removalTimer: NodeJS.Timeout | undefined;
+  private readonly checkpoints: NodeJS.Timeout;
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const path = join(dataDir, 'journal.sqlite');
     this.db = new DatabaseSync(path);
     restrictDatabase(path);
-    this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
-      CREATE TABLE IF NOT EXISTS inbound (seq INTEGER PRIMARY KEY AUTOINCREMENT, session TEXT NOT NULL, id TEXT NOT NULL,
+    this.checkpoints = openWal(this.db);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS inbound (seq INTEGER PRIMARY KEY AUTOINCREMENT, session TEXT NOT NULL, id TEXT NOT NULL,
         attrs TEXT NOT NULL, message BLOB NOT NULL, me_id TEXT NOT NULL, me_lid TEXT, at INTEGER NOT NULL, UNIQUE (session, id))`);
     this.stmts = {
       add: this.db.prepare('INSERT OR REPLACE INTO inbound (session, id, attrs, message, me_id, me_lid, at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
@@ -122,6 +123,7 @@ export class InboundJournal implements Journal {
 
   close(): void {
     if (!this.db.isOpen) return;
+    clearInterval(this.checkpoints);
     this.commitRemovals();
     this.db.close();
   }

@@ -21,14 +21,43 @@ interface Batch {
   reject(error: unknown): void;
 }
 
+/** A checkpoint at most this often, off the commits: a hot page is copied back once per interval, not once per commit. */
+const CHECKPOINT_EVERY_MS = 1000;
+
+/**
+ * WAL mode with checkpoints on a timer instead of inside whichever commit crosses SQLite's 1,000-page mark (a few
+ * milliseconds of writes on that commit's path); the 10,000-page automatic checkpoint stays as a bound on the WAL.
+ * Returns the timer, to clear at close.
+ */
+export function openWal(db: DatabaseSync): NodeJS.Timeout {
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000');
+  const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+  return setInterval(() => {
+    try {
+      checkpoint.get();
+    } catch {
+      // busy or closing: the next interval, or the automatic checkpoint, does it
+    }
+  }, CHECKPOINT_EVERY_MS).unref();
+}
+
+type TransactionStatements = Record<'begin' | 'commit' | 'rollback', StatementSync>;
+/** Prepared once per database: `exec` would parse BEGIN and COMMIT again for every transaction. */
+const transactionStatements = new WeakMap<DatabaseSync, TransactionStatements>();
+
 /** Runs `work` in one SQLite transaction: committed when it returns, rolled back when it throws. */
 export function inTransaction(db: DatabaseSync, work: () => void): void {
-  db.exec('BEGIN IMMEDIATE');
+  let tx = transactionStatements.get(db);
+  if (!tx) {
+    tx = { begin: db.prepare('BEGIN IMMEDIATE'), commit: db.prepare('COMMIT'), rollback: db.prepare('ROLLBACK') };
+    transactionStatements.set(db, tx);
+  }
+  tx.begin.run();
   try {
     work();
-    db.exec('COMMIT');
+    tx.commit.run();
   } catch (error) {
-    db.exec('ROLLBACK');
+    tx.rollback.run();
     throw error;
   }
 }
@@ -45,12 +74,14 @@ export class SqliteDatabase {
   /** Writes of the current turn by key (the last one of a key wins), committed together. */
   private readonly pending = new Map<string, PendingWrite>();
   private batch: Batch | undefined;
+  private readonly checkpoints: NodeJS.Timeout;
 
   constructor(readonly path: string) {
     this.db = new DatabaseSync(path);
     // before WAL mode: SQLite gives its -wal and -shm files the database file's mode
     restrictDatabase(path);
-    this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;
+    this.checkpoints = openWal(this.db);
+    this.db.exec(`PRAGMA busy_timeout = 5000;
       CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires INTEGER)`);
     this.stmts = {
       get: this.db.prepare('SELECT key, value, expires FROM kv WHERE key = ?'),
@@ -113,6 +144,7 @@ export class SqliteDatabase {
 
   close(): void {
     if (!this.db.isOpen) return;
+    clearInterval(this.checkpoints);
     this.commit();
     this.db.close();
   }

@@ -30,7 +30,8 @@ const MAX_WAITING = 10_000;
  */
 export function guardInbound(b: Baileys, sock: WASocket, persist: (inbound: DecryptedInbound) => void | Promise<void>): void {
   const stanzas = new Map<Uint8Array, Record<string, string>>();
-  const parts = new Map<string, ProtoMessage>();
+  /** The journaled `proto.Message` of each message id so far, encoded. */
+  const parts = new Map<string, Uint8Array>();
   sock.ws.on('CB:message', (node: BinaryNode) => {
     if (node.attrs.category === 'peer' || !node.attrs.id || !Array.isArray(node.content)) return;
     for (const child of node.content) {
@@ -42,13 +43,13 @@ export function guardInbound(b: Baileys, sock: WASocket, persist: (inbound: Decr
     const attrs = stanzas.get(ciphertext);
     if (!attrs) return;
     stanzas.delete(ciphertext);
-    const decoded = b.proto.Message.decode(b.unpadRandomMax16(plaintext));
-    const content: ProtoMessage = decoded.deviceSentMessage?.message ?? decoded;
-    // a protobuf object's own properties are the fields it carries
-    const merged: ProtoMessage = { ...parts.get(attrs.id), ...content };
-    parts.set(attrs.id, merged);
+    // the first part is journaled as it came (rebuildMessage unwraps it); only a second one is decoded, to merge
+    const unpadded = b.unpadRandomMax16(plaintext);
+    const earlier = parts.get(attrs.id);
+    const message = earlier ? b.proto.Message.encode({ ...contentOf(b, earlier), ...contentOf(b, unpadded) }).finish() : unpadded;
+    parts.set(attrs.id, message);
     while (parts.size > MAX_WAITING) parts.delete(parts.keys().next().value!);
-    return persist({ attrs, message: b.proto.Message.encode(merged).finish() });
+    return persist({ attrs, message });
   };
   const repository = sock.signalRepository;
   const keys = sock.authState.keys as typeof sock.authState.keys & { transaction<T>(work: () => Promise<T>, key: string): Promise<T> };
@@ -66,10 +67,17 @@ export function guardInbound(b: Baileys, sock: WASocket, persist: (inbound: Decr
   repository.decryptGroupMessage = journaled(repository.decryptGroupMessage.bind(repository), (args) => args.msg, (args) => args.group);
 }
 
+/** A plaintext's content: what the phone sent from the account's own other device is inside `deviceSentMessage`. */
+function contentOf(b: Baileys, encoded: Uint8Array): ProtoMessage {
+  const decoded = b.proto.Message.decode(encoded);
+  // a protobuf object's own properties are the fields it carries (what merging two parts relies on)
+  return decoded.deviceSentMessage?.message ?? decoded;
+}
+
 /** The WAMessage Baileys would have emitted for a journaled message (key, sender, time, cleaned content). */
 export function rebuildMessage(b: Baileys, inbound: DecryptedInbound, me: { id: string; lid?: string }): WAMessage {
   const { fullMessage } = b.decodeMessageNode({ tag: 'message', attrs: inbound.attrs }, me.id, me.lid ?? '');
-  const message = { ...fullMessage, message: b.proto.Message.decode(inbound.message) } as WAMessage;
+  const message = { ...fullMessage, message: contentOf(b, inbound.message) } as WAMessage;
   b.cleanMessage(message, me.id, me.lid ?? '');
   return message;
 }
