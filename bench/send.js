@@ -1,6 +1,7 @@
 'use strict';
 // Sending texts one after the other: bare `sock.sendMessage` (baseline) against the runtime's
-// `POST /sessions/:id/messages/text` (recipient check, validation, HTTP; wall time per send, as a client sees it)
+// `POST /sessions/:id/messages/text` (recipient check, validation, HTTP; wall time per send, as a client in its own
+// process sees it)
 // and against the outbound queue with pacing off (queued sends persisted, picked, sent and removed; time per send
 // while the queue drains a backlog that became due at once).
 const { startSimulatorProcess, until, percentile, report, bareSocket, scanUntilLinked } = require('./lib');
@@ -16,6 +17,43 @@ async function timed(count, send) {
     await send(i);
     times.push(Number(process.hrtime.bigint() - started) / 1e6);
   }
+  return { mean: times.reduce((a, b) => a + b, 0) / times.length, p50: percentile(times, 50), p99: percentile(times, 99) };
+}
+
+// A light keep-alive client, as n8n's own HTTP client would be, in another process (its CPU is not the runtime's):
+// the same warm-up and timing as `timed`, printed as one JSON line.
+const CLIENT = `
+const http = require('node:http');
+const agent = new http.Agent({ keepAlive: true });
+const [url, key, count] = process.argv.slice(1);
+const post = (body) => new Promise((resolve, reject) => {
+  const req = http.request(url, { method: 'POST', agent, headers: { authorization: 'Bearer ' + key, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    res.resume();
+    res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error('send failed: ' + res.statusCode))));
+  });
+  req.on('error', reject);
+  req.end(body);
+});
+(async () => {
+  const send = (i) => post(JSON.stringify({ to: '+1 555 009 8888', text: 'rest ' + i }));
+  for (let i = 0; i < 20; i++) await send(i);
+  const times = [];
+  for (let i = 0; i < Number(count); i++) {
+    const started = process.hrtime.bigint();
+    await send(i);
+    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  process.stdout.write(JSON.stringify(times));
+})().catch((error) => { console.error(error); process.exit(1); });
+`;
+
+async function restClient(url, key, count) {
+  const child = require('node:child_process').spawn(process.execPath, ['-e', CLIENT, url, key, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`the REST client failed (exit ${code})`);
+  const times = JSON.parse(output);
   return { mean: times.reduce((a, b) => a + b, 0) / times.length, p50: percentile(times, 50), p99: percentile(times, 99) };
 }
 
@@ -35,18 +73,7 @@ async function main() {
     await fetch(`${rt.url}/api/v1/sessions`, { method: 'POST', headers, body: JSON.stringify({ id: 'send' }) });
     await scanUntilLinked(sim, async () => (await fetch(`${rt.url}/api/v1/sessions/send/qr?format=raw`, { headers })).text(), '15550098001');
     await until(async () => (await (await fetch(`${rt.url}/api/v1/sessions/send`, { headers })).json()).status === 'connected');
-    // a light keep-alive client, as n8n's own HTTP client would be, in another process
-    const agent = new (require('node:http').Agent)({ keepAlive: true });
-    const post = (body) =>
-      new Promise((resolve, reject) => {
-        const req = require('node:http').request(`${rt.url}/api/v1/sessions/send/messages/text`, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
-          res.resume();
-          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`send failed: ${res.statusCode}`))));
-        });
-        req.on('error', reject);
-        req.end(body);
-      });
-    const ours = await timed(COUNT, (i) => post(JSON.stringify({ to: '+1 555 009 8888', text: `rest ${i}` })));
+    const ours = await restClient(`${rt.url}/api/v1/sessions/send/messages/text`, KEY, COUNT);
 
     const noPacing = { minGapMs: 0, maxGapMs: 0, perMinute: null, perHour: null, perDay: null, firstContactsPerDay: null };
     await fetch(`${rt.url}/api/v1/sessions/send/outbound/settings`, { method: 'PATCH', headers, body: JSON.stringify(noPacing) });
