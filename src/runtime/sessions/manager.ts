@@ -57,7 +57,7 @@ export class SessionManager {
     this.registry = deps.store.namespace<SessionRecord>('sessions', { plainJson: true });
   }
 
-  /** Loads the registry and restarts, one after the other, the sessions that were running. */
+  /** Loads the registry and restarts the sessions that were running: `restoreStaggerMs` apart, or all at once at 0. */
   async restore(): Promise<void> {
     const records: SessionRecord[] = [];
     for await (const [, record] of this.registry.iterator!(this.registry.namespace)) records.push(record as SessionRecord);
@@ -65,9 +65,15 @@ export class SessionManager {
     for (const record of records) this.sessions.set(record.id, this.build(record));
     if (this.deps.ownership) return;
     const toStart = records.filter((r) => r.desired === 'running');
+    const start = (record: SessionRecord) => this.sessions.get(record.id)?.start().catch((error: unknown) => this.deps.logger.error({ err: error, session: record.id }, 'restore failed'));
+    // no stagger asked for: all at once (one after the other, each session's store reads and socket set-up wait for the previous one's)
+    if (this.deps.restoreStaggerMs === 0) {
+      await Promise.all(toStart.map(start));
+      return;
+    }
     for (const [index, record] of toStart.entries()) {
-      if (index > 0 && this.deps.restoreStaggerMs > 0) await new Promise((resolve) => setTimeout(resolve, this.deps.restoreStaggerMs));
-      await this.sessions.get(record.id)?.start().catch((error: unknown) => this.deps.logger.error({ err: error, session: record.id }, 'restore failed'));
+      if (index > 0) await new Promise((resolve) => setTimeout(resolve, this.deps.restoreStaggerMs));
+      await start(record);
     }
   }
 
