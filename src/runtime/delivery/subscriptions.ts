@@ -25,7 +25,8 @@ export interface Subscription {
 
 export type SubscriptionInput = Partial<Pick<Subscription, 'events' | 'sessions' | 'secret' | 'headers' | 'enabled' | 'description'>> & { url: string };
 
-const RESERVED_HEADERS = /^(content-type|content-length|host|x-webhook-.*)$/i;
+// what the runtime sets itself, and hop-by-hop headers (RFC 9110 §7.6.1), which belong to the connection, not the event
+const RESERVED_HEADERS = /^(content-type|content-length|host|connection|keep-alive|transfer-encoding|upgrade|expect|te|trailer|proxy-connection|x-webhook-.*)$/i;
 
 export class SubscriptionRegistry {
   private readonly cache = new Map<string, Subscription>();
