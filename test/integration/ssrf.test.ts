@@ -81,6 +81,11 @@ describe('outbound-URL guard', () => {
       expect(moved.body.error?.code).toBe('webhook_url_not_allowed');
       const header = await t.api('PATCH', `/api/v1/webhooks/${created.body.id}`, { headers: { Host: 'example.com' } });
       expect({ status: header.status, code: header.body.error?.code }).toEqual({ status: 400, code: 'reserved_header' });
+      // hop-by-hop headers belong to the runtime's connection, not to the event
+      for (const name of ['Connection', 'Transfer-Encoding', 'Upgrade', 'Keep-Alive', 'Expect']) {
+        const hop = await t.api('PATCH', `/api/v1/webhooks/${created.body.id}`, { headers: { [name]: 'x' } });
+        expect({ name, status: hop.status, code: hop.body.error?.code, field: hop.body.error?.details?.field }).toEqual({ name, status: 400, code: 'reserved_header', field: 'headers' });
+      }
       // delivery goes to the address that was checked, with the credentials as basic auth
       await t.api('POST', `/api/v1/webhooks/${created.body.id}/test`);
       await receiver.waitFor((requests) => requests.length === 1);

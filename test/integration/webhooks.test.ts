@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { buildMessage } from '../../src/runtime/sandbox/messages';
 import { Receiver } from '../helpers/receiver';
 import { ADMIN_KEY, linkSession, startRuntime, type TestRuntime } from '../helpers/runtime';
@@ -19,7 +21,7 @@ describe('durable, signed webhook delivery', () => {
   let receiver: Receiver;
 
   beforeAll(async () => {
-    t = await startRuntime({ webhookRetryBaseDelayMs: 20, webhookRetryMaxDelayMs: 100, webhookMaxAttempts: 4 });
+    t = await startRuntime({ webhookRetryBaseDelayMs: 20, webhookRetryMaxDelayMs: 100, webhookMaxAttempts: 4, webhookTimeoutMs: 500 });
     t.runtime.sandbox!.createUser({ phone: ALICE, name: 'Alice' });
     t.runtime.sandbox!.createUser({ phone: BOB, name: 'Bob' });
     await linkSession(t, 'hooks', ACCOUNT);
@@ -90,6 +92,26 @@ describe('durable, signed webhook delivery', () => {
     expect(receiver.delivered().map((r) => r.json.data.messageId)).toEqual([id]);
     expect((await t.api('GET', `/api/v1/webhooks/${hook.id}/dead-letters`)).body.deadLetters).toHaveLength(0);
     expect((await t.api('POST', `/api/v1/webhooks/${hook.id}/dead-letters/nope/replay`)).status).toBe(404);
+  });
+
+  test('a receiver that never answers: each attempt ends as a timeout, then the event is dead-lettered', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { status, body: hook } = await t.api('POST', '/api/v1/webhooks', { url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`, events: ['message.received'], sessions: ['hooks'] });
+      expect(status).toBe(201);
+      await t.runtime.sandbox!.sendMessage(ALICE, ACCOUNT, buildMessage.text('nobody answers'));
+      let dead: { attempts: { error?: string }[] }[] = [];
+      const deadline = Date.now() + 15_000;
+      while (!dead.length && Date.now() < deadline) {
+        dead = (await t.api('GET', `/api/v1/webhooks/${hook.id}/dead-letters`)).body.deadLetters;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(dead.map((d) => d.attempts.map((a) => a.error))).toEqual([['timeout', 'timeout', 'timeout', 'timeout']]);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
   });
 
   test('50 messages in one chat arrive in order even with retries; another chat is not held up', async () => {
