@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { restrictDatabase } from './files';
-import { inTransaction, openWal } from './sqlite-store';
+import { inTransaction, WalCheckpoints } from './sqlite-store';
 
 export interface JournalEntry {
   session: string;
@@ -46,14 +46,14 @@ export class InboundJournal implements Journal {
   /** Entries to remove at the next commit of removals, as [session, id]. */
   private removals: [string, string][] = [];
   private removalTimer: NodeJS.Timeout | undefined;
-  private readonly checkpoints: NodeJS.Timeout;
+  private readonly checkpoints: WalCheckpoints;
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const path = join(dataDir, 'journal.sqlite');
     this.db = new DatabaseSync(path);
     restrictDatabase(path);
-    this.checkpoints = openWal(this.db);
+    this.checkpoints = new WalCheckpoints(this.db);
     this.db.exec(`CREATE TABLE IF NOT EXISTS inbound (seq INTEGER PRIMARY KEY AUTOINCREMENT, session TEXT NOT NULL, id TEXT NOT NULL,
         attrs TEXT NOT NULL, message BLOB NOT NULL, me_id TEXT NOT NULL, me_lid TEXT, at INTEGER NOT NULL, UNIQUE (session, id))`);
     this.stmts = {
@@ -68,6 +68,7 @@ export class InboundJournal implements Journal {
 
   /** Synchronous: when it returns, the entry is on disk (WAL), safe from a crash of the process. */
   add(entry: JournalEntry): void {
+    this.checkpoints.written();
     this.stmts.add.run(entry.session, entry.id, JSON.stringify(entry.attrs), entry.message, entry.meId, entry.meLid ?? null, Date.now());
   }
 
@@ -94,6 +95,7 @@ export class InboundJournal implements Journal {
     const removals = this.removals;
     this.removals = [];
     try {
+      this.checkpoints.written();
       inTransaction(this.db, () => {
         for (const [session, id] of removals) this.stmts.remove.run(session, id);
       });
@@ -118,12 +120,13 @@ export class InboundJournal implements Journal {
 
   clear(session: string): void {
     this.commitRemovals();
+    this.checkpoints.written();
     this.stmts.clear.run(session);
   }
 
   close(): void {
     if (!this.db.isOpen) return;
-    clearInterval(this.checkpoints);
+    this.checkpoints.stop();
     this.commitRemovals();
     this.db.close();
   }

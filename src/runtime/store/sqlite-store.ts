@@ -27,18 +27,34 @@ const CHECKPOINT_EVERY_MS = 1000;
 /**
  * WAL mode with checkpoints on a timer instead of inside whichever commit crosses SQLite's 1,000-page mark (a few
  * milliseconds of writes on that commit's path); the 10,000-page automatic checkpoint stays as a bound on the WAL.
- * Returns the timer, to clear at close.
+ * An interval with nothing `written()` does nothing (idle sessions cost no checkpoints).
  */
-export function openWal(db: DatabaseSync): NodeJS.Timeout {
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000');
-  const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-  return setInterval(() => {
-    try {
-      checkpoint.get();
-    } catch {
-      // busy or closing: the next interval, or the automatic checkpoint, does it
-    }
-  }, CHECKPOINT_EVERY_MS).unref();
+export class WalCheckpoints {
+  private dirty = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(db: DatabaseSync) {
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000');
+    const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+    this.timer = setInterval(() => {
+      if (!this.dirty) return;
+      this.dirty = false;
+      try {
+        checkpoint.get();
+      } catch {
+        // busy or closing: the next interval, or the automatic checkpoint, does it
+        this.dirty = true;
+      }
+    }, CHECKPOINT_EVERY_MS).unref();
+  }
+
+  written(): void {
+    this.dirty = true;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
 }
 
 type TransactionStatements = Record<'begin' | 'commit' | 'rollback', StatementSync>;
@@ -74,13 +90,13 @@ export class SqliteDatabase {
   /** Writes of the current turn by key (the last one of a key wins), committed together. */
   private readonly pending = new Map<string, PendingWrite>();
   private batch: Batch | undefined;
-  private readonly checkpoints: NodeJS.Timeout;
+  private readonly checkpoints: WalCheckpoints;
 
   constructor(readonly path: string) {
     this.db = new DatabaseSync(path);
     // before WAL mode: SQLite gives its -wal and -shm files the database file's mode
     restrictDatabase(path);
-    this.checkpoints = openWal(this.db);
+    this.checkpoints = new WalCheckpoints(this.db);
     this.db.exec(`PRAGMA busy_timeout = 5000;
       CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires INTEGER)`);
     this.stmts = {
@@ -130,6 +146,7 @@ export class SqliteDatabase {
     const writes = [...this.pending];
     this.pending.clear();
     try {
+      this.checkpoints.written();
       inTransaction(this.db, () => {
         for (const [key, row] of writes) {
           if (row) this.stmts.set.run(key, row.value, row.expires);
@@ -144,7 +161,7 @@ export class SqliteDatabase {
 
   close(): void {
     if (!this.db.isOpen) return;
-    clearInterval(this.checkpoints);
+    this.checkpoints.stop();
     this.commit();
     this.db.close();
   }
