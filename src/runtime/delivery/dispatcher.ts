@@ -265,8 +265,11 @@ class CheckedTargets {
     const cached = this.targets.get(url);
     if (cached && cached.until > now) return cached.target;
     const target = await resolveUrl(url, this.policy);
-    if (this.targets.size > 1000) this.targets.clear();
-    if (this.addresses.size > 1000) this.addresses.clear();
+    // together: a cached target whose host had lost its address would refuse every new connection until it expired
+    if (this.targets.size > 1000) {
+      this.targets.clear();
+      this.addresses.clear();
+    }
     this.targets.set(url, { target, until: now + CHECKED_TARGET_MS });
     this.addresses.set(target.url.hostname, target);
     return target;
