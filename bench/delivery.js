@@ -16,11 +16,17 @@ const BURST = Number(process.env.BENCH_BURST ?? 2000);
 const CONTACT = '15550099999';
 const burstContact = (i) => `1555009980${i}`;
 
-async function bareBaileys(sim) {
+/** A bare Baileys socket linked as `phone` that counts the texts it receives. */
+async function countingSocket(sim, phone) {
   let received = 0;
-  const sock = await bareSocket(sim, '15550090000', ({ messages }) => (received += messages.filter((m) => !m.key.fromMe && m.message?.conversation).length));
+  const sock = await bareSocket(sim, phone, ({ messages }) => (received += messages.filter((m) => !m.key.fromMe && m.message?.conversation).length));
   await new Promise((resolve) => setTimeout(resolve, 500));
-  return { drive: () => drive(sim, '15550090000', () => received), burst: () => burst(sim, '15550090000', () => received), stop: () => sock.end(undefined) };
+  return { sock, received: () => received };
+}
+
+async function bareBaileys(sim) {
+  const { sock, received } = await countingSocket(sim, '15550090000');
+  return { drive: () => drive(sim, '15550090000', received), burst: () => burst(sim, '15550090000', received), stop: () => sock.end(undefined) };
 }
 
 // The webhook receiver runs in its own process, so only the sending side is measured here. It prints one line per
@@ -56,19 +62,25 @@ async function startReceiver() {
   return { arrivals, port, stop: () => child.kill() };
 }
 
-async function runtime(sim) {
+/** A runtime with one session linked as `phone` and a webhook for message.received to a receiver in its own process. */
+async function webhookRuntime(sim, phone) {
   const { createRuntime } = require('..');
   const receiver = await startReceiver();
-  const { arrivals } = receiver;
   const dataDir = require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'wa-bench-'));
   const rt = createRuntime({ port: 0, logLevel: 'silent', dataDir, adminApiKey: 'bench-admin-key-0123456789abcdef', sandboxUrl: sim.url, sandboxRootKey: sim.rootKey, sandboxMediaCa: sim.mediaCa });
   await rt.start();
   const api = async (method, path, body) => (await fetch(`${rt.url}/api/v1${path}`, { method, headers: { authorization: 'Bearer bench-admin-key-0123456789abcdef', ...(body && { 'content-type': 'application/json' }) }, body: body && JSON.stringify(body) })).json();
   await api('POST', '/sessions', { id: 'bench' });
-  await scanUntilLinked(sim, async () => (await fetch(`${rt.url}/api/v1/sessions/bench/qr?format=raw`, { headers: { authorization: 'Bearer bench-admin-key-0123456789abcdef' } })).text(), '15550091000');
+  await scanUntilLinked(sim, async () => (await fetch(`${rt.url}/api/v1/sessions/bench/qr?format=raw`, { headers: { authorization: 'Bearer bench-admin-key-0123456789abcdef' } })).text(), phone);
   await until(async () => (await api('GET', '/sessions/bench')).status === 'connected');
   await api('POST', '/webhooks', { url: `http://127.0.0.1:${receiver.port}/`, events: ['message.received'] });
   await new Promise((resolve) => setTimeout(resolve, 500));
+  return { rt, receiver };
+}
+
+async function runtime(sim) {
+  const { rt, receiver } = await webhookRuntime(sim, '15550091000');
+  const { arrivals } = receiver;
   const latencies = [];
   return {
     drive: async () => {
@@ -133,5 +145,5 @@ async function main() {
   }
 }
 
-module.exports = { main };
+module.exports = { main, countingSocket, webhookRuntime };
 if (require.main === module) main().then(() => process.exit(0), (error) => { console.error(error); process.exit(1); });

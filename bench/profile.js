@@ -6,18 +6,16 @@
 // PROFILE_MESSAGES (default 1000) messages per side; the sampling profiler itself costs CPU, so the figures here are
 // for attribution only: ratios come from `npm run bench`.
 const inspector = require('node:inspector');
-const { spawn } = require('node:child_process');
-const { mkdirSync, mkdtempSync, writeFileSync } = require('node:fs');
-const { tmpdir } = require('node:os');
+const { mkdirSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const pino = require('pino');
-const { startSimulatorProcess, until, bareSocket, scanUntilLinked, ROOT } = require('./lib');
+const { startSimulatorProcess, until, ROOT } = require('./lib');
+const { countingSocket, webhookRuntime } = require('./delivery');
 const { SqliteDatabase } = require('../dist/src/runtime/store/sqlite-store');
 const { guardConsole } = require('../dist/src/runtime/whatsapp/console-guard');
 
 const COUNT = Number(process.env.PROFILE_MESSAGES ?? 1000);
 const CONTACT = '15550099999';
-const KEY = 'bench-admin-key-0123456789abcdef';
 const RESULTS = join(ROOT, 'bench', 'results');
 
 // store commits by key namespace (session ids and numbers folded), counted while a side is profiled
@@ -73,41 +71,22 @@ async function main() {
     await sim.call('POST', '/sandbox/users', { phone: CONTACT, name: 'Profile' });
     const series = (to) => sim.call('POST', `/sandbox/users/${CONTACT}/messages/series`, { to, count: COUNT, perSecond: 100 });
 
-    let received = 0;
-    const sock = await bareSocket(sim, '15550090000', ({ messages }) => (received += messages.filter((m) => !m.key.fromMe && m.message?.conversation).length));
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const { sock, received } = await countingSocket(sim, '15550090000');
     const bare = await profiled('bare', async () => {
       await series('15550090000');
-      await until(() => received >= COUNT, 120000);
+      await until(() => received() >= COUNT, 120000);
     });
     sock.end(undefined);
 
-    const receiver = spawn(process.execPath, ['-e', "require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => { process.stdout.write('.'); s.writeHead(204).end(); }); }).listen(0, '127.0.0.1', function () { process.stdout.write('port ' + this.address().port + ' '); });"], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let port;
-    let delivered = 0;
-    receiver.stdout.on('data', (chunk) => {
-      const text = String(chunk);
-      port ??= Number(/port (\d+)/.exec(text)?.[1]) || undefined;
-      delivered += (text.match(/\./g) ?? []).length;
-    });
-    await until(() => port !== undefined);
-    const { createRuntime } = require('..');
-    const rt = createRuntime({ port: 0, logLevel: 'silent', dataDir: mkdtempSync(join(tmpdir(), 'wa-profile-')), adminApiKey: KEY, sandboxUrl: sim.url, sandboxRootKey: sim.rootKey, sandboxMediaCa: sim.mediaCa });
-    await rt.start();
-    const api = async (method, path, body) => (await fetch(`${rt.url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${KEY}`, ...(body && { 'content-type': 'application/json' }) }, body: body && JSON.stringify(body) })).json();
-    await api('POST', '/sessions', { id: 'profile' });
-    await scanUntilLinked(sim, async () => (await fetch(`${rt.url}/api/v1/sessions/profile/qr?format=raw`, { headers: { authorization: `Bearer ${KEY}` } })).text(), '15550091000');
-    await until(async () => (await api('GET', '/sessions/profile')).status === 'connected');
-    await api('POST', '/webhooks', { url: `http://127.0.0.1:${port}/`, events: ['message.received'] });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const { rt, receiver } = await webhookRuntime(sim, '15550091000');
     const ours = await profiled('runtime', async () => {
       await series('15550091000');
-      await until(() => delivered >= COUNT, 120000);
+      await until(() => receiver.arrivals.length >= COUNT, 120000);
     });
     console.log(`store commits per message: ${(commits.count / COUNT).toFixed(2)}; rows per message by key:`);
     for (const [kind, rows] of [...commits.keys].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${(rows / COUNT).toFixed(2).padStart(5)}  ${kind}`);
     await rt.stop();
-    receiver.kill();
+    receiver.stop();
 
     const a = selfTimeByOwner(bare);
     const b = selfTimeByOwner(ours);

@@ -17,6 +17,10 @@ async function timed(count, send) {
     await send(i);
     times.push(Number(process.hrtime.bigint() - started) / 1e6);
   }
+  return summary(times);
+}
+
+function summary(times) {
   return { mean: times.reduce((a, b) => a + b, 0) / times.length, p50: percentile(times, 50), p99: percentile(times, 99) };
 }
 
@@ -53,8 +57,7 @@ async function restClient(url, key, count) {
   child.stdout.on('data', (chunk) => (output += chunk));
   const code = await new Promise((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`the REST client failed (exit ${code})`);
-  const times = JSON.parse(output);
-  return { mean: times.reduce((a, b) => a + b, 0) / times.length, p50: percentile(times, 50), p99: percentile(times, 99) };
+  return summary(JSON.parse(output));
 }
 
 async function main() {
