@@ -6,7 +6,7 @@
 // event to the webhook POST, and the burst throughput across 10 chats (bare: messages handed to the app; runtime:
 // events POSTed to the webhook).
 const { spawn } = require('node:child_process');
-const { startSimulatorProcess, until, percentile, report, bareSocket, scanUntilLinked } = require('./lib');
+const { startSimulatorProcess, until, percentile, report, bareSocket, durableStore, scanUntilLinked } = require('./lib');
 
 const RATE = Number(process.env.BENCH_RATE ?? 100);
 const COUNT = Number(process.env.BENCH_MESSAGES ?? 500);
@@ -22,6 +22,47 @@ async function countingSocket(sim, phone) {
   const sock = await bareSocket(sim, phone, ({ messages }) => (received += messages.filter((m) => !m.key.fromMe && m.message?.conversation).length));
   await new Promise((resolve) => setTimeout(resolve, 500));
   return { sock, received: () => received };
+}
+
+/**
+ * The durable floor: bare Baileys with what any product that keeps this one's promises must add, and nothing else:
+ * Signal keys in SQLite (committed before the receipt), the message stored, and one signed webhook POST per message
+ * (undici, keep-alive) to a receiver like the runtime's. What the runtime costs above this is its own.
+ */
+async function durableFloor(sim) {
+  const { createHmac } = require('node:crypto');
+  const { Agent } = require('undici');
+  const { mkdtempSync } = require('node:fs');
+  const { join } = require('node:path');
+  const store = durableStore(join(mkdtempSync(join(require('node:os').tmpdir(), 'wa-bench-floor-')), 'floor.sqlite'));
+  const receiver = await startReceiver();
+  const agent = new Agent({ connections: 64 });
+  const secret = 'whsec_bench-floor-secret';
+  const post = async (message) => {
+    const body = JSON.stringify({ id: message.key.id, type: 'message.received', timestamp: new Date().toISOString(), data: { chatId: message.key.remoteJid, messageId: message.key.id, text: message.message.conversation } });
+    const timestamp = Math.floor(Date.now() / 1000);
+    const signature = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+    const answer = await agent.request({ origin: `http://127.0.0.1:${receiver.port}`, path: '/', method: 'POST', body, headers: { 'content-type': 'application/json', 'x-webhook-timestamp': String(timestamp), 'x-webhook-signature': `sha256=${signature}` } });
+    await answer.body.dump();
+  };
+  const sock = await bareSocket(sim, '15550092000', ({ messages }) => {
+    for (const message of messages) {
+      if (message.key.fromMe || !message.message?.conversation) continue;
+      store.insert(message.key.id, message);
+      void post(message);
+    }
+  }, store.keys);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const handled = () => receiver.arrivals.length;
+  return {
+    drive: () => drive(sim, '15550092000', handled),
+    stop: async () => {
+      sock.end(undefined);
+      await agent.close();
+      receiver.stop();
+      store.close();
+    },
+  };
 }
 
 async function bareBaileys(sim) {
@@ -125,20 +166,24 @@ async function main() {
     await sim.call('POST', '/sandbox/users', { phone: CONTACT, name: 'Bench' });
     for (let i = 0; i < BURST_CHATS; i++) await sim.call('POST', '/sandbox/users', { phone: burstContact(i), name: `Burst ${i}` });
     const bare = await bareBaileys(sim);
+    const floor = await durableFloor(sim);
     const ours = await runtime(sim);
     const rounds = [];
-    for (let round = 0; round < ROUNDS; round++) rounds.push({ bare: (await bare.drive()).cpuMsPerMessage, ours: (await ours.drive()).cpuMsPerMessage });
+    for (let round = 0; round < ROUNDS; round++) rounds.push({ bare: (await bare.drive()).cpuMsPerMessage, floor: (await floor.drive()).cpuMsPerMessage, ours: (await ours.drive()).cpuMsPerMessage });
+    await floor.stop();
     const bareThroughput = await bare.burst();
     bare.stop();
     const throughput = await ours.burst();
     const latency = ours.latency();
     await ours.stop();
     const bareMs = median(rounds.map((r) => r.bare));
+    const floorMs = median(rounds.map((r) => r.floor));
     const oursMs = median(rounds.map((r) => r.ours));
-    const spread = rounds.map((r) => (r.ours / r.bare).toFixed(2)).join(' ');
+    const spread = (side) => rounds.map((r) => (r[side] / r.bare).toFixed(2)).join(' ');
     report(`inbound messages at ${RATE} msg/s (${COUNT} messages, ${ROUNDS} rounds)`, [
-      { what: 'bare Baileys (baseline)', 'CPU ms/msg': bareMs.toFixed(3), ratio: '1.00', 'ratio per round': '-', 'p50 ms': '-', 'p99 ms': '-', [`burst msg/s, ${BURST_CHATS} chats`]: bareThroughput },
-      { what: 'runtime: journal + outbox + signed webhook', 'CPU ms/msg': oursMs.toFixed(3), ratio: (oursMs / bareMs).toFixed(2), 'ratio per round': spread, 'p50 ms': latency.p50, 'p99 ms': latency.p99, [`burst msg/s, ${BURST_CHATS} chats`]: throughput },
+      { what: 'bare Baileys (baseline)', 'CPU ms/msg': bareMs.toFixed(3), ratio: '1.00', 'ratio per round': '-', 'to floor': '-', 'p50 ms': '-', 'p99 ms': '-', [`burst msg/s, ${BURST_CHATS} chats`]: bareThroughput },
+      { what: 'durable floor: keys + message in SQLite, signed POST', 'CPU ms/msg': floorMs.toFixed(3), ratio: (floorMs / bareMs).toFixed(2), 'ratio per round': spread('floor'), 'to floor': '1.00', 'p50 ms': '-', 'p99 ms': '-', [`burst msg/s, ${BURST_CHATS} chats`]: '-' },
+      { what: 'runtime: journal + outbox + signed webhook', 'CPU ms/msg': oursMs.toFixed(3), ratio: (oursMs / bareMs).toFixed(2), 'ratio per round': spread('ours'), 'to floor': (oursMs / floorMs).toFixed(2), 'p50 ms': latency.p50, 'p99 ms': latency.p99, [`burst msg/s, ${BURST_CHATS} chats`]: throughput },
     ]);
   } finally {
     sim.stop();

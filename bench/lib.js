@@ -68,23 +68,64 @@ async function scanUntilLinked(sim, readQr, phone) {
   throw new Error('benchmark: the QR code never linked');
 }
 
-/**
- * A bare Baileys socket (in-memory auth, no runtime) linked by QR to `phone` on the simulator process; resolves once
- * open. `onMessage` sees every upsert.
- */
-async function bareSocket(sim, phone, onUpsert = () => undefined) {
-  const pino = require('pino');
-  const https = require('node:https');
-  const b = require('@whiskeysockets/baileys');
-  b.WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(sim.rootKey, 'base64');
-  const creds = b.initAuthCreds();
+/** Baileys' Signal key store in memory: what bare Baileys needs and no more. */
+function memoryKeys() {
   const data = new Map();
-  const keys = {
+  return {
     get: async (type, ids) => Object.fromEntries(ids.map((id) => [id, data.get(`${type}:${id}`)]).filter(([, v]) => v !== undefined)),
     set: async (batch) => {
       for (const [type, entries] of Object.entries(batch)) for (const [id, value] of Object.entries(entries)) value == null ? data.delete(`${type}:${id}`) : data.set(`${type}:${id}`, value);
     },
   };
+}
+
+/**
+ * The least a durable product needs of SQLite, for the benchmarks' "durable floor": Signal keys written in one
+ * synchronous transaction per Baileys batch (before the receipt or the send that depends on them), and `insert` for
+ * one row per message. WAL, synchronous NORMAL, prepared statements: the same settings as the runtime's store.
+ */
+function durableStore(path) {
+  const { DatabaseSync } = require('node:sqlite');
+  const { BufferJSON, proto } = require('@whiskeysockets/baileys');
+  const db = new DatabaseSync(path);
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL); CREATE TABLE messages (id TEXT PRIMARY KEY, value TEXT NOT NULL)');
+  const get = db.prepare('SELECT value FROM kv WHERE key = ?');
+  const set = db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+  const del = db.prepare('DELETE FROM kv WHERE key = ?');
+  const message = db.prepare('INSERT OR REPLACE INTO messages (id, value) VALUES (?, ?)');
+  const [begin, commit] = [db.prepare('BEGIN'), db.prepare('COMMIT')];
+  const keys = {
+    get: async (type, ids) => {
+      const out = {};
+      for (const id of ids) {
+        const row = get.get(`${type}:${id}`);
+        if (!row) continue;
+        const value = JSON.parse(row.value, BufferJSON.reviver);
+        out[id] = type === 'app-state-sync-key' ? proto.Message.AppStateSyncKeyData.fromObject(value) : value;
+      }
+      return out;
+    },
+    set: async (batch) => {
+      begin.run();
+      for (const [type, entries] of Object.entries(batch)) {
+        for (const [id, value] of Object.entries(entries)) value == null ? del.run(`${type}:${id}`) : set.run(`${type}:${id}`, JSON.stringify(value, BufferJSON.replacer));
+      }
+      commit.run();
+    },
+  };
+  return { keys, insert: (id, value) => message.run(id, JSON.stringify(value, BufferJSON.replacer)), close: () => db.close() };
+}
+
+/**
+ * A bare Baileys socket (no runtime) linked by QR to `phone` on the simulator process; resolves once open.
+ * `onUpsert` sees every upsert; `keys` is the Signal key store (default: in memory).
+ */
+async function bareSocket(sim, phone, onUpsert = () => undefined, keys = memoryKeys()) {
+  const pino = require('pino');
+  const https = require('node:https');
+  const b = require('@whiskeysockets/baileys');
+  b.WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(sim.rootKey, 'base64');
+  const creds = b.initAuthCreds();
   // the one protocol fix bare rc14 needs to link at all against today's WhatsApp (and the simulator)
   const { handleRegistrationRefresh } = require('../dist/src/runtime/whatsapp/pairing');
   let shownQr;
@@ -122,4 +163,4 @@ async function bareSocket(sim, phone, onUpsert = () => undefined) {
   return sock;
 }
 
-module.exports = { ROOT, startSimulatorProcess, controlCall, until, percentile, report, bareSocket, scanUntilLinked };
+module.exports = { ROOT, startSimulatorProcess, controlCall, until, percentile, report, bareSocket, durableStore, scanUntilLinked };
