@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStore } from '../../src/runtime/store';
+import { InboundJournal } from '../../src/runtime/store/journal';
 
 const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
 
@@ -18,9 +19,13 @@ describe('data dir and database file modes', () => {
     const warnings: string[] = [];
     const store = createStore({ dataDir: dir }, { warn: (message) => warnings.push(message) });
     await store.namespace('probe').set('k', 'v');
-    store.journal.add({ session: 's', id: 'm', attrs: { id: 'm' }, message: new Uint8Array([1]), meId: 'me' });
+    await store.journal.add({ session: 's', id: 'm', attrs: { id: 'm' }, message: new Uint8Array([1]), meId: 'me' });
+    // beside Redis or PostgreSQL the journal has a file of its own
+    const journal = InboundJournal.ownFile(dir);
+    await journal.add({ session: 's', id: 'm', attrs: { id: 'm' }, message: new Uint8Array([1]), meId: 'me' });
     expect(mode(dir)).toBe('700');
     for (const file of ['runtime.sqlite', 'runtime.sqlite-wal', 'journal.sqlite', 'journal.sqlite-wal']) expect([file, mode(join(dir, file))]).toEqual([file, '600']);
+    journal.close();
     expect(warnings).toEqual([]);
     await store.close();
   });

@@ -13,18 +13,27 @@ describe('inbound guard: what is journaled and rebuilt', () => {
     b = await loadBaileys();
   });
 
-  /** A socket whose repository "decrypts" each ciphertext to the plaintext given for it. */
-  function guarded(plaintexts: Map<Uint8Array, Uint8Array>) {
+  /**
+   * A socket whose repository "decrypts" each ciphertext to the plaintext given for it, in a key transaction that
+   * records when its commit starts; `persist` (default: keep the entry) is the journal's write.
+   */
+  function guarded(plaintexts: Map<Uint8Array, Uint8Array>, options: { committedWithKeys?: boolean; persist?: (inbound: DecryptedInbound) => Promise<void> } = {}) {
     const ws = new EventEmitter();
     const decrypt = async (ciphertext: Uint8Array) => b.writeRandomPadMax16(plaintexts.get(ciphertext)!);
     const repository = {
       decryptMessage: (args: { ciphertext: Uint8Array; jid: string }) => decrypt(args.ciphertext),
       decryptGroupMessage: (args: { msg: Uint8Array; group: string }) => decrypt(args.msg),
     };
-    const sock = { ws, signalRepository: repository, authState: { keys: { transaction: <T>(work: () => Promise<T>) => work() } } } as unknown as WASocket;
+    const steps: string[] = [];
+    const transaction = async <T>(work: () => Promise<T>) => {
+      const result = await work();
+      steps.push('key commit');
+      return result;
+    };
+    const sock = { ws, signalRepository: repository, authState: { keys: { transaction } } } as unknown as WASocket;
     const journaled: DecryptedInbound[] = [];
-    guardInbound(b, sock, (inbound) => void journaled.push(inbound));
-    return { ws, repository, journaled };
+    guardInbound(b, sock, options.persist ?? (async (inbound) => void journaled.push(inbound)), options.committedWithKeys ?? true);
+    return { ws, repository, journaled, steps };
   }
 
   const encoded = (message: Parameters<Baileys['proto']['Message']['create']>[0]) => b.proto.Message.encode(b.proto.Message.create(message)).finish();
@@ -79,5 +88,27 @@ describe('inbound guard: what is journaled and rebuilt', () => {
     await repository.decryptMessage({ ciphertext: peer, jid: '15550009999@s.whatsapp.net' });
     await repository.decryptMessage({ ciphertext: unseen, jid: '15550001111@s.whatsapp.net' });
     expect(journaled).toHaveLength(0);
+  });
+
+  test('a journal of its own is written before the key commit starts; one in the keys\' database does not hold it, and a failed write fails the decryption in both', async () => {
+    const attrs = { id: 'MSG7', from: '15550001111@s.whatsapp.net', t: '1700000003', type: 'text' };
+    const decryptOnce = async (committedWithKeys: boolean, outcome: 'written' | 'failed') => {
+      const ciphertext = Buffer.from(`c7-${committedWithKeys}-${outcome}`);
+      let steps: string[] = [];
+      const persist = async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        steps.push('journal written');
+        if (outcome === 'failed') throw new Error('disk I/O error');
+      };
+      const guard = guarded(new Map([[ciphertext, encoded({ conversation: 'hi' })]]), { committedWithKeys, persist });
+      steps = guard.steps;
+      guard.ws.emit('CB:message', { tag: 'message', attrs, content: [{ tag: 'enc', attrs: { type: 'msg' }, content: ciphertext }] });
+      const decrypted = await guard.repository.decryptMessage({ ciphertext, jid: attrs.from }).then(() => 'decrypted', (error: Error) => error.message);
+      return { decrypted, steps };
+    };
+    expect(await decryptOnce(false, 'written')).toEqual({ decrypted: 'decrypted', steps: ['journal written', 'key commit'] });
+    expect(await decryptOnce(true, 'written')).toEqual({ decrypted: 'decrypted', steps: ['key commit', 'journal written'] });
+    expect(await decryptOnce(false, 'failed')).toEqual({ decrypted: 'disk I/O error', steps: ['journal written'] });
+    expect(await decryptOnce(true, 'failed')).toEqual({ decrypted: 'disk I/O error', steps: ['key commit', 'journal written'] });
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -69,22 +69,53 @@ describe('embedded SQLite store through Keyv', () => {
     rmSync(groupDir, { recursive: true, force: true });
   });
 
-  test('inbound journal: removals are committed together, seen at once by pending() and kept across a reopen', () => {
-    const journalDir = mkdtempSync(join(tmpdir(), 'wa-journal-'));
-    const entry = (id: string) => ({ session: 's', id, attrs: { id, from: '1@s.whatsapp.net' }, message: new Uint8Array([1, 2]), meId: '2@s.whatsapp.net' });
-    const journal = new InboundJournal(journalDir);
-    for (const id of ['a', 'b', 'c']) journal.add(entry(id));
-    journal.remove('s', ['a', 'c']);
-    // another connection still sees all three: the removals wait for their commit
-    const other = new DatabaseSync(join(journalDir, 'journal.sqlite'), { readOnly: true });
-    expect((other.prepare('SELECT id FROM inbound ORDER BY seq').all() as { id: string }[]).map((row) => row.id)).toEqual(['a', 'b', 'c']);
-    expect(journal.pending('s').map((e) => e.id)).toEqual(['b']);
-    journal.remove('s', ['b']);
-    journal.close();
-    const reopened = new InboundJournal(journalDir);
-    expect(reopened.pending('s')).toEqual([]);
-    reopened.close();
+  const journalEntry = (id: string) => ({ session: 's', id, attrs: { id, from: '1@s.whatsapp.net' }, message: new Uint8Array([1, 2]), meId: '2@s.whatsapp.net' });
+  const journaledIds = (path: string) => {
+    const other = new DatabaseSync(path, { readOnly: true });
+    const ids = (other.prepare('SELECT id FROM inbound ORDER BY seq').all() as { id: string }[]).map((row) => row.id);
     other.close();
+    return ids;
+  };
+
+  test('inbound journal in the main database: an entry and the keys written with it land in one commit; removals are committed together, seen at once by pending() and kept across a reopen', async () => {
+    const journalDir = mkdtempSync(join(tmpdir(), 'wa-journal-'));
+    const database = join(journalDir, 'runtime.sqlite');
+    const store = createStore({ dataDir: journalDir });
+    expect(store.journal.committedWithKeys).toBe(true);
+    const keys = store.namespace('auth:s');
+    const written = store.journal.add(journalEntry('a'));
+    const keysWritten = keys.set('session:1', { advanced: true });
+    expect(journaledIds(database)).toEqual([]);
+    await written;
+    // once the entry's commit is done, so is the key write of the same turn
+    expect(new DatabaseSync(database, { readOnly: true }).prepare("SELECT count(*) AS n FROM kv WHERE key = 'auth:s:session:1'").get()).toEqual({ n: 1 });
+    await keysWritten;
+    await Promise.all(['b', 'c'].map((id) => store.journal.add(journalEntry(id))));
+    store.journal.remove('s', ['a', 'c']);
+    // another connection still sees all three: the removals wait for their commit
+    expect(journaledIds(database)).toEqual(['a', 'b', 'c']);
+    expect((await store.journal.pending('s')).map((e) => e.id)).toEqual(['b']);
+    store.journal.remove('s', ['b']);
+    await store.close();
+    expect(journaledIds(database)).toEqual([]);
+    rmSync(journalDir, { recursive: true, force: true });
+  });
+
+  test('inbound journal: a journal file of an earlier release is moved into the main database, in its order, and removed', async () => {
+    const journalDir = mkdtempSync(join(tmpdir(), 'wa-journal-'));
+    const own = InboundJournal.ownFile(journalDir);
+    expect(own.committedWithKeys).toBe(false);
+    for (const id of ['x', 'y', 'z']) await own.add(journalEntry(id));
+    own.remove('s', ['y']);
+    own.close();
+    expect(journaledIds(join(journalDir, 'journal.sqlite'))).toEqual(['x', 'z']);
+    const store = createStore({ dataDir: journalDir });
+    expect(existsSync(join(journalDir, 'journal.sqlite'))).toBe(false);
+    const pending = await store.journal.pending('s');
+    expect(pending.map((e) => e.id)).toEqual(['x', 'z']);
+    expect(pending[0]).toEqual({ ...journalEntry('x'), message: expect.any(Uint8Array) });
+    expect(Buffer.from(pending[0].message)).toEqual(Buffer.from([1, 2]));
+    await store.close();
     rmSync(journalDir, { recursive: true, force: true });
   });
 

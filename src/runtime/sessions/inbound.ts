@@ -19,7 +19,7 @@ export function journalInbound(b: Baileys, sock: WASocket, journal: Journal, ses
   const me = sock.authState.creds.me;
   if (!me?.id) return;
   const account = { meId: me.id, ...(me.lid && { meLid: me.lid }) };
-  guardInbound(b, sock, (inbound) => journal.add({ session, id: inbound.attrs.id, ...inbound, ...account }));
+  guardInbound(b, sock, (inbound) => journal.add({ session, id: inbound.attrs.id, ...inbound, ...account }), journal.committedWithKeys);
 }
 
 /** The upserted messages of a handled batch are in the outbox: their entries leave the journal. */

@@ -34,7 +34,7 @@ export interface Store {
    * only, fixed by the first call) makes every write conditional on a lease (cluster mode's fencing).
    */
   namespace<T = unknown>(namespace: string, options?: NamespaceOptions): Keyv<T>;
-  /** Decrypted inbound messages not yet in the outbox: a local file, or shared on Redis in cluster mode. */
+  /** Decrypted inbound messages not yet in the outbox: in the SQLite database, a file of its own beside Redis or PostgreSQL, or shared on Redis in cluster mode. */
   readonly journal: Journal;
   /** Deletes the entries past their retention now; answers how many (Redis expires them itself: 0). */
   purgeExpired(): Promise<number>;
@@ -90,7 +90,9 @@ export function createStore(config: StoreConfig, options: StoreOptions = {}): St
   }
   const journal: Journal = config.redisUrl && options.journalGuard
     ? new SharedJournal(config.redisUrl, options.journalGuard, (error) => options.warn?.(`journal: ${error.message}`))
-    : new InboundJournal(config.dataDir);
+    : sqlite
+      ? InboundJournal.inStore(sqlite, config.dataDir)
+      : InboundJournal.ownFile(config.dataDir);
   const instances = new Map<string, Keyv>();
   // Keyv writes {"value":…,"expires":ms} with expires last; entries without a retention have no expires
   const postgresPurger = config.postgresUrl && !config.redisUrl ? new KeyvPostgres({ uri: config.postgresUrl }) : undefined;
@@ -132,8 +134,9 @@ export function createStore(config: StoreConfig, options: StoreOptions = {}): St
       await Promise.all([...instances.values()].map((kv) => kv.disconnect().catch(() => undefined)));
       await postgresPurger?.disconnect().catch(() => undefined);
       instances.clear();
-      sqlite?.close();
+      // the journal first: its last removals go into the main database's final commit
       await journal.close();
+      sqlite?.close();
     },
   };
 }

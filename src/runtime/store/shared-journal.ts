@@ -16,6 +16,7 @@ const ADD = `return redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])`;
 type Stored = { seq: number; attrs: Record<string, string>; message: string; meId: string; meLid?: string };
 
 export class SharedJournal implements Journal {
+  readonly committedWithKeys = false;
   private readonly client: ReturnType<typeof createClient>;
   private readonly connected: Promise<unknown>;
   private removals = new Map<string, string[]>();

@@ -2,9 +2,9 @@
  * store/: everything the runtime persists goes through Keyv. This file is the embedded default backend:
  * a Keyv store adapter over Node's built-in `node:sqlite` (no native addon to build), in WAL mode.
  * Writes are group-committed: every write made in one turn of the event loop (a Baileys `keys.set` batch, a send's
- * message, chat and outbox records, other sessions' traffic) goes into one transaction, and each writer's promise
- * resolves once that transaction committed. A commit costs far more than a row, so this is what keeps the store's
- * share of a message small. Reads see the writes still waiting for their commit.
+ * message, chat and outbox records, the inbound journal's rows, other sessions' traffic) goes into one transaction,
+ * and each writer's promise resolves once that transaction committed. A commit costs far more than a row, so this is
+ * what keeps the store's share of a message small. Reads see the key-value writes still waiting for their commit.
  */
 import { EventEmitter } from 'node:events';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
@@ -89,6 +89,8 @@ export class SqliteDatabase {
   readonly stmts: Record<'get' | 'set' | 'del' | 'clearNs' | 'clearAll' | 'iter' | 'purge', StatementSync>;
   /** Writes of the current turn by key (the last one of a key wins), committed together. */
   private readonly pending = new Map<string, PendingWrite>();
+  /** Statements of other tables (the inbound journal's) for the current group commit, run in order after the rows. */
+  private statements: (() => void)[] = [];
   private batch: Batch | undefined;
   private readonly checkpoints: WalCheckpoints;
 
@@ -123,6 +125,32 @@ export class SqliteDatabase {
   /** Queues a write (null: a delete) for the current group commit; resolves once it is committed. */
   write(key: string, row: PendingWrite): Promise<void> {
     this.pending.set(key, row);
+    return this.joinBatch();
+  }
+
+  /** Runs `statement` (a prepared statement of another table) inside the current group commit; resolves once committed. */
+  run(statement: () => void): Promise<void> {
+    this.statements.push(statement);
+    return this.joinBatch();
+  }
+
+  /** Prepares a statement on this database (for tables of its own, such as the inbound journal's). */
+  prepare(sql: string): StatementSync {
+    return this.db.prepare(sql);
+  }
+
+  exec(sql: string): void {
+    this.db.exec(sql);
+  }
+
+  /** Commits what waits, then runs `work` in a transaction of its own now; throws when it fails. */
+  transaction(work: () => void): void {
+    this.commit();
+    this.checkpoints.written();
+    inTransaction(this.db, work);
+  }
+
+  private joinBatch(): Promise<void> {
     if (!this.batch) {
       let resolve!: () => void;
       let reject!: (error: unknown) => void;
@@ -145,6 +173,8 @@ export class SqliteDatabase {
     this.batch = undefined;
     const writes = [...this.pending];
     this.pending.clear();
+    const statements = this.statements;
+    this.statements = [];
     try {
       this.checkpoints.written();
       inTransaction(this.db, () => {
@@ -152,6 +182,7 @@ export class SqliteDatabase {
           if (row) this.stmts.set.run(key, row.value, row.expires);
           else this.stmts.del.run(key);
         }
+        for (const statement of statements) statement();
       });
       batch.resolve();
     } catch (error) {

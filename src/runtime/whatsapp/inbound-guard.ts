@@ -2,9 +2,9 @@
  * whatsapp/inbound-guard: "persisted before acknowledged" over rc14. Baileys sends the delivery receipt for a message
  * right after decrypting it and emits `messages.upsert` later (held back during an offline backlog); WhatsApp never
  * redelivers what was acknowledged. The guard wraps the signal repository's decryption so that the plaintext is
- * written, synchronously, *inside* the decryption's key transaction: before the advanced Signal session is committed
- * and so before any receipt. A crash after the write leaves the message in the journal; a crash before it leaves the
- * session where it was, so the message WhatsApp sends again still decrypts. `rebuildMessage` turns an entry back
+ * written *inside* the decryption's key transaction: committed with the advanced Signal session (same database, same
+ * or an earlier commit) or before it, and so before any receipt. A crash after the commit leaves the message in the
+ * journal; a crash before it leaves the session where it was, so the message WhatsApp sends again still decrypts. `rebuildMessage` turns an entry back
  * into the message Baileys would have emitted.
  */
 import type { Baileys } from './baileys';
@@ -23,12 +23,14 @@ export interface DecryptedInbound {
 const MAX_WAITING = 10_000;
 
 /**
- * Calls `persist` with every decrypted inbound message (not the phone's own peer traffic) before its Signal session
- * advance is committed. A group message is decrypted in two parts (key distribution, then content): `persist` is
- * called after each with what is known so far. When `persist` throws, the decryption fails: Baileys asks for the
- * message again instead of acknowledging it.
+ * Calls `persist` with every decrypted inbound message (not the phone's own peer traffic) inside the decryption's key
+ * transaction. `committedWithKeys`: what `persist` writes is committed with the Signal keys written after it (or
+ * earlier), so the transaction does not wait for it; otherwise the key commit waits until it is written. A group
+ * message is decrypted in two parts (key distribution, then content): `persist` is called after each with what is
+ * known so far. When `persist` fails, the decryption fails: Baileys asks for the message again instead of
+ * acknowledging it.
  */
-export function guardInbound(b: Baileys, sock: WASocket, persist: (inbound: DecryptedInbound) => void | Promise<void>): void {
+export function guardInbound(b: Baileys, sock: WASocket, persist: (inbound: DecryptedInbound) => Promise<void>, committedWithKeys: boolean): void {
   const stanzas = new Map<Uint8Array, Record<string, string>>();
   /** The journaled `proto.Message` of each message id so far, encoded. */
   const parts = new Map<string, Uint8Array>();
@@ -39,7 +41,7 @@ export function guardInbound(b: Baileys, sock: WASocket, persist: (inbound: Decr
     }
     while (stanzas.size > MAX_WAITING) stanzas.delete(stanzas.keys().next().value!);
   });
-  const record = (ciphertext: Uint8Array, plaintext: Uint8Array): void | Promise<void> => {
+  const record = (ciphertext: Uint8Array, plaintext: Uint8Array): Promise<void> | undefined => {
     const attrs = stanzas.get(ciphertext);
     if (!attrs) return;
     stanzas.delete(ciphertext);
@@ -55,14 +57,20 @@ export function guardInbound(b: Baileys, sock: WASocket, persist: (inbound: Decr
   const keys = sock.authState.keys as typeof sock.authState.keys & { transaction<T>(work: () => Promise<T>, key: string): Promise<T> };
   // the outer transaction holds the key writes of the decryption until the plaintext is journaled
   const journaled = <A>(decrypt: (args: A) => Promise<Uint8Array>, ciphertextOf: (args: A) => Uint8Array, lockOf: (args: A) => string) =>
-    (args: A) =>
-      keys.transaction(async () => {
+    async (args: A) => {
+      let written: Promise<void> | undefined;
+      const plaintext = await keys.transaction(async () => {
         const plaintext = await decrypt(args);
-        // awaited only when the journal is remote: the local one writes synchronously (no extra turn per message)
-        const written = record(ciphertextOf(args), plaintext);
-        if (written) await written;
+        written = record(ciphertextOf(args), plaintext);
+        // a journal of its own is written before the key commit starts; one in the keys' database goes with it
+        if (!committedWithKeys) await written;
+        else written?.catch(() => undefined);
         return plaintext;
       }, lockOf(args));
+      // settled by now (its commit was the keys' or an earlier one); a failed one fails the decryption: no receipt
+      await written;
+      return plaintext;
+    };
   repository.decryptMessage = journaled(repository.decryptMessage.bind(repository), (args) => args.ciphertext, (args) => args.jid);
   repository.decryptGroupMessage = journaled(repository.decryptGroupMessage.bind(repository), (args) => args.msg, (args) => args.group);
 }
