@@ -5,7 +5,7 @@
  * Prometheus scraper; admin implies the others) over all sessions or a list of them, may expire, and is revoked at once. Records are cached in memory:
  * this process makes every change, so a lookup per request costs no store read.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type Keyv from 'keyv';
 import { ApiError } from '../errors';
 
@@ -52,7 +52,7 @@ export type Verdict = { record: ApiKeyRecord } | { refused: 'unknown' | 'expired
 const USE_WRITE_INTERVAL_MS = 60_000;
 
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 export function allows(record: Pick<ApiKeyRecord, 'permissions'>, permission: Permission): boolean {

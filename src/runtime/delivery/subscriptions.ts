@@ -51,7 +51,7 @@ export class SubscriptionRegistry {
   }
 
   list(): Subscription[] {
-    return [...this.cache.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return [...this.cache.values()].sort(byCreation);
   }
 
   /** The subscription, or undefined once deleted (no error: the dispatcher asks on every delivery). */
@@ -134,9 +134,14 @@ export class SubscriptionRegistry {
   }
 
   matching(event: RuntimeEvent): Subscription[] {
-    return this.list().filter((s) => s.enabled && matches(s, event));
+    const matched: Subscription[] = [];
+    // in creation order, as list() has them; one match (the common case) is not copied and sorted
+    for (const subscription of this.cache.values()) if (subscription.enabled && matches(subscription, event)) matched.push(subscription);
+    return matched.length > 1 ? matched.sort(byCreation) : matched;
   }
 }
+
+const byCreation = (a: Subscription, b: Subscription) => a.createdAt.localeCompare(b.createdAt);
 
 export function matches(subscription: Pick<Subscription, 'events' | 'sessions'>, event: Pick<RuntimeEvent, 'type' | 'session'>): boolean {
   if (subscription.sessions.length && !subscription.sessions.includes(event.session)) return false;
