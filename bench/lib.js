@@ -43,6 +43,8 @@ function percentile(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
 function report(name, rows) {
   const widths = Object.keys(rows[0]).map((key) => Math.max(key.length, ...rows.map((r) => String(r[key]).length)));
   const line = (values) => values.map((v, i) => String(v).padEnd(widths[i])).join('  ');
@@ -163,4 +165,4 @@ async function bareSocket(sim, phone, onUpsert = () => undefined, keys = memoryK
   return sock;
 }
 
-module.exports = { ROOT, startSimulatorProcess, controlCall, until, percentile, report, bareSocket, durableStore, scanUntilLinked };
+module.exports = { ROOT, startSimulatorProcess, controlCall, until, percentile, median, report, bareSocket, durableStore, scanUntilLinked };

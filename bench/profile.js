@@ -1,20 +1,27 @@
 'use strict';
-// `node --expose-gc bench/profile.js` (after a build): CPU profiles of inbound messages at 100 msg/s, bare Baileys
-// and the runtime (journal + outbox + signed webhook to a receiver in its own process), on one simulator. Writes
-// bench/results/inbound-{bare,runtime}.cpuprofile (open them in Chrome DevTools) and prints the CPU per message, the
-// store commits per message by key namespace, and where the runtime's extra CPU goes, by package or runtime folder.
-// PROFILE_MESSAGES (default 1000) messages per side; the sampling profiler itself costs CPU, so the figures here are
-// for attribution only: ratios come from `npm run bench`.
+// `node --expose-gc bench/profile.js [inbound|burst|rest]` (after a build): CPU profiles of one workload on each side,
+// all against one simulator, to attribute what `npm run bench` measures:
+// - inbound (default): PROFILE_MESSAGES (1000) texts at 100 msg/s; bare Baileys, the durable floor, the runtime;
+// - burst: BENCH_BURST (2000) texts from 10 chats at once; the same three sides;
+// - rest: PROFILE_MESSAGES sequential REST sends from a client in its own process; the durable floor's server and
+//   the runtime.
+// Writes bench/results/<mode>-<side>.cpuprofile (open them in Chrome DevTools) and prints the CPU per message, the
+// runtime's store commits per message by key namespace, and where each side's extra CPU goes by package or runtime
+// folder: the floor's over bare Baileys (what durability and the webhook cost any product) and the runtime's over the
+// floor (its own). The sampling profiler itself costs CPU: figures here are for attribution; ratios come from
+// `npm run bench`.
 const inspector = require('node:inspector');
 const { mkdirSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const pino = require('pino');
 const { startSimulatorProcess, until, ROOT } = require('./lib');
-const { countingSocket, webhookRuntime } = require('./delivery');
+const delivery = require('./delivery');
+const send = require('./send');
 const { SqliteDatabase } = require('../dist/src/runtime/store/sqlite-store');
 const { guardConsole } = require('../dist/src/runtime/whatsapp/console-guard');
 
-const COUNT = Number(process.env.PROFILE_MESSAGES ?? 1000);
+const MODE = process.argv[2] ?? 'inbound';
+const COUNT = MODE === 'burst' ? delivery.BURST_CHATS * Math.ceil(Number(process.env.BENCH_BURST ?? 2000) / delivery.BURST_CHATS) : Number(process.env.PROFILE_MESSAGES ?? 1000);
 const CONTACT = '15550099999';
 const RESULTS = join(ROOT, 'bench', 'results');
 
@@ -23,7 +30,8 @@ const commits = { count: 0, keys: new Map() };
 const commit = SqliteDatabase.prototype.commit;
 SqliteDatabase.prototype.commit = function countedCommit() {
   const pending = [...this.pending.keys()];
-  if (pending.length) commits.count++;
+  if (pending.length || this.statements.length) commits.count++;
+  if (this.statements.length) commits.keys.set('(inbound journal statements)', (commits.keys.get('(inbound journal statements)') ?? 0) + this.statements.length);
   for (const key of pending) {
     const kind = key.split(':').slice(0, 3).join(':').replace(/[0-9A-F]{16,}|\d{5,}/g, '#').replace(/\|\d+$/, '|<page>');
     commits.keys.set(kind, (commits.keys.get(kind) ?? 0) + 1);
@@ -35,7 +43,7 @@ const session = new inspector.Session();
 session.connect();
 const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
 
-async function profiled(name, work) {
+async function profiled(side, work) {
   await post('Profiler.enable');
   await post('Profiler.setSamplingInterval', { interval: 500 });
   await post('Profiler.start');
@@ -45,9 +53,9 @@ async function profiled(name, work) {
   await work();
   const used = process.cpuUsage(cpu);
   const { profile } = await post('Profiler.stop');
-  writeFileSync(join(RESULTS, `inbound-${name}.cpuprofile`), JSON.stringify(profile));
-  console.log(`${name}: ${((used.user + used.system) / 1000 / COUNT).toFixed(3)} CPU ms/message (profiler on)`);
-  return profile;
+  writeFileSync(join(RESULTS, `${MODE}-${side}.cpuprofile`), JSON.stringify(profile));
+  console.log(`${side}: ${((used.user + used.system) / 1000 / COUNT).toFixed(3)} CPU ms/message (profiler on)`);
+  return selfTimeByOwner(profile);
 }
 
 /** Self time by where the code lives: an npm package, a runtime folder, a node: module, or a native frame. */
@@ -63,37 +71,64 @@ function selfTimeByOwner(profile) {
   return owners;
 }
 
+function printExtra(title, base, side) {
+  const total = (owners) => [...owners.values()].reduce((sum, ms) => sum + ms, 0);
+  console.log(`\n${title}: ${((1000 * (total(side) - total(base))) / COUNT).toFixed(0)} µs of self CPU per message (profiler on), largest first:`);
+  const rows = [...new Set([...base.keys(), ...side.keys()])].map((owner) => [owner, (side.get(owner) ?? 0) - (base.get(owner) ?? 0)]).sort((x, y) => y[1] - x[1]);
+  for (const [owner, extra] of rows.slice(0, 20)) console.log(`  ${((1000 * extra) / COUNT).toFixed(0).padStart(5)} µs  ${owner}`);
+}
+
+function printCommits() {
+  console.log(`runtime store commits per message: ${(commits.count / COUNT).toFixed(2)}; rows per message by key:`);
+  for (const [kind, rows] of [...commits.keys].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${(rows / COUNT).toFixed(2).padStart(5)}  ${kind}`);
+}
+
+/** The three inbound sides, each profiled while `load(phone, handled)` runs and until it handled COUNT messages. */
+async function inboundSides(sim, load) {
+  const run = (side, phone, handled) => profiled(side, async () => {
+    const before = handled();
+    await load(phone);
+    await until(() => handled() - before >= COUNT, 120000);
+  });
+  const { sock, received } = await delivery.countingSocket(sim, '15550090000');
+  const bare = await run('bare', '15550090000', received);
+  sock.end(undefined);
+  const floor = await delivery.durableFloor(sim);
+  const floorOwners = await run('floor', floor.phone, floor.handled);
+  await floor.stop();
+  const { rt, receiver } = await delivery.webhookRuntime(sim, '15550091000');
+  const ours = await run('runtime', '15550091000', () => receiver.arrivals.length);
+  printCommits();
+  await rt.stop();
+  receiver.stop();
+  printExtra("the floor's extra over bare Baileys", bare, floorOwners);
+  printExtra("the runtime's extra over the floor", floorOwners, ours);
+}
+
+async function restSides(sim) {
+  await sim.call('POST', '/sandbox/users', { phone: '15550098888', name: 'Target' });
+  const floor = await send.durableFloor(sim);
+  const floorOwners = await profiled('floor', () => send.restClient(floor.url, send.KEY, COUNT));
+  floor.stop();
+  const { rt, sendUrl } = await send.sendingRuntime(sim);
+  const ours = await profiled('runtime', () => send.restClient(sendUrl, send.KEY, COUNT));
+  printCommits();
+  await rt.stop();
+  printExtra("the runtime's extra over the floor", floorOwners, ours);
+}
+
 async function main() {
   guardConsole(pino({ level: 'silent' }));
   mkdirSync(RESULTS, { recursive: true });
   const sim = await startSimulatorProcess();
   try {
+    if (MODE === 'rest') return await restSides(sim);
+    if (MODE === 'burst') {
+      for (let i = 0; i < delivery.BURST_CHATS; i++) await sim.call('POST', '/sandbox/users', { phone: delivery.burstContact(i), name: `Burst ${i}` });
+      return await inboundSides(sim, (phone) => delivery.sendBurst(sim, phone));
+    }
     await sim.call('POST', '/sandbox/users', { phone: CONTACT, name: 'Profile' });
-    const series = (to) => sim.call('POST', `/sandbox/users/${CONTACT}/messages/series`, { to, count: COUNT, perSecond: 100 });
-
-    const { sock, received } = await countingSocket(sim, '15550090000');
-    const bare = await profiled('bare', async () => {
-      await series('15550090000');
-      await until(() => received() >= COUNT, 120000);
-    });
-    sock.end(undefined);
-
-    const { rt, receiver } = await webhookRuntime(sim, '15550091000');
-    const ours = await profiled('runtime', async () => {
-      await series('15550091000');
-      await until(() => receiver.arrivals.length >= COUNT, 120000);
-    });
-    console.log(`store commits per message: ${(commits.count / COUNT).toFixed(2)}; rows per message by key:`);
-    for (const [kind, rows] of [...commits.keys].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${(rows / COUNT).toFixed(2).padStart(5)}  ${kind}`);
-    await rt.stop();
-    receiver.stop();
-
-    const a = selfTimeByOwner(bare);
-    const b = selfTimeByOwner(ours);
-    const total = (owners) => [...owners.values()].reduce((sum, ms) => sum + ms, 0);
-    console.log(`\nself CPU ms per message (profiler on): bare ${(total(a) / COUNT).toFixed(3)}, runtime ${(total(b) / COUNT).toFixed(3)}; the runtime's extra, largest first:`);
-    const rows = [...new Set([...a.keys(), ...b.keys()])].map((owner) => [owner, (b.get(owner) ?? 0) - (a.get(owner) ?? 0)]).sort((x, y) => y[1] - x[1]);
-    for (const [owner, extra] of rows.slice(0, 25)) console.log(`  ${((1000 * extra) / COUNT).toFixed(0).padStart(5)} µs  ${owner}`);
+    await inboundSides(sim, (phone) => sim.call('POST', `/sandbox/users/${CONTACT}/messages/series`, { to: phone, count: COUNT, perSecond: 100 }));
   } finally {
     sim.stop();
   }
