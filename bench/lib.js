@@ -150,16 +150,24 @@ async function bareSocket(sim, phone, onUpsert = () => undefined, keys = memoryK
   await until(() => !!shownQr, 15000);
   await scanUntilLinked(sim, () => shownQr, phone);
   await new Promise((resolve) => sock.ev.on('connection.update', (u) => u.connection === 'close' && resolve()));
-  sock = connect();
-  await new Promise((resolve) => sock.ev.on('connection.update', (u) => u.connection === 'open' && resolve()));
+  // a login that closes before it opens (500 at once load the simulator) is tried again, as any application must:
+  // without it, a restore of 500 bare sockets waited forever for the few that closed
+  const open = async () => {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const next = connect();
+      const opened = await new Promise((resolve) => next.ev.on('connection.update', (u) => (u.connection === 'open' ? resolve(true) : u.connection === 'close' && resolve(false))));
+      if (opened) return next;
+    }
+    throw new Error(`benchmark: ${phone} did not log in after 10 attempts`);
+  };
+  sock = await open();
   /** Ends this socket and logs in again on the stored credentials; resolves when open. */
   sock.reopen = async () => {
     await new Promise((resolve) => {
       sock.ev.on('connection.update', (u) => u.connection === 'close' && resolve());
       sock.end(undefined);
     });
-    sock = connect();
-    await new Promise((resolve) => sock.ev.on('connection.update', (u) => u.connection === 'open' && resolve()));
+    sock = await open();
     return sock;
   };
   return sock;
