@@ -83,8 +83,8 @@ function memoryKeys() {
 
 /**
  * The least a durable product needs of SQLite, for the benchmarks' "durable floor": Signal keys written in one
- * synchronous transaction per Baileys batch (before the receipt or the send that depends on them), and `insert` for
- * one row per message. WAL, synchronous NORMAL, prepared statements: the same settings as the runtime's store.
+ * synchronous transaction per Baileys batch (before the receipt or the send that depends on them), `insert` for
+ * one row per message and `remove` to delete one. WAL, synchronous NORMAL, prepared statements: the same settings as the runtime's store.
  */
 function durableStore(path) {
   const { DatabaseSync } = require('node:sqlite');
@@ -95,6 +95,7 @@ function durableStore(path) {
   const set = db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
   const del = db.prepare('DELETE FROM kv WHERE key = ?');
   const message = db.prepare('INSERT OR REPLACE INTO messages (id, value) VALUES (?, ?)');
+  const unmessage = db.prepare('DELETE FROM messages WHERE id = ?');
   const [begin, commit] = [db.prepare('BEGIN'), db.prepare('COMMIT')];
   const keys = {
     get: async (type, ids) => {
@@ -115,7 +116,7 @@ function durableStore(path) {
       commit.run();
     },
   };
-  return { keys, insert: (id, value) => message.run(id, JSON.stringify(value, BufferJSON.replacer)), close: () => db.close() };
+  return { keys, insert: (id, value) => message.run(id, JSON.stringify(value, BufferJSON.replacer)), remove: (id) => unmessage.run(id), close: () => db.close() };
 }
 
 /**

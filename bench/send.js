@@ -2,8 +2,9 @@
 // Sending texts one after the other: bare `sock.sendMessage` (baseline) against the runtime's
 // `POST /sessions/:id/messages/text` (recipient check, validation, HTTP; wall time per send, as a client in its own
 // process sees it) and the durable floor (see durableFloor), in BENCH_SEND_ROUNDS alternating rounds (each ratio the
-// median of the rounds' ratios), and against the outbound queue with pacing off (queued sends persisted, picked, sent
-// and removed; time per send while the queue drains a backlog that became due at once).
+// median of the rounds' ratios), and the outbound queue with pacing off (queued sends persisted, picked, sent and
+// removed; time per send while the queue drains a backlog of BENCH_SENDS that became due at once) against bare sends
+// and the floor's drain right after it, in as many rounds.
 const { startSimulatorProcess, until, percentile, median, report, bareSocket, durableStore, scanUntilLinked } = require('./lib');
 
 const COUNT = Number(process.env.BENCH_SENDS ?? 300);
@@ -86,8 +87,23 @@ async function durableFloor(sim) {
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  let drained = 0;
   return {
     url: `http://127.0.0.1:${server.address().port}/`,
+    /**
+     * The floor of a queued send's drain, `count` sends: each queued item a row written beforehand (not timed), then
+     * per send: send, store the sent message, delete the item. Answers the timing summary.
+     */
+    drain: async (count) => {
+      // timed() sends 20 to warm up first
+      for (let i = drained; i < drained + count + 20; i++) store.insert(`queued-${i}`, { to: '15550098888', text: `queued ${i}` });
+      return timed(count, async () => {
+        const item = drained++;
+        const sent = await sock.sendMessage('15550098888@s.whatsapp.net', { text: `queued ${item}` });
+        store.insert(sent.key.id, sent);
+        store.remove(`queued-${item}`);
+      });
+    },
     stop: () => {
       server.close();
       sock.end(undefined);
@@ -109,15 +125,16 @@ async function sendingRuntime(sim) {
   return { rt, headers, sendUrl: `${rt.url}/api/v1/sessions/send/messages/text` };
 }
 
-/** Queues `count` sends that all become due 2 s later, then answers the milliseconds per send of the queue's drain. */
+/** Queues `count` sends that all become due together, then answers the milliseconds per send of the queue's drain. */
 async function drainQueued(rt, headers, count) {
-  const dueAt = Date.now() + 2000;
+  // time to queue them all first: about 5 ms a request here, so 20 ms each is ample
+  const dueAt = Date.now() + Math.max(2000, 20 * count);
   const queued = new Set();
   for (let i = 0; i < count; i++) {
     const response = await fetch(`${rt.url}/api/v1/sessions/send/messages/text`, { method: 'POST', headers, body: JSON.stringify({ to: '+1 555 009 8888', text: `queued ${i}`, lane: 'bulk', sendAt: new Date(dueAt).toISOString() }) });
     queued.add((await response.json()).id);
   }
-  if (Date.now() >= dueAt) throw new Error('queueing took longer than the 2 s head start: raise it');
+  if (Date.now() >= dueAt) throw new Error('queueing took longer than its head start: raise it');
   let lastSentAt = 0;
   const unsubscribe = rt.bus.subscribe((event) => {
     if (event.type === 'message.sent' && queued.delete(event.data.messageId)) lastSentAt = Date.now();
@@ -144,32 +161,35 @@ async function main() {
         ours: await restClient(sendUrl, KEY, perRound),
       });
     }
-    floorServer.stop();
     const merged = (side) => summary(rounds.flatMap((r) => r[side].times));
     const [bare, floor, ours] = [merged('bare'), merged('floor'), merged('ours')];
     const ratio = (side, to) => median(rounds.map((r) => r[side].mean / r[to].mean)).toFixed(2);
 
     const noPacing = { minGapMs: 0, maxGapMs: 0, perMinute: null, perHour: null, perDay: null, firstContactsPerDay: null };
     await fetch(`${rt.url}/api/v1/sessions/send/outbound/settings`, { method: 'PATCH', headers, body: JSON.stringify(noPacing) });
-    // each round: a backlog of perRound queued sends drained, then as many bare sends, its ratio their quotient
+    // each round: a backlog of COUNT queued sends drained, then as many bare sends and the floor's drain
     const queuedRounds = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const perSend = await drainQueued(rt, headers, perRound);
-      queuedRounds.push({ perSend, ratio: perSend / (await timed(perRound, (i) => sock.sendMessage('15550098888@s.whatsapp.net', { text: `bare ${i}` }))).mean });
+      const perSend = await drainQueued(rt, headers, COUNT);
+      const bareSend = (await timed(COUNT, (i) => sock.sendMessage('15550098888@s.whatsapp.net', { text: `bare ${i}` }))).mean;
+      const floorSend = (await floorServer.drain(COUNT)).mean;
+      queuedRounds.push({ perSend, floorSend, ratio: perSend / bareSend, floorRatio: floorSend / bareSend, toFloor: perSend / floorSend });
     }
     sock.end(undefined);
+    floorServer.stop();
     await rt.stop();
     const queuedPerSend = median(queuedRounds.map((r) => r.perSend));
     report(`sending a text (${COUNT} sequential sends in ${ROUNDS} rounds)`, [
       { what: 'bare sock.sendMessage (baseline)', 'mean ms': bare.mean.toFixed(2), 'p50 ms': bare.p50.toFixed(2), 'p99 ms': bare.p99.toFixed(2), ratio: '1.00', 'to floor': '-' },
       { what: 'durable floor: node:http + keys in SQLite', 'mean ms': floor.mean.toFixed(2), 'p50 ms': floor.p50.toFixed(2), 'p99 ms': floor.p99.toFixed(2), ratio: ratio('floor', 'bare'), 'to floor': '1.00' },
       { what: 'runtime POST /messages/text', 'mean ms': ours.mean.toFixed(2), 'p50 ms': ours.p50.toFixed(2), 'p99 ms': ours.p99.toFixed(2), ratio: ratio('ours', 'bare'), 'to floor': ratio('ours', 'floor') },
-      { what: 'outbound queue, pacing off (per send)', 'mean ms': queuedPerSend.toFixed(2), 'p50 ms': '-', 'p99 ms': '-', ratio: median(queuedRounds.map((r) => r.ratio)).toFixed(2), 'to floor': '-' },
+      { what: 'durable floor of a queued send: keys in SQLite, message stored, item deleted', 'mean ms': median(queuedRounds.map((r) => r.floorSend)).toFixed(2), 'p50 ms': '-', 'p99 ms': '-', ratio: median(queuedRounds.map((r) => r.floorRatio)).toFixed(2), 'to floor': '1.00' },
+      { what: 'outbound queue, pacing off (per send)', 'mean ms': queuedPerSend.toFixed(2), 'p50 ms': '-', 'p99 ms': '-', ratio: median(queuedRounds.map((r) => r.ratio)).toFixed(2), 'to floor': median(queuedRounds.map((r) => r.toFloor)).toFixed(2) },
     ]);
   } finally {
     sim.stop();
   }
 }
 
-module.exports = { main, durableFloor, restClient, sendingRuntime, KEY };
+module.exports = { main, durableFloor, restClient, sendingRuntime, drainQueued, KEY };
 if (require.main === module) main().then(() => process.exit(0), (error) => { console.error(error); process.exit(1); });

@@ -78,6 +78,8 @@ export class OptOuts {
 
   /** Whether a direct send to `to` (a number or a phone JID) must be refused: opted out, and no message of theirs in 24 h. */
   refusesDirect(session: string, to: string): boolean {
+    // no opt-outs at all (the common case): no number to parse (libphonenumber is the dearest step of a send's checks)
+    if (!this.records.size) return false;
     const phone = phoneOf(to);
     const record = phone ? this.records.get(keyOf(session, phone)) : undefined;
     if (!record?.optedOut) return false;
