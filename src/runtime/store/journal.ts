@@ -108,6 +108,10 @@ export class InboundJournal implements Journal {
 
   remove(session: string, ids: string[]): void {
     for (const id of ids) this.removals.push([session, id]);
+    this.scheduleRemovals();
+  }
+
+  private scheduleRemovals(): void {
     this.removalTimer ??= setTimeout(() => this.commitRemovals(), REMOVE_EVERY_MS).unref();
   }
 
@@ -125,7 +129,7 @@ export class InboundJournal implements Journal {
       .catch(() => {
         // a removal that never happens only means a replay the outbox drops
         this.removals.unshift(...removals);
-        this.removalTimer ??= setTimeout(() => this.commitRemovals(), REMOVE_EVERY_MS).unref();
+        this.scheduleRemovals();
       });
   }
 
