@@ -58,7 +58,7 @@ parentPort.on('message', (message) => {
  * behind it. The 10,000-page automatic checkpoint stays as a bound on the WAL. An interval with nothing `written()`
  * does nothing (idle sessions cost no checkpoints).
  */
-export class WalCheckpoints {
+class WalCheckpoints {
   private dirty = false;
   private running = false;
   private readonly timer: NodeJS.Timeout;
@@ -99,7 +99,7 @@ type TransactionStatements = Record<'begin' | 'commit' | 'rollback', StatementSy
 const transactionStatements = new WeakMap<DatabaseSync, TransactionStatements>();
 
 /** Runs `work` in one SQLite transaction: committed when it returns, rolled back when it throws. */
-export function inTransaction(db: DatabaseSync, work: () => void): void {
+function inTransaction(db: DatabaseSync, work: () => void): void {
   let tx = transactionStatements.get(db);
   if (!tx) {
     tx = { begin: db.prepare('BEGIN IMMEDIATE'), commit: db.prepare('COMMIT'), rollback: db.prepare('ROLLBACK') };

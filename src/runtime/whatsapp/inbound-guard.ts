@@ -4,8 +4,8 @@
  * redelivers what was acknowledged. The guard wraps the signal repository's decryption so that the plaintext is
  * written *inside* the decryption's key transaction: committed with the advanced Signal session (same database, same
  * or an earlier commit) or before it, and so before any receipt. A crash after the commit leaves the message in the
- * journal; a crash before it leaves the session where it was, so the message WhatsApp sends again still decrypts. `rebuildMessage` turns an entry back
- * into the message Baileys would have emitted.
+ * journal; a crash before it leaves the session where it was, so the message WhatsApp sends again still decrypts.
+ * `rebuildMessage` turns an entry back into the message Baileys would have emitted.
  */
 import type { Baileys } from './baileys';
 
