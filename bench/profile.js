@@ -1,10 +1,12 @@
 'use strict';
-// `node --expose-gc bench/profile.js [inbound|burst|rest]` (after a build): CPU profiles of one workload on each side,
+// `node --expose-gc bench/profile.js [inbound|burst|rest|queue]` (after a build): CPU profiles of one workload on each side,
 // all against one simulator, to attribute what `npm run bench` measures:
 // - inbound (default): PROFILE_MESSAGES (1000) texts at 100 msg/s; bare Baileys, the durable floor, the runtime;
 // - burst: BENCH_BURST (2000) texts from 10 chats at once; the same three sides;
 // - rest: PROFILE_MESSAGES sequential REST sends from a client in its own process; the durable floor's server and
-//   the runtime.
+//   the runtime;
+// - queue: a backlog of PROFILE_MESSAGES queued sends drained with pacing off (queued beforehand, not profiled); the
+//   floor's drain (send, store the message, delete the item) and the runtime's outbound queue.
 // Writes bench/results/<mode>-<side>.cpuprofile (open them in Chrome DevTools) and prints the CPU per message, the
 // runtime's store commits per message by key namespace, and where each side's extra CPU goes by package or runtime
 // folder: the floor's over bare Baileys (what durability and the webhook cost any product) and the runtime's over the
@@ -117,12 +119,30 @@ async function restSides(sim) {
   printExtra("the runtime's extra over the floor", floorOwners, ours);
 }
 
+async function queueSides(sim) {
+  await sim.call('POST', '/sandbox/users', { phone: '15550098888', name: 'Target' });
+  const floor = await send.durableFloor(sim);
+  const floorOwners = await profiled('floor', () => floor.drain(COUNT - 20));
+  floor.stop();
+  const { rt, headers } = await send.sendingRuntime(sim);
+  const noPacing = { minGapMs: 0, maxGapMs: 0, perMinute: null, perHour: null, perDay: null, firstContactsPerDay: null };
+  await fetch(`${rt.url}/api/v1/sessions/send/outbound/settings`, { method: 'PATCH', headers, body: JSON.stringify(noPacing) });
+  const backlog = await send.queueBacklog(rt, headers, COUNT);
+  // the drain alone: the wait before it would only add the profiler's own samples
+  await new Promise((resolve) => setTimeout(resolve, backlog.dueAt - Date.now()));
+  const ours = await profiled('runtime', () => backlog.drained());
+  printCommits();
+  await rt.stop();
+  printExtra("the runtime's extra over the floor", floorOwners, ours);
+}
+
 async function main() {
   guardConsole(pino({ level: 'silent' }));
   mkdirSync(RESULTS, { recursive: true });
   const sim = await startSimulatorProcess();
   try {
     if (MODE === 'rest') return await restSides(sim);
+    if (MODE === 'queue') return await queueSides(sim);
     if (MODE === 'burst') {
       for (let i = 0; i < delivery.BURST_CHATS; i++) await sim.call('POST', '/sandbox/users', { phone: delivery.burstContact(i), name: `Burst ${i}` });
       return await inboundSides(sim, (phone) => delivery.sendBurst(sim, phone));

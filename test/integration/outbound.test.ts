@@ -91,6 +91,41 @@ describe('outbound queue: pacing, lanes, limits (manual clock)', () => {
     expect([after.lanes.interactive.queued, after.lanes.bulk.queued]).toEqual([0, 0]);
   });
 
+  test('queued sends go in the order they fall due, whatever order they were queued in', async () => {
+    await settings(NO_PACING);
+    const at = (seconds: number) => new Date(clock.now() + seconds * 1_000).toISOString();
+    const queue = async (seconds: number, lane: 'bulk' | 'interactive', i: number) => (await api('POST', '/messages/text', { to: contact(i), text: `due in ${seconds}`, lane, sendAt: at(seconds) })).body.id as string;
+    // the queue sorts its backlog once between changes: each send queued here arrives after it was sorted
+    const bulk = [await queue(50, 'bulk', 0), await queue(40, 'bulk', 1), await queue(30, 'bulk', 2), await queue(20, 'bulk', 3)];
+    const interactive = await queue(35, 'interactive', 4);
+    const sameTime = [await queue(10, 'bulk', 5), await queue(10, 'bulk', 6)];
+    const expected = [...sameTime, bulk[3], bulk[2], interactive, bulk[1], bulk[0]];
+    await clock.runUntil(() => expected.every((id) => sent.some((s) => s.id === id)));
+    expect(sent.filter((s) => expected.includes(s.id)).map((s) => s.id)).toEqual(expected);
+  });
+
+  test('a backlog drained with pacing off leaves the event loop between sends', async () => {
+    await settings(NO_PACING);
+    const dueAt = new Date(clock.now() + 1_000).toISOString();
+    const backlog = new Set<string>();
+    for (let i = 0; i < 150; i++) backlog.add((await api('POST', '/messages/text', { to: contact(i % 10), text: `drain ${i}`, lane: 'interactive', sendAt: dueAt })).body.id);
+    const sentOf = () => sent.filter((s) => backlog.has(s.id)).length;
+    // sends seen done at each turn of the event loop: requests, inbound messages and keep-alives get their turns too
+    const perTurn: number[] = [];
+    let last = 0;
+    const watch = () => {
+      const now = sentOf();
+      perTurn.push(now - last);
+      last = now;
+      if (now < 150) setImmediate(watch);
+    };
+    setImmediate(watch);
+    clock.advance(1_000);
+    await until(() => sentOf() === 150);
+    // one or two a turn (without yielding, all but the first few went in one turn)
+    expect(Math.max(...perTurn)).toBeLessThanOrEqual(5);
+  });
+
   test('a 463 from WhatsApp pauses the bulk lane and emits session.limited until it is resumed', async () => {
     await settings({ ...NO_PACING, restrictedPauseMs: 3_600_000 });
     const sim = t.runtime.sandbox!;

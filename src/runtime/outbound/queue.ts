@@ -62,7 +62,7 @@ export class OutboundQueue {
     for (const item of loaded) {
       const queue = await this.queue(item.session);
       // the API listens before the queue starts: a send queued in between is already here
-      if (!queue.items.some((queued) => queued.id === item.id)) queue.items.push(item);
+      queue.add(item);
     }
   }
 
@@ -76,7 +76,7 @@ export class OutboundQueue {
   async enqueue(session: string, input: { id: string; lane: Lane; request: SendRequest; sendAt?: number; campaignId?: string; recipientIndex?: number; sharedMediaRef?: string }): Promise<QueuedSend> {
     const { request, sharedMediaRef, ...rest } = input;
     const queue = await this.queue(session);
-    const existing = queue.items.find((item) => item.id === input.id);
+    const existing = queue.find(input.id);
     if (existing) return existing;
     const body = { ...(request.body as unknown as Record<string, unknown> & { to: string }) };
     let mediaRef: QueuedSend['mediaRef'];
@@ -90,7 +90,7 @@ export class OutboundQueue {
     const requestId = currentRequestId();
     const item: QueuedSend = { ...rest, session, request: { kind: request.kind, body }, ...(mediaRef && { mediaRef }), ...(requestId && { requestId }), createdAt: this.deps.clock.now(), seq: ++this.seq, attempts: 0 };
     await this.deps.items.set(itemKey(item), item);
-    queue.items.push(item);
+    queue.add(item);
     queue.kick();
     return item;
   }

@@ -3,6 +3,7 @@
  * ones at the pace the session's settings and WhatsApp's limits allow; failures retried or settled; pacing and
  * limits saved across restarts.
  */
+import { setImmediate } from 'node:timers/promises';
 import { ApiError } from '../errors';
 import { phoneNumberOf } from '../messages/recipients';
 import type { SendRequest } from '../messages/sender';
@@ -15,7 +16,9 @@ const MAX_ATTEMPTS = 5;
 const STATE_SAVE_DELAY_MS = 1_000;
 
 export class SessionQueue {
-  readonly items: QueuedSend[] = [];
+  private readonly items = new Map<string, QueuedSend>();
+  /** The items in the order they go (see `ordered`), kept between picks: a drain must not sort the backlog per send. */
+  private sorted?: QueuedSend[];
   private readonly pacer: Pacer;
   readonly limits: SessionLimits;
   private wake?: AbortController;
@@ -80,8 +83,25 @@ export class SessionQueue {
     await this.saveState();
   }
 
-  ordered(): QueuedSend[] {
-    return [...this.items].sort((a, b) => due(a) - due(b) || a.seq - b.seq);
+  get size(): number {
+    return this.items.size;
+  }
+
+  find(id: string): QueuedSend | undefined {
+    return this.items.get(id);
+  }
+
+  /** Adds a send unless one with its id is queued already. */
+  add(item: QueuedSend): void {
+    if (this.items.has(item.id)) return;
+    this.items.set(item.id, item);
+    this.sorted = undefined;
+  }
+
+  /** Due first, then in the order they were queued. */
+  ordered(): readonly QueuedSend[] {
+    this.sorted ??= [...this.items.values()].sort((a, b) => due(a) - due(b) || a.seq - b.seq);
+    return this.sorted;
   }
 
   async isFirstContact(to: string): Promise<boolean> {
@@ -104,7 +124,7 @@ export class SessionQueue {
   }
 
   async remove(predicate: (item: QueuedSend) => boolean): Promise<QueuedSend[]> {
-    const removed = this.items.filter(predicate);
+    const removed = [...this.items.values()].filter(predicate);
     for (const item of removed) {
       await this.forget(item);
       await this.listener()?.onSettled(item, { status: 'cancelled' });
@@ -115,14 +135,19 @@ export class SessionQueue {
   status(): OutboundStatus {
     const now = this.deps.clock.now();
     const lane = (name: Lane) => {
-      const items = this.items.filter((i) => i.lane === name);
-      const next = items.length ? Math.min(...items.map(due)) : undefined;
-      return { queued: items.length, nextDueAt: iso(next) };
+      let queued = 0;
+      let next: number | undefined;
+      for (const item of this.items.values()) {
+        if (item.lane !== name) continue;
+        queued++;
+        next = Math.min(next ?? Number.POSITIVE_INFINITY, due(item));
+      }
+      return { queued, nextDueAt: iso(next) };
     };
     return {
       session: this.session,
       lanes: { interactive: lane('interactive'), bulk: lane('bulk') },
-      nextSendAt: this.items.length ? iso(this.nextSendAt ?? now) : null,
+      nextSendAt: this.items.size ? iso(this.nextSendAt ?? now) : null,
       limits: this.limits.view(),
       usage: this.pacer.usage(now),
       settings: this.pacer.settings,
@@ -132,53 +157,59 @@ export class SessionQueue {
   private async run(): Promise<void> {
     await this.load();
     while (!this.stopped) {
+      // what changed before this look is seen by it: only a kick during it calls for another
+      this.kicked = false;
       const now = this.deps.clock.now();
       await this.limits.lift((limit) => limit.until !== undefined && limit.until <= now);
       const { item, firstContact, wakeAt } = await this.pick(now);
       this.nextSendAt = item ? now : wakeAt;
       if (item) {
         await this.send(item, firstContact ?? (await this.isFirstContact(item.request.body.to)));
+        // a send can complete without leaving the event loop's current turn (the socket takes the frame at once):
+        // a backlog drained with pacing off would hold off every request, inbound message and keep-alive until done
+        await setImmediate();
         continue;
       }
-      if (!this.items.length) return;
-      if (this.kicked) {
-        this.kicked = false;
-        continue;
-      }
+      if (!this.items.size) return;
+      if (this.kicked) continue;
       this.wake = new AbortController();
       await this.deps.clock.sleep(wakeAt === undefined ? Number.POSITIVE_INFINITY : wakeAt - now, this.wake.signal);
     }
   }
 
-  /** The next send that may go now, or when to look again (undefined: when something changes). */
+  /**
+   * The next send that may go now, or when to look again (undefined: when something changes). Walks the items in
+   * order only as far as it must: the chat store is read only for a bulk send that its pacing would let go now.
+   */
   private async pick(now: number): Promise<{ item?: QueuedSend; firstContact?: boolean; wakeAt?: number }> {
     if (!this.deps.sessions.find(this.session)?.socket) return {};
     const listener = this.listener();
-    const ready = this.ordered().filter((item) => !listener?.isHeld(item));
+    const items = this.ordered();
+    const ready = (item: QueuedSend, lane: Lane) => item.lane === lane && !listener?.isHeld(item);
     let wakeAt = Number.POSITIVE_INFINITY;
-    const interactive = ready.find((item) => item.lane === 'interactive');
+    const interactive = items.find((item) => ready(item, 'interactive'));
     if (interactive) {
       if (due(interactive) <= now) return { item: interactive };
       wakeAt = due(interactive);
     }
     const bulkLimit = this.limits.find('bulk');
-    if (bulkLimit) {
-      wakeAt = Math.min(wakeAt, bulkLimit.until ?? Number.POSITIVE_INFINITY);
-    } else {
-      const firstContactLimit = this.limits.find('first_contacts');
-      for (const item of ready) {
-        if (item.lane !== 'bulk') continue;
-        const firstContact = await this.isFirstContact(item.request.body.to);
-        if (firstContact && firstContactLimit) {
-          wakeAt = Math.min(wakeAt, firstContactLimit.until ?? Number.POSITIVE_INFINITY);
-          continue;
-        }
-        const at = Math.max(due(item), this.pacer.earliestBulk(now, firstContact));
-        if (at <= now) return { item, firstContact };
-        wakeAt = Math.min(wakeAt, at);
-        // later items are due no earlier and pace the same, unless only the first-contact cap held this one
-        if (!firstContact) break;
+    if (bulkLimit) return { wakeAt: Math.min(wakeAt, bulkLimit.until ?? Number.POSITIVE_INFINITY) };
+    const firstContactLimit = this.limits.find('first_contacts');
+    const paced = this.pacer.earliestBulk(now, false);
+    for (const item of items) {
+      if (!ready(item, 'bulk')) continue;
+      const earliest = Math.max(due(item), paced);
+      if (earliest > now) {
+        // later items are due no earlier and pace the same: none of them goes before this one could
+        wakeAt = Math.min(wakeAt, earliest);
+        break;
       }
+      const firstContact = await this.isFirstContact(item.request.body.to);
+      if (!firstContact) return { item, firstContact };
+      const at = firstContactLimit ? (firstContactLimit.until ?? Number.POSITIVE_INFINITY) : Math.max(due(item), this.pacer.earliestBulk(now, true));
+      if (at <= now) return { item, firstContact };
+      // the first-contact cap holds this one back, not a send to a known chat behind it
+      wakeAt = Math.min(wakeAt, at);
     }
     return { wakeAt: Number.isFinite(wakeAt) ? wakeAt : undefined };
   }
@@ -241,14 +272,17 @@ export class SessionQueue {
   }
 
   private async forget(item: QueuedSend): Promise<void> {
-    const index = this.items.indexOf(item);
-    if (index >= 0) this.items.splice(index, 1);
+    this.items.delete(item.id);
+    // usually the first of them: dropped without sorting the rest again
+    const index = this.sorted?.indexOf(item) ?? -1;
+    if (index >= 0) this.sorted!.splice(index, 1);
     await this.deps.items.delete(itemKey(item));
     if (item.mediaRef && !item.mediaRef.shared) await this.deps.media.delete(item.mediaRef.id);
   }
 
   private async update(item: QueuedSend, change: Partial<QueuedSend>): Promise<void> {
     Object.assign(item, change);
+    this.sorted = undefined;
     await this.deps.items.set(itemKey(item), item);
   }
 
