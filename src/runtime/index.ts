@@ -423,12 +423,14 @@ export function createRuntime(input: RuntimeConfigInput = {}, options: { logger?
       await remote.start(url);
       await leases?.connect();
       await clusterFeed?.start();
+      // opt-outs before any session runs: a keyword in the first messages is seen, and no queued send goes to a
+      // number that opted out before the restart
+      await optOuts.start();
       await manager.restore();
       restored = true;
       // campaigns first, so the queue's first sends find them; then the queue; then campaigns catch up with it
       await campaignManager.load();
       await queue.start();
-      await optOuts.start();
       await campaignManager.reconcile();
       await cluster?.start(manager, {
         // the session's campaigns, queue and waits as the runtime it ran on left them, in the order a start reads them
