@@ -193,7 +193,7 @@ export class SessionQueue {
       wakeAt = due(interactive);
     }
     const bulkLimit = this.limits.find('bulk');
-    if (bulkLimit) return { wakeAt: Math.min(wakeAt, bulkLimit.until ?? Number.POSITIVE_INFINITY) };
+    if (bulkLimit) return { wakeAt: finite(Math.min(wakeAt, bulkLimit.until ?? Number.POSITIVE_INFINITY)) };
     const firstContactLimit = this.limits.find('first_contacts');
     const paced = this.pacer.earliestBulk(now, false);
     for (const item of items) {
@@ -211,7 +211,7 @@ export class SessionQueue {
       // the first-contact cap holds this one back, not a send to a known chat behind it
       wakeAt = Math.min(wakeAt, at);
     }
-    return { wakeAt: Number.isFinite(wakeAt) ? wakeAt : undefined };
+    return { wakeAt: finite(wakeAt) };
   }
 
   private async send(item: QueuedSend, firstContact: boolean): Promise<void> {
@@ -308,6 +308,10 @@ export class SessionQueue {
 
 export function itemKey(item: QueuedSend): string {
   return `${item.session}|${item.id}`;
+}
+
+function finite(ms: number): number | undefined {
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 function due(item: QueuedSend): number {
