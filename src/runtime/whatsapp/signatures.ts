@@ -3,7 +3,7 @@
  * exceptions, but libsignal's `verifySignature` reports a bad signature by returning false, so rc14 accepts any
  * server certificate chain and any account signature at pairing. `enforceSignatureChecks` puts a real check in its
  * place, once, when Baileys is loaded: the Noise handshake (root → intermediate → leaf) and the pairing's account
- * signature then refuse a forgery.
+ * signature then refuse a forgery. Checks that passed are remembered (see `verified`).
  */
 import { hash } from 'node:crypto';
 import * as curve from 'libsignal/src/curve';
