@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -6,6 +6,7 @@ import type { KeyvStoreAdapter } from 'keyv';
 import { createStore } from '../../src/runtime/store';
 import { InboundJournal } from '../../src/runtime/store/journal';
 import { ApiKeys, hashApiKey } from '../../src/runtime/auth/api-keys';
+import { until } from '../helpers/until';
 
 describe('embedded SQLite store through Keyv', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wa-store-'));
@@ -67,6 +68,25 @@ describe('embedded SQLite store through Keyv', () => {
     expect(committed()).toEqual(['group:a', 'group:b', 'group:c', 'group:d', 'group:e', 'group:old']);
     other.close();
     rmSync(groupDir, { recursive: true, force: true });
+  });
+
+  test('WAL checkpoints: committed writes reach the database file itself about a second after they were written', async () => {
+    const walDir = mkdtempSync(join(tmpdir(), 'wa-store-wal-'));
+    const store = createStore({ dataDir: walDir });
+    const file = join(walDir, 'runtime.sqlite');
+    const kv = store.namespace('wal');
+    const created = statSync(file).size;
+    await kv.set('first', 'x');
+    // the first checkpoint: the table's pages reach the file
+    await until(() => statSync(file).size > created, 5_000);
+    const before = statSync(file).size;
+    await kv.setMany(Array.from({ length: 200 }, (_, i) => ({ key: `row-${i}`, value: 'v'.repeat(1_000) })));
+    // committed: in the WAL, not yet in the file
+    expect(statSync(`${file}-wal`).size).toBeGreaterThan(200_000);
+    expect(statSync(file).size).toBe(before);
+    await until(() => statSync(file).size > before + 200_000, 5_000);
+    await store.close();
+    rmSync(walDir, { recursive: true, force: true });
   });
 
   const journalEntry = (id: string) => ({ session: 's', id, attrs: { id, from: '1@s.whatsapp.net' }, message: new Uint8Array([1, 2]), meId: '2@s.whatsapp.net' });

@@ -55,13 +55,13 @@ parentPort.on('message', (message) => {
  * WAL mode with checkpoints on a timer instead of inside whichever commit crosses SQLite's 1,000-page mark (a few
  * milliseconds of writes on that commit's path), run by a worker thread on a connection of its own: a checkpoint
  * ends in an fsync (2-55 ms measured on this machine kind under load), which on the event loop delayed every event
- * behind it. The 10,000-page automatic checkpoint stays as a bound on the WAL. An interval with nothing `written()`
- * does nothing (idle sessions cost no checkpoints).
+ * behind it. The 10,000-page automatic checkpoint stays as a bound on the WAL. The timer is armed by a write, at most
+ * one checkpoint a second: an idle database neither checkpoints nor wakes the process.
  */
 class WalCheckpoints {
-  private dirty = false;
   private running = false;
-  private readonly timer: NodeJS.Timeout;
+  private failed = false;
+  private timer?: NodeJS.Timeout;
   private readonly worker: Worker;
 
   constructor(db: DatabaseSync, path: string) {
@@ -71,25 +71,33 @@ class WalCheckpoints {
     this.worker.unref();
     this.worker.on('message', (ok: boolean) => {
       this.running = false;
-      // busy: the next interval, or the automatic checkpoint, does it
-      if (!ok) this.dirty = true;
+      // busy: the next one does it, or the automatic checkpoint
+      if (!ok) this.written();
     });
     // a checkpointer that failed leaves the automatic checkpoint as the bound
-    this.worker.on('error', () => clearInterval(this.timer));
-    this.timer = setInterval(() => {
-      if (!this.dirty || this.running) return;
-      this.dirty = false;
+    this.worker.on('error', () => {
+      this.failed = true;
+      clearTimeout(this.timer);
+    });
+  }
+
+  written(): void {
+    if (this.timer || this.failed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      // one at a time: a checkpoint still running is followed by another a second later
+      if (this.running) {
+        this.written();
+        return;
+      }
       this.running = true;
       this.worker.postMessage('checkpoint');
     }, CHECKPOINT_EVERY_MS).unref();
   }
 
-  written(): void {
-    this.dirty = true;
-  }
-
   stop(): void {
-    clearInterval(this.timer);
+    this.failed = true;
+    clearTimeout(this.timer);
     this.worker.postMessage('close');
   }
 }
