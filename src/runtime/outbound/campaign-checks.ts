@@ -4,6 +4,7 @@
  * WhatsApp check, the session's opt-outs and the template's variables decide whether a recipient is queued or
  * skipped, and why.
  */
+import { setImmediate } from 'node:timers/promises';
 import type { NumberCheck } from '../messages/recipients';
 import { phoneNumberOf } from '../messages/recipients';
 import type { CampaignRecipient, CampaignRecipients } from './campaign-recipients';
@@ -14,6 +15,9 @@ export interface RecipientInput {
   variables?: Record<string, string | number | boolean>;
   text?: string;
 }
+
+/** Recipients written between two turns of the event loop: the store answers without leaving the turn. */
+const WRITTEN_PER_TURN = 500;
 
 /**
  * Stores `given` then `members` as unchecked recipients in batches of `batch`, in order. Members of a list are
@@ -39,6 +43,8 @@ export async function writeRecipients(
     else if (remember) seen.add(key);
     pending.push(entry);
     if (pending.length >= batch) await store.saveMany(campaignId, pending.splice(0));
+    // a list of 95,000 held every request and message for 1.6 s without it
+    if (total % WRITTEN_PER_TURN === 0) await setImmediate();
   };
   for (const recipient of input.given) await add(recipient, true);
   for await (const member of input.members ?? []) {
