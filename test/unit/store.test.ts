@@ -89,6 +89,28 @@ describe('embedded SQLite store through Keyv', () => {
     rmSync(walDir, { recursive: true, force: true });
   });
 
+  test('a scan reads page by page: every row once, in key order, with turns of the event loop between pages', async () => {
+    const scanDir = mkdtempSync(join(tmpdir(), 'wa-store-scan-'));
+    const store = createStore({ dataDir: scanDir });
+    const kv = store.namespace('scan');
+    await kv.setMany(Array.from({ length: 2_500 }, (_, i) => ({ key: `k${String(i).padStart(5, '0')}`, value: i })));
+    await store.namespace('scan-other').set('k00000', 'not this namespace');
+    let turns = 0;
+    let scanning = true;
+    const watch = () => {
+      turns++;
+      if (scanning) setImmediate(watch);
+    };
+    setImmediate(watch);
+    const seen: number[] = [];
+    for await (const [, value] of kv.iterator!(kv.namespace)) seen.push(value as number);
+    scanning = false;
+    expect(seen).toEqual(Array.from({ length: 2_500 }, (_, i) => i));
+    expect(turns).toBeGreaterThanOrEqual(2);
+    await store.close();
+    rmSync(scanDir, { recursive: true, force: true });
+  });
+
   const journalEntry = (id: string) => ({ session: 's', id, attrs: { id, from: '1@s.whatsapp.net' }, message: new Uint8Array([1, 2]), meId: '2@s.whatsapp.net' });
   const journaledIds = (path: string) => {
     const other = new DatabaseSync(path, { readOnly: true });
