@@ -125,8 +125,7 @@ async function queueSides(sim) {
   const floorOwners = await profiled('floor', () => floor.drain(COUNT - 20));
   floor.stop();
   const { rt, headers } = await send.sendingRuntime(sim);
-  const noPacing = { minGapMs: 0, maxGapMs: 0, perMinute: null, perHour: null, perDay: null, firstContactsPerDay: null };
-  await fetch(`${rt.url}/api/v1/sessions/send/outbound/settings`, { method: 'PATCH', headers, body: JSON.stringify(noPacing) });
+  await send.pacingOff(rt, headers);
   const backlog = await send.queueBacklog(rt, headers, COUNT);
   // the drain alone: the wait before it would only add the profiler's own samples
   await new Promise((resolve) => setTimeout(resolve, backlog.dueAt - Date.now()));

@@ -135,6 +135,12 @@ async function sendingRuntime(sim) {
   return { rt, headers, sendUrl: `${rt.url}/api/v1/sessions/send/messages/text` };
 }
 
+/** Bulk sends of the 'send' session go as fast as they can: no gap, no caps. */
+async function pacingOff(rt, headers) {
+  const noPacing = { minGapMs: 0, maxGapMs: 0, perMinute: null, perHour: null, perDay: null, firstContactsPerDay: null };
+  await fetch(`${rt.url}/api/v1/sessions/send/outbound/settings`, { method: 'PATCH', headers, body: JSON.stringify(noPacing) });
+}
+
 /**
  * Queues `count` sends that all become due together at `dueAt`; answers it and `drained()`, which waits for the
  * queue's drain and answers the milliseconds per send.
@@ -189,8 +195,7 @@ async function main() {
     const [bare, floor, ours] = [merged('bare'), merged('floor'), merged('ours')];
     const ratio = (side, to) => median(rounds.map((r) => r[side].mean / r[to].mean)).toFixed(2);
 
-    const noPacing = { minGapMs: 0, maxGapMs: 0, perMinute: null, perHour: null, perDay: null, firstContactsPerDay: null };
-    await fetch(`${rt.url}/api/v1/sessions/send/outbound/settings`, { method: 'PATCH', headers, body: JSON.stringify(noPacing) });
+    await pacingOff(rt, headers);
     // each round: a backlog of COUNT queued sends drained, then as many bare sends and the floor's drain
     const queuedRounds = [];
     for (let round = 0; round < ROUNDS; round++) {
@@ -215,5 +220,5 @@ async function main() {
   }
 }
 
-module.exports = { main, durableFloor, restClient, sendingRuntime, queueBacklog, drainQueued, KEY };
+module.exports = { main, durableFloor, restClient, sendingRuntime, pacingOff, queueBacklog, drainQueued, KEY };
 if (require.main === module) main().then(() => process.exit(0), (error) => { console.error(error); process.exit(1); });

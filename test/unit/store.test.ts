@@ -6,6 +6,7 @@ import type { KeyvStoreAdapter } from 'keyv';
 import { createStore } from '../../src/runtime/store';
 import { InboundJournal } from '../../src/runtime/store/journal';
 import { ApiKeys, hashApiKey } from '../../src/runtime/auth/api-keys';
+import { turnsDuring } from '../helpers/turns';
 import { until } from '../helpers/until';
 
 describe('embedded SQLite store through Keyv', () => {
@@ -95,16 +96,10 @@ describe('embedded SQLite store through Keyv', () => {
     const kv = store.namespace('scan');
     await kv.setMany(Array.from({ length: 2_500 }, (_, i) => ({ key: `k${String(i).padStart(5, '0')}`, value: i })));
     await store.namespace('scan-other').set('k00000', 'not this namespace');
-    let turns = 0;
-    let scanning = true;
-    const watch = () => {
-      turns++;
-      if (scanning) setImmediate(watch);
-    };
-    setImmediate(watch);
     const seen: number[] = [];
-    for await (const [, value] of kv.iterator!(kv.namespace)) seen.push(value as number);
-    scanning = false;
+    const { turns } = await turnsDuring(async () => {
+      for await (const [, value] of kv.iterator!(kv.namespace)) seen.push(value as number);
+    });
     expect(seen).toEqual(Array.from({ length: 2_500 }, (_, i) => i));
     expect(turns).toBeGreaterThanOrEqual(2);
     await store.close();
